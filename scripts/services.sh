@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# Starts and stops the local services flowhouse talks to, idempotently, on 127.0.0.1 only.
+#   bash scripts/services.sh up     [kafka|clickhouse|all]   (default all)
+#   bash scripts/services.sh down   [kafka|clickhouse|all]
+#   bash scripts/services.sh status
+# Data lives under .services/ (git-ignored). Kafka is Apache Kafka's broker in KRaft mode,
+# resolved from Maven Central by services/kafka/pom.xml and cached in .services/kafka/lib.
+# The ClickHouse server is Debian's clickhouse-server package, run as the current user.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+svc="$root/.services"
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+CH_HTTP_PORT=${CH_HTTP_PORT:-8123}
+CH_TCP_PORT=${CH_TCP_PORT:-9000}
+mkdir -p "$svc"
+
+log() { echo "[services] $*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_port() { # port seconds name
+  local i
+  for ((i = 0; i < $2 * 4; i++)); do
+    port_open "$1" && return 0
+    sleep 0.25
+  done
+  log "$3 did not open 127.0.0.1:$1 within $2 s"
+  return 1
+}
+
+kafka_lib() {
+  local lib="$svc/kafka/lib"
+  if [ ! -f "$lib/.resolved" ]; then
+    log "resolving the Kafka broker jars from Maven Central (first run only)"
+    rm -rf "$lib"
+    mvn -q -B -f "$root/services/kafka/pom.xml" dependency:copy-dependencies \
+      -DoutputDirectory="$lib" -DincludeScope=runtime >&2
+    touch "$lib/.resolved"
+  fi
+  echo "$lib"
+}
+
+kafka_up() {
+  if port_open "$KAFKA_PORT"; then log "kafka already listening on 127.0.0.1:$KAFKA_PORT"; return 0; fi
+  local lib data conf cp
+  lib=$(kafka_lib)
+  data="$svc/kafka/data"
+  conf="$svc/kafka/server.properties"
+  mkdir -p "$data"
+  cat >"$conf" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$data
+num.partitions=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=4
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+auto.create.topics.enable=false
+message.max.bytes=16777216
+log.retention.check.interval.ms=60000
+log.segment.bytes=134217728
+PROPS
+  cat >"$svc/kafka/log4j.properties" <<'L4J'
+log4j.rootLogger=WARN, file
+log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file.File=${kafka.logs.dir}/server.log
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+L4J
+  cp="$lib/*"
+  local jvm=(-Xms256m -Xmx1g -Dkafka.logs.dir="$svc/kafka" -Dlog4j.configuration="file:$svc/kafka/log4j.properties")
+  if [ ! -f "$data/meta.properties" ]; then
+    java "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool format -t flowhouse-local-cluster-0001 -c "$conf" >&2
+  fi
+  log "starting kafka on 127.0.0.1:$KAFKA_PORT"
+  nohup java "${jvm[@]}" -cp "$cp" kafka.Kafka "$conf" >"$svc/kafka/stdout.log" 2>&1 &
+  echo $! >"$svc/kafka/pid"
+  wait_port "$KAFKA_PORT" 90 kafka || { tail -30 "$svc/kafka/stdout.log" >&2; return 1; }
+}
+
+ch_install() {
+  if ! command -v clickhouse-server >/dev/null 2>&1; then
+    log "installing Debian's clickhouse-server"
+    if [ "$(id -u)" = 0 ]; then
+      apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clickhouse-server clickhouse-client >&2
+    else
+      log "clickhouse-server is not installed and this is not root: apt-get install clickhouse-server"; return 1
+    fi
+  fi
+}
+
+ch_up() {
+  if port_open "$CH_HTTP_PORT"; then log "clickhouse already listening on 127.0.0.1:$CH_HTTP_PORT"; return 0; fi
+  ch_install
+  local dir="$svc/clickhouse"
+  mkdir -p "$dir/data" "$dir/tmp" "$dir/user_files" "$dir/format_schemas" "$dir/log"
+  cat >"$dir/config.xml" <<XML
+<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>$dir/log/server.log</log><errorlog>$dir/log/error.log</errorlog><size>100M</size><count>2</count></logger>
+  <http_port>$CH_HTTP_PORT</http_port>
+  <tcp_port>$CH_TCP_PORT</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <max_connections>256</max_connections>
+  <keep_alive_timeout>10</keep_alive_timeout>
+  <max_concurrent_queries>100</max_concurrent_queries>
+  <mark_cache_size>536870912</mark_cache_size>
+  <path>$dir/data/</path>
+  <tmp_path>$dir/tmp/</tmp_path>
+  <user_files_path>$dir/user_files/</user_files_path>
+  <format_schema_path>$dir/format_schemas/</format_schema_path>
+  <users_config>$dir/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mlock_executable>false</mlock_executable>
+</yandex>
+XML
+  cat >"$dir/users.xml" <<'XML'
+<?xml version="1.0"?>
+<yandex>
+  <profiles>
+    <default><max_memory_usage>4000000000</max_memory_usage><load_balancing>random</load_balancing></default>
+    <readonly><readonly>1</readonly></readonly>
+  </profiles>
+  <users>
+    <default>
+      <password></password>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </default>
+  </users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+XML
+  log "starting clickhouse-server on 127.0.0.1:$CH_HTTP_PORT"
+  nohup clickhouse-server --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 &
+  echo $! >"$dir/pid"
+  wait_port "$CH_HTTP_PORT" 60 clickhouse || { tail -30 "$dir/log/stdout.log" "$dir/log/error.log" >&2 || true; return 1; }
+}
+
+stop_pid() { # pidfile name
+  [ -f "$1" ] || return 0
+  local pid; pid=$(cat "$1")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping $2 (pid $pid)"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$1"
+}
+
+what=${2:-all}
+case "${1:-}" in
+  up)
+    case "$what" in
+      kafka) kafka_up ;;
+      clickhouse) ch_up ;;
+      all) kafka_up; ch_up ;;
+      *) echo "unknown service: $what" >&2; exit 2 ;;
+    esac ;;
+  down)
+    case "$what" in
+      kafka) stop_pid "$svc/kafka/pid" kafka ;;
+      clickhouse) stop_pid "$svc/clickhouse/pid" clickhouse ;;
+      all) stop_pid "$svc/kafka/pid" kafka; stop_pid "$svc/clickhouse/pid" clickhouse ;;
+      *) echo "unknown service: $what" >&2; exit 2 ;;
+    esac ;;
+  status)
+    port_open "$KAFKA_PORT" && echo "kafka: up (127.0.0.1:$KAFKA_PORT)" || echo "kafka: down"
+    port_open "$CH_HTTP_PORT" && echo "clickhouse: up (127.0.0.1:$CH_HTTP_PORT)" || echo "clickhouse: down" ;;
+  *) echo "usage: $0 up|down|status [kafka|clickhouse|all]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,88 @@
+/**
+ * The one error module. Every error flowhouse raises on purpose is a FlowhouseError with a
+ * string `code`, a `retriable` flag, an optional `cause`, and enumerable context fields so
+ * that `JSON.stringify(error)` gives a complete record for logs and the dead-letter queue.
+ */
+
+export const ErrorCodes = [
+  'CONFIG_INVALID',
+  'MODULE_LOAD_FAILED',
+  'DECODE_FAILED',
+  'VALIDATION_FAILED',
+  'TRANSFORM_FAILED',
+  'TRANSFORM_TIMEOUT',
+  'CLICKHOUSE_ERROR',
+  'KAFKA_ERROR',
+  'NOT_FOUND',
+  'BAD_REQUEST',
+  'PAYLOAD_TOO_LARGE',
+  'READONLY_VIOLATION',
+] as const
+export type ErrorCode = (typeof ErrorCodes)[number]
+
+/** Context carried by an error; every field is optional and enumerable. */
+export interface ErrorContext {
+  pipeline?: string
+  stream?: string
+  topic?: string
+  partition?: number
+  offset?: string
+  table?: string
+  field?: string
+  rule?: string
+  constraint?: string
+  [key: string]: unknown
+}
+
+export class FlowhouseError extends Error {
+  readonly code: ErrorCode
+  readonly retriable: boolean
+  readonly context: ErrorContext
+
+  constructor(code: ErrorCode, message: string, options: { retriable?: boolean; cause?: unknown; context?: ErrorContext } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+    this.retriable = options.retriable ?? false
+    this.context = options.context ?? {}
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, retriable: this.retriable, ...this.context }
+  }
+}
+
+/** A pipeline module breaks a configuration rule. The message names the pipeline, the field and the rule. */
+export class ConfigError extends FlowhouseError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('CONFIG_INVALID', message, { context })
+  }
+}
+
+/**
+ * A ClickHouse server or engine error, parsed into its numeric `chCode` and `type`
+ * (e.g. 252 / TOO_MANY_PARTS). `retriable` is decided by clickhouse/errors.ts.
+ */
+export class ClickHouseError extends FlowhouseError {
+  readonly chCode: number | undefined
+  readonly type: string | undefined
+  constructor(message: string, options: { chCode?: number; type?: string; retriable: boolean; cause?: unknown; context?: ErrorContext }) {
+    super('CLICKHOUSE_ERROR', message, options)
+    this.chCode = options.chCode
+    this.type = options.type
+  }
+  override toJSON(): Record<string, unknown> {
+    return { ...super.toJSON(), chCode: this.chCode, type: this.type }
+  }
+}
+
+/** True for programmer errors that must never be retried (kafkajs src/retry rule). */
+export function isProgrammerError(error: unknown): boolean {
+  return error instanceof TypeError || error instanceof RangeError || error instanceof ReferenceError || error instanceof SyntaxError
+}
+
+/** Human-readable message of anything thrown. */
+export function messageOf(error: unknown): string {
+  if (error instanceof Error) return error.message
+  return typeof error === 'string' ? error : JSON.stringify(error)
+}

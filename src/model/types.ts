@@ -1,0 +1,123 @@
+/**
+ * Shared shapes of the pipeline model. Every stage codes against these; the classes that
+ * implement them live beside this file (pipeline.ts, stream.ts, table.ts, view.ts).
+ */
+import type { TSchema } from '@sinclair/typebox'
+
+/** MergeTree-family engines a table or a view target may use. */
+export type EngineName = 'MergeTree' | 'ReplacingMergeTree' | 'SummingMergeTree' | 'AggregatingMergeTree'
+
+/** One ClickHouse column, derived from a schema field (see typemap.ts) or given explicitly. */
+export interface ColumnDef {
+  /** Column name, identical to the schema field name. */
+  name: string
+  /** ClickHouse type text, e.g. `String`, `Nullable(Float64)`, `Enum8('a' = 1, 'b' = 2)`. */
+  type: string
+}
+
+/** Table options, as written in a module. */
+export interface TableConfig {
+  /** ORDER BY key. The `Key` field must come first (contract: Key must be first in orderByFields). @default [the Key field] */
+  orderByFields?: string[]
+  /** @default 'MergeTree' */
+  engine?: EngineName
+  /** Extra MergeTree settings, e.g. `{ index_granularity: 8192 }`. */
+  settings?: Record<string, string | number>
+  /** Optional PARTITION BY expression (raw SQL over the columns). */
+  partitionBy?: string
+}
+
+/** Stream options, as written in a module. */
+export interface StreamConfig {
+  /** Number of partitions of the topic and of parallel transform workers. Positive integer. @default 1 */
+  parallelism?: number
+  /** Topic retention in seconds (becomes `retention.ms`). Positive integer. @default 604_800 (7 days) */
+  retentionPeriod?: number
+}
+
+/**
+ * What a transform may return for one input record: an array of output records (possibly
+ * empty, which filters the record), null/undefined (filters), or one output record.
+ */
+export type TransformResult<U> = U[] | U | null | undefined
+export type TransformFn<T = any, U = any> = (record: T) => TransformResult<U> | Promise<TransformResult<U>>
+export type ConsumerFn<T = any> = (record: T) => void | Promise<void>
+
+/** Something records can be sent to from a stream. */
+export type Destination = StreamLike | OlapTableLike
+
+export interface OlapTableLike {
+  readonly kind: 'table'
+  readonly name: string
+  readonly schema: TSchema
+  /** Fully defaulted config. */
+  readonly config: Required<Pick<TableConfig, 'orderByFields' | 'engine'>> & TableConfig
+  /** Columns in schema order, mapped per typemap.ts. */
+  readonly columns: ColumnDef[]
+}
+
+export interface TransformDef {
+  destination: Destination
+  fn: TransformFn
+  /** Position among the stream's transforms; stable across loads of the same module. */
+  index: number
+}
+
+export interface StreamLike {
+  readonly kind: 'stream'
+  /** Stream name; also the Kafka topic name. */
+  readonly name: string
+  readonly schema: TSchema
+  /** Fully defaulted config. */
+  readonly config: Required<StreamConfig>
+  /** Table every valid record of the stream is written to as-is, if any. */
+  readonly destination?: OlapTableLike
+  readonly transforms: TransformDef[]
+  readonly consumers: ConsumerFn[]
+  /** Pipeline owning this stream (for the DLQ topic, metrics labels); undefined for a bare stream. */
+  readonly pipeline?: string
+}
+
+export interface IngestPipelineLike {
+  readonly kind: 'pipeline'
+  readonly name: string
+  readonly schema: TSchema
+  /** Whether POST /ingest/<name> accepts records. @default true */
+  readonly ingestApi: boolean
+  /** Always present: a pipeline has a stream whose topic is the pipeline name. */
+  readonly stream: StreamLike
+  /** Present unless `table: false`. Same name as the pipeline. */
+  readonly table?: OlapTableLike
+  /** Whether bad input goes to `<name>.dlq`. @default true */
+  readonly deadLetterQueue: boolean
+  /** DLQ topic name: `<name>.dlq`. */
+  readonly dlqTopic: string
+}
+
+/** A materialized view writing TO a target table. */
+export interface MaterializedViewLike {
+  readonly kind: 'view'
+  readonly name: string
+  /** SELECT statement over the source table. */
+  readonly select: string
+  /** Source table (a table object or its name). */
+  readonly source: OlapTableLike | string
+  readonly target: {
+    name: string
+    engine: EngineName
+    orderByFields: string[]
+    /** Explicit target columns; inferred from the SELECT (DESCRIBE) when absent. */
+    columns?: ColumnDef[]
+    settings?: Record<string, string | number>
+  }
+}
+
+/** Everything one module declares, after following references from its exports. */
+export interface ModuleDefinitions {
+  /** Absolute path of the module file. */
+  file: string
+  pipelines: IngestPipelineLike[]
+  streams: StreamLike[]
+  tables: OlapTableLike[]
+  views: MaterializedViewLike[]
+}
