@@ -1,0 +1,89 @@
+/**
+ * The `flowhouse` command line.
+ *   flowhouse start  [--pipelines DIR] [--port N]     run the daemon
+ *   flowhouse check  [--pipelines DIR]                load and check modules, provision nothing
+ *   flowhouse replay FILE --pipeline NAME [...]       produce a Parquet / JSON file to a pipeline's topic
+ *   flowhouse sql "<query>" [--url URL]               read-only SQL through the daemon's /api/sql
+ *   flowhouse dev                                     local Kafka + daemon + replay of the real flights
+ */
+import { Command, InvalidArgumentError } from 'commander'
+import { resolveConfig } from '../config.ts'
+import { messageOf } from '../errors.ts'
+
+function positiveInt(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer')
+  return n
+}
+
+function nonNegativeInt(value: string): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer')
+  return n
+}
+
+const program = new Command('flowhouse').description('Stream-processing daemon: Kafka → validation, constraints, transforms → ClickHouse tables and materialized views')
+
+program
+  .command('start')
+  .description('run the daemon on the pipelines folder')
+  .option('--pipelines <dir>', 'pipelines folder (env FLOWHOUSE_PIPELINES, default ./pipelines)')
+  .option('--port <n>', 'HTTP port (env FLOWHOUSE_PORT, default 4000)', positiveInt)
+  .action(async (opts: { pipelines?: string; port?: number }) => {
+    const { startCommand } = await import('./start.ts')
+    await startCommand(resolveConfig(process.env, { ...(opts.pipelines ? { pipelinesDir: opts.pipelines } : {}), ...(opts.port ? { port: opts.port } : {}) }))
+  })
+
+program
+  .command('check')
+  .description('load and check every pipeline module; exit 1 if any fails')
+  .option('--pipelines <dir>', 'pipelines folder (env FLOWHOUSE_PIPELINES, default ./pipelines)')
+  .action(async (opts: { pipelines?: string }) => {
+    const { checkCommand } = await import('./check.ts')
+    process.exitCode = await checkCommand(resolveConfig(process.env, opts.pipelines ? { pipelinesDir: opts.pipelines } : {}).pipelinesDir)
+  })
+
+program
+  .command('replay')
+  .description("produce the records of a Parquet file or a JSON array file to a pipeline's topic")
+  .argument('<file>', '.parquet or .json (one JSON array) file')
+  .requiredOption('--pipeline <name>', 'pipeline (topic) to produce to')
+  .option('--limit <n>', 'stop after N records', positiveInt)
+  .option('--skip <n>', 'start at record N (0-based)', nonNegativeInt)
+  .option('--batch <n>', 'records per Kafka message (default 1000)', positiveInt)
+  .option('--rate <n>', 'at most N records per second', positiveInt)
+  .option('--id-field <name>', 'field set to the row number when a record lacks it (default id)')
+  .option('--brokers <list>', 'Kafka brokers (env KAFKA_BROKERS, default 127.0.0.1:9092)')
+  .action(async (file: string, opts: { pipeline: string; limit?: number; skip?: number; batch?: number; rate?: number; idField?: string; brokers?: string }) => {
+    const { runReplayCommand } = await import('../replay/command.ts')
+    await runReplayCommand({ file, ...opts })
+  })
+
+program
+  .command('sql')
+  .description("run a read-only SQL query through a running daemon's /api/sql")
+  .argument('<query>', 'SQL (SELECT, SHOW, DESCRIBE ...)')
+  .option('--url <url>', 'daemon URL (env FLOWHOUSE_URL, default http://127.0.0.1:4000)')
+  .option('--format <fmt>', 'json | table', 'table')
+  .action(async (query: string, opts: { url?: string; format: string }) => {
+    const { sqlCommand } = await import('./sql.ts')
+    await sqlCommand(query, opts.url ?? process.env.FLOWHOUSE_URL ?? 'http://127.0.0.1:4000', opts.format)
+  })
+
+program
+  .command('dev')
+  .description('start local Kafka, run the daemon on the embedded engine with ./pipelines, replay the real flights and query a view')
+  .option('--limit <n>', 'replay only the first N flights', positiveInt)
+  .option('--keep-running', 'keep the daemon running after the sample query (default: when on a terminal)')
+  .option('--exit', 'stop after the sample query')
+  .action(async (opts: { limit?: number; keepRunning?: boolean; exit?: boolean }) => {
+    const { devCommand } = await import('./dev.ts')
+    await devCommand({ limit: opts.limit, keepRunning: opts.exit ? false : (opts.keepRunning ?? Boolean(process.stdout.isTTY)) })
+  })
+
+try {
+  await program.parseAsync(process.argv)
+} catch (error) {
+  console.error(`flowhouse: ${messageOf(error)}`)
+  process.exitCode = 1
+}

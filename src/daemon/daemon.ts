@@ -1,0 +1,197 @@
+/**
+ * The daemon: loads the pipelines folder, provisions topics, tables and views, runs one
+ * consumer group per stream with a transform pool sized to its parallelism, and serves HTTP.
+ */
+import type { Admin, Kafka } from 'kafkajs'
+import { createClickHouse, type ClickHouse } from '../clickhouse/client.ts'
+import { provisionTable, provisionView } from '../clickhouse/provision.ts'
+import type { DaemonConfig } from '../config.ts'
+import { messageOf } from '../errors.ts'
+import { buildServer, type ReadyCheck } from '../http/server.ts'
+import { ensureTopics, type TopicSpec } from '../kafka/admin.ts'
+import { createKafka } from '../kafka/client.ts'
+import { StreamConsumer } from '../kafka/consumer.ts'
+import { RecordProducer } from '../kafka/producer.ts'
+import { metrics } from '../metrics/metrics.ts'
+import type { IngestPipelineLike, StreamLike } from '../model/types.ts'
+import { loadPipelines, type LoadedModule } from '../pipelines/loader.ts'
+import { TransformPool } from '../transforms/pool.ts'
+import { stageLog } from '../util/log.ts'
+import type { FastifyInstance } from 'fastify'
+
+const logger = stageLog('daemon')
+
+interface RunningStream {
+  stream: StreamLike
+  pool: TransformPool
+  consumer: StreamConsumer
+}
+
+export class Daemon {
+  private readonly kafka: Kafka
+  private readonly admin: Admin
+  private readonly producer: RecordProducer
+  private ch!: ClickHouse
+  private http!: FastifyInstance
+  private modules: LoadedModule[] = []
+  private readonly pipelines = new Map<string, IngestPipelineLike>()
+  private readonly running: RunningStream[] = []
+  private stopping: Promise<void> | undefined
+  /** Address the HTTP server listens on, e.g. `http://127.0.0.1:4000`. */
+  url = ''
+
+  private constructor(readonly config: DaemonConfig) {
+    this.kafka = createKafka(config.brokers, config.clientId)
+    this.admin = this.kafka.admin()
+    this.producer = new RecordProducer(this.kafka)
+  }
+
+  /**
+   * Starts a daemon: connects, loads and provisions every module, starts consumers and HTTP.
+   * A module that fails to load or provision is reported (log, /ready, metric) and skipped.
+   * @throws when Kafka or ClickHouse cannot be reached, or the HTTP port cannot be bound.
+   */
+  static async start(config: DaemonConfig): Promise<Daemon> {
+    const daemon = new Daemon(config)
+    try {
+      await daemon.boot()
+    } catch (error) {
+      await daemon.stop().catch(() => undefined)
+      throw error
+    }
+    return daemon
+  }
+
+  private async boot(): Promise<void> {
+    const { config } = this
+    this.ch = await createClickHouse({ dataDir: config.dataDir })
+    await this.admin.connect()
+    await this.producer.connect()
+    this.modules = await loadPipelines(config.pipelinesDir)
+    for (const m of this.modules) {
+      if (m.error) {
+        logger.error({ module: m.file, error: m.error }, 'pipeline module failed to load; it is not running')
+        continue
+      }
+      try {
+        await this.provision(m)
+      } catch (error) {
+        m.error = `provisioning failed: ${messageOf(error)}`
+        logger.error({ module: m.file, error: m.error }, 'pipeline module could not be provisioned; it is not running')
+      }
+    }
+    for (const m of this.modules) if (!m.error) await this.startStreams(m)
+    metrics.pipelinesLoaded.set(this.modules.filter((m) => !m.error).length)
+    metrics.moduleLoadErrors.set(this.modules.filter((m) => m.error).length)
+    this.http = buildServer({
+      ch: this.ch,
+      producer: this.producer,
+      recordsPerMessage: config.recordsPerMessage,
+      ingestMaxBytes: config.ingestMaxBytes,
+      pipeline: (name) => this.pipelines.get(name),
+      ready: () => this.ready(),
+      describe: () => this.describe(),
+    })
+    this.url = await this.http.listen({ port: config.port, host: config.host })
+    logger.info({ url: this.url, pipelines: [...this.pipelines.keys()], mode: this.ch.mode }, 'flowhouse is running')
+  }
+
+  private async provision(m: LoadedModule): Promise<void> {
+    const defs = m.defs!
+    for (const p of defs.pipelines) {
+      const owner = this.pipelines.get(p.name)
+      if (owner) throw new Error(`pipeline "${p.name}" is declared twice`)
+    }
+    const topics: TopicSpec[] = []
+    for (const s of defs.streams) {
+      topics.push({ topic: s.name, partitions: s.config.parallelism, retentionMs: s.config.retentionPeriod * 1000 })
+      const dlq = this.dlqTopicOf(s)
+      if (dlq) topics.push({ topic: dlq, partitions: 1, retentionMs: s.config.retentionPeriod * 1000 })
+    }
+    await ensureTopics(this.admin, topics)
+    for (const t of defs.tables) await provisionTable(this.ch, t)
+    for (const v of defs.views) await provisionView(this.ch, v)
+    for (const p of defs.pipelines) this.pipelines.set(p.name, p)
+  }
+
+  private pipelineOf(s: StreamLike): IngestPipelineLike | undefined {
+    return s.pipeline ? this.pipelines.get(s.pipeline) : undefined
+  }
+
+  private dlqTopicOf(s: StreamLike): string | undefined {
+    const owner = s.pipeline
+    if (!owner) return `${s.name}.dlq`
+    // The pipeline may not be registered yet while provisioning; look it up in its module.
+    const p = this.pipelines.get(owner) ?? this.modules.flatMap((m) => m.defs?.pipelines ?? []).find((x) => x.name === owner)
+    return p?.deadLetterQueue === false ? undefined : `${owner}.dlq`
+  }
+
+  private async startStreams(m: LoadedModule): Promise<void> {
+    for (const stream of m.defs!.streams) {
+      const pool = new TransformPool(stream.config.parallelism)
+      const consumer = new StreamConsumer({
+        kafka: this.kafka,
+        admin: this.admin,
+        ch: this.ch,
+        producer: this.producer,
+        pool,
+        stream,
+        file: m.file,
+        version: m.version,
+        groupId: `${this.config.groupPrefix}.${stream.name}`,
+        pipeline: this.pipelineOf(stream)?.name ?? stream.name,
+        dlqTopic: this.dlqTopicOf(stream),
+        batch: this.config.batch,
+        recordsPerMessage: this.config.recordsPerMessage,
+      })
+      await consumer.start()
+      this.running.push({ stream, pool, consumer })
+    }
+  }
+
+  /** Readiness checks: Kafka reachable, ClickHouse ping, every consumer group joined, modules loaded. */
+  async ready(): Promise<Record<string, ReadyCheck>> {
+    const kafka = await this.admin
+      .describeCluster()
+      .then((c) => ({ ok: true, detail: { brokers: c.brokers.length } }))
+      .catch((error: unknown) => ({ ok: false, detail: messageOf(error) }))
+    const ping = await this.ch.ping()
+    const consumers = this.running.map((r) => r.consumer.status)
+    const failed = this.modules.filter((m) => m.error).map((m) => ({ file: m.file, error: m.error }))
+    return {
+      kafka,
+      clickhouse: ping.ok ? { ok: true } : { ok: false, detail: messageOf(ping.error) },
+      consumers: { ok: consumers.every((c) => c.joined), detail: consumers },
+      modules: { ok: failed.length === 0, detail: failed },
+    }
+  }
+
+  describe(): unknown {
+    return {
+      pipelines: [...this.pipelines.values()].map((p) => ({
+        name: p.name,
+        topic: p.stream.name,
+        table: p.table?.name ?? null,
+        dlqTopic: p.deadLetterQueue ? p.dlqTopic : null,
+        ingestApi: p.ingestApi,
+        parallelism: p.stream.config.parallelism,
+      })),
+      modules: this.modules.map((m) => ({ file: m.file, ok: !m.error, error: m.error ?? null })),
+    }
+  }
+
+  /** Drains consumers (flush, commit, leave the group), then closes everything. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      logger.info('stopping: draining consumers')
+      await this.http?.close().catch(() => undefined)
+      await Promise.allSettled(this.running.map((r) => r.consumer.stop()))
+      await Promise.allSettled(this.running.map((r) => r.pool.close()))
+      await this.producer.close().catch(() => undefined)
+      await this.admin.disconnect().catch(() => undefined)
+      await this.ch?.close().catch(() => undefined)
+      logger.info('stopped')
+    })()
+    return this.stopping
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * A partition batch: everything produced from a contiguous range of offsets of one partition,
+ * flushed as a unit (rows per table, records per destination topic, dead-letter entries).
+ * Deterministic per offset range, so a retry after a crash re-forms the same batch and carries
+ * the same ClickHouse deduplication token.
+ */
+import type { DlqEntry } from '../kafka/dlq.ts'
+import type { WorkResult } from '../transforms/types.ts'
+
+export interface TableChunk {
+  /** JSONEachRow texts in offset order; joined at flush. */
+  parts: string[]
+  rows: number
+  bytes: number
+}
+
+export class PartitionBatch {
+  /** First and last offset in the batch; -1 while empty. */
+  first = -1
+  last = -1
+  /** Wall-clock time (ms) the first message was added. */
+  openedAt = 0
+  /** Smallest Kafka message timestamp in the batch (ms), for end-to-end latency. */
+  oldestTimestamp = Number.POSITIVE_INFINITY
+  readonly tables = new Map<string, TableChunk>()
+  readonly topics = new Map<string, string[]>()
+  readonly dlq: DlqEntry[] = []
+  records = 0
+  filtered = 0
+  rows = 0
+  bytes = 0
+
+  get empty(): boolean {
+    return this.first < 0
+  }
+
+  /** Adds the processed result of the message at `offset` (offsets must increase). */
+  add(offset: number, timestamp: number, result: WorkResult, dlq: DlqEntry[]): void {
+    if (this.first < 0) {
+      this.first = offset
+      this.openedAt = Date.now()
+    }
+    this.last = offset
+    this.oldestTimestamp = Math.min(this.oldestTimestamp, timestamp)
+    this.records += result.records
+    this.filtered += result.filtered
+    for (const t of result.tables) {
+      let chunk = this.tables.get(t.table)
+      if (!chunk) this.tables.set(t.table, (chunk = { parts: [], rows: 0, bytes: 0 }))
+      chunk.parts.push(t.rows)
+      chunk.rows += t.count
+      chunk.bytes += t.rows.length
+      this.rows += t.count
+      this.bytes += t.rows.length
+    }
+    for (const t of result.topics) {
+      const list = this.topics.get(t.topic)
+      if (list) list.push(...t.records)
+      else this.topics.set(t.topic, [...t.records])
+    }
+    this.dlq.push(...dlq)
+  }
+}

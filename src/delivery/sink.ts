@@ -1,0 +1,125 @@
+/**
+ * Writes one table's rows of a partition batch into ClickHouse.
+ *
+ * - Retriable ClickHouse errors (connection, timeout, TOO_MANY_PARTS, memory limit ...) are
+ *   retried with backoff while the partition waits; they never dead-letter (DESIGN.md "Delivery").
+ * - A non-retriable error (a row ClickHouse cannot parse or store) splits the rows in halves and
+ *   retries each half, down to single rows; each row that still fails is dead-lettered at stage
+ *   `insert` with ClickHouse's error, and every other row is written. The split points and their
+ *   deduplication tokens depend only on the batch, so a replay after a crash repeats them exactly.
+ */
+import type { ClickHouse } from '../clickhouse/client.ts'
+import { insertBatch, withRetry } from '../clickhouse/writer.ts'
+import { ClickHouseError, messageOf } from '../errors.ts'
+import { metrics } from '../metrics/metrics.ts'
+import type { DlqItem } from '../transforms/types.ts'
+import { stageLog } from '../util/log.ts'
+
+const logger = stageLog('delivery')
+
+export interface SinkContext {
+  ch: ClickHouse
+  pipeline: string
+  /** Called between retries so the consumer keeps its group membership. */
+  heartbeat?: () => Promise<void>
+  /** Stops retrying when aborted (the daemon is shutting down). */
+  signal?: AbortSignal
+}
+
+export interface SinkResult {
+  written: number
+  /** Rows ClickHouse refused; the caller dead-letters them with their source coordinates. */
+  rejected: DlqItem[]
+}
+
+function codeOf(error: unknown): string {
+  return error instanceof ClickHouseError ? String(error.type ?? error.chCode ?? 'unknown') : 'unknown'
+}
+
+async function insertRetrying(ctx: SinkContext, table: string, rows: string, token: string): Promise<number> {
+  let paused = false
+  try {
+    const result = await withRetry(
+      () => insertBatch(ctx.ch, { table, rows, dedupToken: token }),
+      {
+        retries: Number.POSITIVE_INFINITY,
+        baseMs: 250,
+        maxMs: 30_000,
+        signal: ctx.signal,
+        onRetry: async (error: unknown, attempt: number) => {
+          metrics.insertRetries.inc({ table, code: codeOf(error) })
+          if (!paused) {
+            paused = true
+            metrics.pausedPartitions.inc({ pipeline: ctx.pipeline })
+          }
+          logger.warn({ table, attempt, error: messageOf(error) }, 'retriable insert error; partition waits and retries')
+          await ctx.heartbeat?.().catch(() => undefined)
+        },
+      },
+    )
+    metrics.insertDuration.observe({ table }, result.durationMs / 1000)
+    metrics.batchRows.observe({ table }, result.rows)
+    metrics.batchBytes.observe({ table }, result.bytes)
+    return result.rows
+  } catch (error) {
+    metrics.insertErrors.inc({ table, code: codeOf(error) })
+    throw error
+  } finally {
+    if (paused) metrics.pausedPartitions.dec({ pipeline: ctx.pipeline })
+  }
+}
+
+/**
+ * ClickHouse error codes caused by the data of some row (parse, type, range, enum, NULL into a
+ * non-Nullable column, a throwIf in a materialized view). Other non-retriable errors (unknown
+ * table, syntax) are not the rows' fault and stop the partition instead of dead-lettering.
+ */
+const ROW_ERROR_CODES = new Set([6, 26, 27, 32, 33, 38, 41, 53, 69, 70, 72, 117, 131, 349, 395, 691, 16, 36])
+
+function isRowError(error: unknown): boolean {
+  return error instanceof ClickHouseError && !error.retriable && error.chCode !== undefined && ROW_ERROR_CODES.has(error.chCode)
+}
+
+async function bisect(ctx: SinkContext, table: string, lines: string[], lo: number, hi: number, token: string, out: SinkResult): Promise<void> {
+  const rows = lines.slice(lo, hi).join('\n') + '\n'
+  try {
+    out.written += await insertRetrying(ctx, table, rows, `${token}:r${lo}-${hi - 1}`)
+    return
+  } catch (error) {
+    if (!isRowError(error)) throw error
+    if (hi - lo === 1) {
+      const ce = error as ClickHouseError
+      let record: unknown = lines[lo]
+      try {
+        record = JSON.parse(lines[lo] ?? '')
+      } catch {
+        /* keep the text */
+      }
+      out.rejected.push({ stage: 'insert', errorType: `clickhouse_${ce.type ?? ce.chCode ?? 'error'}`, reason: `ClickHouse refused the row for "${table}": ${ce.message}`, record })
+      return
+    }
+  }
+  const mid = lo + Math.ceil((hi - lo) / 2)
+  await bisect(ctx, table, lines, lo, mid, token, out)
+  await bisect(ctx, table, lines, mid, hi, token, out)
+}
+
+/**
+ * Inserts `rows` (JSONEachRow text) into `table` with deduplication token `token`.
+ * @returns rows written and rows refused (to dead-letter).
+ * @throws when aborted, or on errors that are neither retriable nor caused by the rows.
+ */
+export async function writeTable(ctx: SinkContext, table: string, rows: string, token: string): Promise<SinkResult> {
+  const out: SinkResult = { written: 0, rejected: [] }
+  try {
+    out.written = await insertRetrying(ctx, table, rows, token)
+    return out
+  } catch (error) {
+    if (!isRowError(error)) throw error
+    logger.warn({ table, error: messageOf(error) }, 'insert refused; isolating the rows ClickHouse cannot store')
+  }
+  const lines = rows.split('\n')
+  if (lines[lines.length - 1] === '') lines.pop()
+  await bisect(ctx, table, lines, 0, lines.length, token, out)
+  return out
+}

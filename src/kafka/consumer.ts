@@ -1,0 +1,295 @@
+/**
+ * One consumer group per stream (`<groupPrefix>.<stream>`), reading the stream's topic.
+ *
+ * Each message goes to the stream's transform pool (decode, validate, transform) and its
+ * result joins the partition's open batch. A batch is flushed when it reaches maxRows or
+ * maxBytes, or flushIntervalMs after it opened. Flushing a batch covering offsets [first, last]:
+ *   1. commit offset `first` with metadata `flowhouse:pending:<first>-<last>` (marks the range);
+ *   2. insert each table's rows with token `<table>:<topic>:<partition>:<first>-<last>`;
+ *   3. produce records bound for other streams and the dead-letter entries (acks = all);
+ *   4. commit offset `last + 1`.
+ * After a crash, the group resumes at `first`; the pending mark makes the first batch end at
+ * `last` again, so the inserts repeat with the same tokens and ClickHouse drops them as
+ * duplicates. Nothing is committed before it is written (DESIGN.md "Delivery").
+ */
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs'
+import type { ClickHouse } from '../clickhouse/client.ts'
+import { dedupToken } from '../clickhouse/writer.ts'
+import type { BatchOptions } from '../config.ts'
+import { PartitionBatch } from '../delivery/batch.ts'
+import { writeTable } from '../delivery/sink.ts'
+import { messageOf } from '../errors.ts'
+import { metrics } from '../metrics/metrics.ts'
+import type { StreamLike } from '../model/types.ts'
+import type { TransformPool } from '../transforms/pool.ts'
+import type { WorkResult } from '../transforms/types.ts'
+import { stageLog } from '../util/log.ts'
+import { dlqEntry, dlqMessage, type DlqEntry } from './dlq.ts'
+import type { RecordProducer } from './producer.ts'
+
+const PENDING = 'flowhouse:pending:'
+
+export interface StreamConsumerOptions {
+  kafka: Kafka
+  admin: Admin
+  ch: ClickHouse
+  producer: RecordProducer
+  pool: TransformPool
+  stream: StreamLike
+  /** Module file and version the workers load the stream from. */
+  file: string
+  version: string
+  groupId: string
+  /** Name used in metric labels and DLQ entries. */
+  pipeline: string
+  /** DLQ topic, or undefined when the pipeline turned the dead-letter queue off. */
+  dlqTopic: string | undefined
+  batch: BatchOptions
+  recordsPerMessage: number
+}
+
+/** Messages processed concurrently per partition (results are applied in offset order). */
+const WINDOW = 8
+
+class PartitionState {
+  batch = new PartitionBatch()
+  /** Highest offset added to a batch since the last (re)assignment; -1 for none. */
+  lastSeen = -1
+  /** Boundary of a range that was marked pending before a crash or a failed commit. */
+  pending: { first: number; last: number } | undefined
+  initialized = false
+  /** After a failed flush: the offset consumption resumes at; other offsets are stale until then. */
+  resumeAt: number | undefined
+  heartbeat: (() => Promise<void>) | undefined
+  private chain: Promise<unknown> = Promise.resolve()
+
+  constructor(readonly partition: number) {}
+
+  /** Runs `fn` after everything queued before it on this partition. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn)
+    this.chain = next.catch(() => undefined)
+    return next
+  }
+}
+
+export interface ConsumerStatus {
+  groupId: string
+  topic: string
+  /** True once the consumer joined its group and got an assignment. */
+  joined: boolean
+  /** Partitions currently assigned to this member. */
+  partitions: number[]
+  /** Last error that stopped or restarted the consumer, if any. */
+  lastError?: string
+}
+
+export class StreamConsumer {
+  private readonly consumer: Consumer
+  private readonly partitions = new Map<number, PartitionState>()
+  private readonly log
+  private timer: NodeJS.Timeout | undefined
+  private draining = false
+  private stopped = false
+  private readonly abort = new AbortController()
+  readonly status: ConsumerStatus
+
+  constructor(private readonly o: StreamConsumerOptions) {
+    this.log = stageLog('consumer', { stream: o.stream.name, groupId: o.groupId })
+    this.consumer = o.kafka.consumer({
+      groupId: o.groupId,
+      sessionTimeout: 45_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 8 * 1024 * 1024,
+      maxBytes: 64 * 1024 * 1024,
+      allowAutoTopicCreation: false,
+    })
+    this.status = { groupId: o.groupId, topic: o.stream.name, joined: false, partitions: [] }
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      const assigned = (e.payload.memberAssignment[o.stream.name] ?? []).slice().sort((a, b) => a - b)
+      this.status.joined = true
+      this.status.partitions = assigned
+      for (const [p, state] of this.partitions) {
+        state.initialized = false
+        if (!assigned.includes(p)) this.partitions.delete(p)
+      }
+      this.log.info({ partitions: assigned }, 'joined consumer group')
+    })
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      this.status.lastError = messageOf(e.payload.error)
+      this.status.joined = false
+      this.log.error({ error: this.status.lastError, restart: e.payload.restart }, 'consumer crashed')
+    })
+  }
+
+  /** Connects, subscribes from the earliest offset when the group has none, and starts consuming. */
+  async start(): Promise<void> {
+    await this.consumer.connect()
+    await this.consumer.subscribe({ topic: this.o.stream.name, fromBeginning: true })
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: Math.max(1, this.o.stream.config.parallelism),
+      eachBatch: (payload) => this.eachBatch(payload),
+    })
+    this.timer = setInterval(() => this.flushDue(), Math.max(50, Math.min(250, this.o.batch.flushIntervalMs / 4)))
+    this.timer.unref()
+  }
+
+  private state(partition: number): PartitionState {
+    let s = this.partitions.get(partition)
+    if (!s) this.partitions.set(partition, (s = new PartitionState(partition)))
+    return s
+  }
+
+  private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const state = this.state(batch.partition)
+    state.heartbeat = heartbeat
+    const inflight: Array<{ message: KafkaMessage; result: Promise<WorkResult> }> = []
+    const apply = async () => {
+      const next = inflight.shift()!
+      const result = await next.result
+      if (await state.exclusive(() => this.accept(state, next.message, result))) resolveOffset(next.message.offset)
+      await heartbeat()
+    }
+    for (const message of batch.messages) {
+      if (!isRunning() || isStale() || this.draining) break
+      const value = message.value ?? new Uint8Array(0)
+      inflight.push({ message, result: this.o.pool.run({ file: this.o.file, version: this.o.version, stream: this.o.stream.name, value }) })
+      if (inflight.length >= WINDOW) await apply()
+    }
+    while (inflight.length > 0) {
+      if (!isRunning() || isStale() || this.draining) {
+        // Results not applied are not resolved either: the messages are fetched again.
+        inflight.splice(0).forEach((i) => i.result.catch(() => undefined))
+        break
+      }
+      await apply()
+    }
+  }
+
+  private async loadPending(state: PartitionState): Promise<void> {
+    const [topic] = await this.o.admin.fetchOffsets({ groupId: this.o.groupId, topics: [this.o.stream.name] })
+    const committed = topic?.partitions.find((p) => p.partition === state.partition)
+    const match = committed?.metadata?.startsWith(PENDING) ? /^(\d+)-(\d+)$/.exec(committed.metadata.slice(PENDING.length)) : null
+    if (match && Number(committed!.offset) === Number(match[1])) {
+      state.pending = { first: Number(match[1]), last: Number(match[2]) }
+      this.log.info({ partition: state.partition, pending: state.pending }, 'resuming a batch that was marked pending; it is re-formed with the same boundaries')
+    } else {
+      state.pending = undefined
+    }
+    state.initialized = true
+  }
+
+  /**
+   * Adds one processed message to its partition batch and flushes when a limit is reached.
+   * @returns false when the message is stale (fetched before a seek-back) and was ignored.
+   */
+  private async accept(state: PartitionState, message: KafkaMessage, result: WorkResult): Promise<boolean> {
+    const offset = Number(message.offset)
+    if (state.resumeAt !== undefined) {
+      if (offset !== state.resumeAt) return false
+      state.resumeAt = undefined
+    }
+    if (!state.initialized) await this.loadPending(state)
+    if (offset <= state.lastSeen) {
+      // The group re-delivered from the committed offset (rebalance): start the batch again.
+      state.batch = new PartitionBatch()
+    }
+    state.lastSeen = offset
+    // A pending range must be re-formed exactly: flush at its last offset, never across it.
+    if (state.pending && !state.batch.empty && offset > state.pending.last) await this.flush(state)
+    const source = { pipeline: this.o.pipeline, stream: this.o.stream.name, topic: this.o.stream.name, partition: state.partition, offset: message.offset }
+    const dlq: DlqEntry[] = result.dlq.map((item) => dlqEntry(item, source))
+    state.batch.add(offset, Number(message.timestamp), result, dlq)
+    const pipeline = this.o.pipeline
+    metrics.messagesConsumed.inc({ pipeline })
+    metrics.recordsConsumed.inc({ pipeline }, result.records)
+    metrics.bytesIn.inc({ pipeline }, message.value?.length ?? 0)
+    metrics.transformDuration.observe({ pipeline }, result.durationMs / 1000)
+    const b = state.batch
+    if (state.pending) {
+      if (offset >= state.pending.last) await this.flush(state)
+    } else if (b.rows >= this.o.batch.maxRows || b.bytes >= this.o.batch.maxBytes || b.records >= this.o.batch.maxRows) {
+      await this.flush(state)
+    }
+    return true
+  }
+
+  private flushDue(): void {
+    const now = Date.now()
+    for (const state of this.partitions.values()) {
+      const b = state.batch
+      if (b.empty || state.pending || now - b.openedAt < this.o.batch.flushIntervalMs) continue
+      void state.exclusive(() => (state.batch === b ? this.flush(state) : Promise.resolve()))
+    }
+  }
+
+  private async commit(partition: number, offset: number, metadata: string | null): Promise<void> {
+    await this.consumer.commitOffsets([{ topic: this.o.stream.name, partition, offset: String(offset), metadata }])
+  }
+
+  /** Flushes the partition's batch (caller holds the partition's exclusive section). */
+  private async flush(state: PartitionState): Promise<void> {
+    const b = state.batch
+    if (b.empty) return
+    state.batch = new PartitionBatch()
+    const { stream, pipeline } = this.o
+    const topic = stream.name
+    const partition = state.partition
+    try {
+      await this.commit(partition, b.first, `${PENDING}${b.first}-${b.last}`)
+      const ctx = { ch: this.o.ch, pipeline, heartbeat: state.heartbeat, signal: this.abort.signal }
+      for (const [table, chunk] of b.tables) {
+        const token = dedupToken(table, topic, partition, b.first, b.last)
+        const result = await writeTable(ctx, table, chunk.parts.join(''), token)
+        metrics.recordsWritten.inc({ pipeline, table }, result.written)
+        for (const item of result.rejected) {
+          b.dlq.push(dlqEntry(item, { pipeline, stream: stream.name, topic, partition, offset: `${b.first}-${b.last}` }))
+        }
+      }
+      for (const [destination, records] of b.topics) {
+        await this.o.producer.sendRecords(destination, records, this.o.recordsPerMessage)
+        metrics.recordsProduced.inc({ pipeline, topic: destination }, records.length)
+      }
+      if (this.o.dlqTopic && b.dlq.length > 0) {
+        await this.o.producer.send(this.o.dlqTopic, b.dlq.map(dlqMessage))
+      } else if (b.dlq.length > 0) {
+        this.log.warn({ count: b.dlq.length, first: b.dlq[0]?.reason }, 'dead-letter queue is off for this pipeline; bad records are counted and dropped')
+      }
+      for (const entry of b.dlq) metrics.recordsDeadLettered.inc({ pipeline, stage: entry.stage })
+      metrics.recordsFiltered.inc({ pipeline }, b.filtered)
+      await this.commit(partition, b.last + 1, null)
+      state.pending = undefined
+      metrics.batches.inc({ pipeline })
+      if (Number.isFinite(b.oldestTimestamp)) metrics.endToEndLatency.observe({ pipeline }, Math.max(0, Date.now() - b.oldestTimestamp) / 1000)
+    } catch (error) {
+      // The range may be partly written. Drop what followed it, seek back to its first offset
+      // and re-form exactly the same range when it comes again (same tokens: no duplicates).
+      state.pending = { first: b.first, last: b.last }
+      state.batch = new PartitionBatch()
+      state.lastSeen = b.first - 1
+      state.resumeAt = b.first
+      this.log.error({ partition, first: b.first, last: b.last, error: messageOf(error) }, 'batch flush failed; seeking back to consume the range again')
+      if (!this.stopped) {
+        this.consumer.seek({ topic, partition, offset: String(b.first) })
+        await new Promise((resolve) => setTimeout(resolve, 1_000))
+      }
+    }
+  }
+
+  /**
+   * Drains: stops taking messages, flushes and commits every open batch, then leaves the
+   * group. Idempotent.
+   */
+  async stop(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    this.draining = true
+    if (this.timer) clearInterval(this.timer)
+    await Promise.allSettled([...this.partitions.values()].map((s) => s.exclusive(() => this.flush(s))))
+    this.abort.abort()
+    await this.consumer.disconnect().catch((error) => this.log.warn({ error: messageOf(error) }, 'disconnect failed'))
+    this.status.joined = false
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * The metric catalog (prom-client). Stages update these; nothing else defines metrics.
+ * Names carry the `flowhouse_` prefix and unit suffixes; labels are bounded (pipeline,
+ * table, topic, stage, partition, error code) and never carry record keys.
+ */
+import client from 'prom-client'
+
+export const registry = new client.Registry()
+client.collectDefaultMetrics({ register: registry, prefix: 'flowhouse_' })
+
+const counter = (name: string, help: string, labelNames: string[]) =>
+  new client.Counter({ name, help, labelNames, registers: [registry] })
+const gauge = (name: string, help: string, labelNames: string[]) =>
+  new client.Gauge({ name, help, labelNames, registers: [registry] })
+const histogram = (name: string, help: string, labelNames: string[], buckets: number[]) =>
+  new client.Histogram({ name, help, labelNames, buckets, registers: [registry] })
+
+const secondsBuckets = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+export const metrics = {
+  messagesConsumed: counter('flowhouse_messages_consumed_total', 'Kafka messages consumed from ingest topics.', ['pipeline']),
+  recordsConsumed: counter('flowhouse_records_consumed_total', 'Records consumed (a message that is not a JSON array counts as one record).', ['pipeline']),
+  bytesIn: counter('flowhouse_bytes_in_total', 'Bytes of Kafka message values consumed.', ['pipeline']),
+  recordsWritten: counter('flowhouse_records_written_total', 'Rows acknowledged by ClickHouse inserts.', ['pipeline', 'table']),
+  recordsProduced: counter('flowhouse_records_produced_total', 'Records a transform sent on to another stream.', ['pipeline', 'topic']),
+  recordsDeadLettered: counter('flowhouse_records_dead_lettered_total', 'Records sent to the dead-letter queue, by stage.', ['pipeline', 'stage']),
+  recordsFiltered: counter('flowhouse_records_filtered_total', 'Records a transform filtered out (returned null or []).', ['pipeline']),
+  batches: counter('flowhouse_batches_flushed_total', 'Partition batches flushed and committed.', ['pipeline']),
+  batchRows: histogram('flowhouse_batch_rows', 'Rows per ClickHouse insert.', ['table'], [10, 100, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000]),
+  batchBytes: histogram('flowhouse_batch_bytes', 'Bytes per ClickHouse insert (JSONEachRow).', ['table'], [1e3, 1e4, 1e5, 1e6, 4e6, 16e6, 64e6]),
+  insertDuration: histogram('flowhouse_clickhouse_insert_duration_seconds', 'ClickHouse insert latency.', ['table'], secondsBuckets),
+  insertRetries: counter('flowhouse_clickhouse_insert_retries_total', 'Retried ClickHouse inserts, by error code.', ['table', 'code']),
+  insertErrors: counter('flowhouse_clickhouse_insert_errors_total', 'Failed ClickHouse insert attempts, by error code.', ['table', 'code']),
+  transformDuration: histogram('flowhouse_transform_duration_seconds', 'Time to decode, validate and transform one Kafka message in a worker.', ['pipeline'], secondsBuckets),
+  endToEndLatency: histogram('flowhouse_end_to_end_latency_seconds', 'From the Kafka message timestamp to the insert acknowledgement.', ['pipeline'], [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]),
+  pausedPartitions: gauge('flowhouse_paused_partitions', 'Partitions whose consumption waits on a retried insert.', ['pipeline']),
+  ingestRequests: counter('flowhouse_ingest_requests_total', 'POST /ingest requests, by status code.', ['pipeline', 'code']),
+  ingestRecords: counter('flowhouse_ingest_records_total', 'Records accepted by POST /ingest and produced to the topic.', ['pipeline']),
+  pipelinesLoaded: gauge('flowhouse_pipelines_loaded', 'Pipeline modules loaded and running.', []),
+  moduleLoadErrors: gauge('flowhouse_module_load_errors', 'Pipeline modules that failed to load or check.', []),
+}
+
+export type Metrics = typeof metrics

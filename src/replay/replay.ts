@@ -1,0 +1,159 @@
+/**
+ * Replays a file into a Kafka topic as JSON_ARRAY messages: each message value is one JSON array
+ * of up to `batch` records, the format the daemon's ingest topics carry.
+ *
+ * Partitioning: messages have no key; message `i` goes to partition `i mod n` of the topic's `n`
+ * partitions (explicit round-robin), so every partition gets an equal share and consumer
+ * parallelism is used. Messages are grouped into sends of about `sendBytes`, and up to
+ * `maxInFlight` sends await acknowledgement (acks = all) at once. With the idempotent producer
+ * (default) kafkajs serialises produce requests per broker; the window then overlaps reading and
+ * encoding with the request in flight.
+ */
+import { Partitioners, type Message, type Producer } from 'kafkajs'
+import { FlowhouseError, messageOf } from '../errors.ts'
+import { replayKafka, topicPartitions } from './kafka.ts'
+import { replayDefaults, type ReplayOptions } from './options.ts'
+import { Pacer, pacedBatch } from './pacer.ts'
+import { openReader } from './readers.ts'
+import { SendWindow, type SendGroup } from './send-window.ts'
+import type { ReplayProgress, ReplayRecord, ReplayResult } from './types.ts'
+
+/**
+ * Sends the selected rows of `options.file` to `options.topic` and resolves once every send is
+ * acknowledged. Records get ids as described on `RowSelection.idField`.
+ *
+ * On `signal` abort no new message is sent, in-flight sends are awaited, and the result has
+ * `aborted: true`; the acknowledged records are rows `[skip, skip + records)`, so
+ * `skip: skip + records` resumes.
+ *
+ * @returns counts of acknowledged records, messages and value bytes, and the duration in ms.
+ * @throws FlowhouseError BAD_REQUEST for invalid options, an unsupported file type or bad skip/limit;
+ *   NOT_FOUND when the file or the topic does not exist; DECODE_FAILED when the file cannot be read;
+ *   KAFKA_ERROR when the brokers cannot be reached or a send fails after kafkajs retries
+ *   (context `records` = records acknowledged before the failure).
+ */
+export async function replay(options: ReplayOptions): Promise<ReplayResult> {
+  const started = performance.now()
+  const settings = resolve(options)
+  const reader = await openReader(options.file, { skip: options.skip, limit: options.limit, idField: options.idField })
+  const kafka = replayKafka(settings.brokers, settings.clientId)
+  const admin = kafka.admin()
+  let partitions: number[]
+  try {
+    await admin.connect()
+    partitions = await topicPartitions(admin, options.topic)
+  } catch (error) {
+    throw error instanceof FlowhouseError ? error : kafkaError(`cannot connect to Kafka at ${settings.brokers.join(',')}`, error, options.topic, 0)
+  } finally {
+    await admin.disconnect().catch(() => undefined)
+  }
+
+  const producer = kafka.producer({
+    idempotent: settings.idempotent,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: 8 },
+  })
+  const progress: ReplayProgress = { records: 0, messages: 0, bytes: 0, total: reader.totalRows, elapsedMs: 0 }
+  const window = new SendWindow(producer, options.topic, settings.maxInFlight, (group) => {
+    progress.records += group.records
+    progress.messages += group.messages.length
+    progress.bytes += group.bytes
+    progress.elapsedMs = performance.now() - started
+    options.onProgress?.({ ...progress })
+  })
+  try {
+    await producer.connect()
+  } catch (error) {
+    throw kafkaError(`cannot connect a producer to ${settings.brokers.join(',')}`, error, options.topic, 0)
+  }
+  let aborted = false
+  try {
+    aborted = await produce(reader.chunks(), window, partitions, settings, options.signal)
+    await window.drain()
+  } finally {
+    await window.drain()
+    await producer.disconnect().catch(() => undefined)
+  }
+  if (window.failure !== undefined) throw kafkaError(`replay to topic "${options.topic}" failed`, window.failure, options.topic, progress.records)
+  return { records: progress.records, messages: progress.messages, bytes: progress.bytes, durationMs: performance.now() - started, aborted }
+}
+
+interface Settings {
+  brokers: string[]
+  clientId: string
+  batch: number
+  rate: number | undefined
+  maxInFlight: number
+  sendBytes: number
+  idempotent: boolean
+}
+
+/** Cuts records into messages and messages into send groups; returns true when aborted. */
+async function produce(chunks: AsyncIterable<{ records: ReplayRecord[] }>, window: SendWindow, partitions: number[], settings: Settings, signal: AbortSignal | undefined): Promise<boolean> {
+  const pacer = settings.rate === undefined ? undefined : new Pacer(settings.rate)
+  const batch = pacedBatch(settings.batch, settings.rate)
+  const groupBytes = pacer === undefined ? settings.sendBytes : 0
+  let group: SendGroup = { messages: [], records: 0, bytes: 0 }
+  let current: ReplayRecord[] = []
+  let index = 0
+
+  const emit = async (records: ReplayRecord[]): Promise<boolean> => {
+    if (pacer !== undefined) await pacer.take(records.length, signal)
+    if (signal?.aborted || window.failure !== undefined) return false
+    const value = Buffer.from(JSON.stringify(records))
+    const message: Message = { value, partition: partitions[index++ % partitions.length]! }
+    group.messages.push(message)
+    group.records += records.length
+    group.bytes += value.length
+    if (group.bytes >= groupBytes) {
+      const full = group
+      group = { messages: [], records: 0, bytes: 0 }
+      await window.send(full)
+    }
+    return true
+  }
+
+  for await (const chunk of chunks) {
+    for (const record of chunk.records) {
+      current.push(record)
+      if (current.length < batch) continue
+      const records = current
+      current = []
+      if (!(await emit(records))) return signal?.aborted === true
+    }
+  }
+  if (current.length > 0 && !(await emit(current))) return signal?.aborted === true
+  if (group.messages.length > 0 && !signal?.aborted) await window.send(group)
+  return signal?.aborted === true
+}
+
+function resolve(options: ReplayOptions): Settings {
+  if (typeof options.topic !== 'string' || options.topic === '') throw new FlowhouseError('BAD_REQUEST', 'topic must be a non-empty string')
+  const brokers = options.brokers ?? [...replayDefaults.brokers]
+  if (brokers.length === 0) throw new FlowhouseError('BAD_REQUEST', 'brokers must list at least one host:port')
+  const settings: Settings = {
+    brokers,
+    clientId: options.clientId ?? replayDefaults.clientId,
+    batch: options.batch ?? replayDefaults.batch,
+    rate: options.rate,
+    maxInFlight: options.maxInFlight ?? replayDefaults.maxInFlight,
+    sendBytes: options.sendBytes ?? replayDefaults.sendBytes,
+    idempotent: options.idempotent ?? replayDefaults.idempotent,
+  }
+  positiveInteger('batch', settings.batch)
+  positiveInteger('maxInFlight', settings.maxInFlight)
+  positiveInteger('sendBytes', settings.sendBytes)
+  if (settings.rate !== undefined && !(settings.rate > 0 && Number.isFinite(settings.rate))) {
+    throw new FlowhouseError('BAD_REQUEST', `rate must be a positive number of records per second, got ${String(settings.rate)}`, { context: { field: 'rate' } })
+  }
+  return settings
+}
+
+function positiveInteger(name: string, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 1) throw new FlowhouseError('BAD_REQUEST', `${name} must be a positive integer, got ${String(value)}`, { context: { field: name } })
+}
+
+function kafkaError(what: string, cause: unknown, topic: string, records: number): FlowhouseError {
+  return new FlowhouseError('KAFKA_ERROR', `${what}: ${messageOf(cause)}`, { retriable: true, cause, context: { topic, records } })
+}

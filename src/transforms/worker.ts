@@ -1,0 +1,31 @@
+/**
+ * Transform worker (a piscina worker thread). Imports the pipeline module that declares the
+ * stream (once per module version), then processes messages with processMessage().
+ */
+import { pathToFileURL } from 'node:url'
+import { collectDefinitions } from '../model/collect.ts'
+import type { StreamLike } from '../model/types.ts'
+import { processMessage } from './process.ts'
+import type { WorkResult, WorkTask } from './types.ts'
+
+const streams = new Map<string, Promise<StreamLike>>()
+
+async function loadStream(file: string, version: string, name: string): Promise<StreamLike> {
+  const mod = (await import(`${pathToFileURL(file).href}?v=${encodeURIComponent(version)}`)) as Record<string, unknown>
+  const defs = collectDefinitions(file, mod)
+  const stream = defs.streams.find((s) => s.name === name) ?? defs.pipelines.find((p) => p.name === name)?.stream
+  if (!stream) throw new Error(`stream "${name}" is not declared by ${file}`)
+  return stream
+}
+
+/** Piscina entry: processes one message. Throws only when the module cannot be loaded. */
+export default async function run(task: WorkTask): Promise<WorkResult> {
+  const key = `${task.file}\0${task.version}\0${task.stream}`
+  let stream = streams.get(key)
+  if (!stream) {
+    stream = loadStream(task.file, task.version, task.stream)
+    streams.set(key, stream)
+    stream.catch(() => streams.delete(key))
+  }
+  return processMessage(await stream, task.value)
+}
