@@ -40,6 +40,11 @@ export class Daemon {
   /** Address the HTTP server listens on, e.g. `http://127.0.0.1:4000`. */
   url = ''
 
+  /** The daemon's ClickHouse connection (embedded or server). */
+  get clickhouse(): ClickHouse {
+    return this.ch
+  }
+
   private constructor(readonly config: DaemonConfig) {
     this.kafka = createKafka(config.brokers, config.clientId)
     this.admin = this.kafka.admin()

@@ -17,6 +17,11 @@ export interface Owner {
   name: string
 }
 
+/** The owner to report for a stream or table: its pipeline when it belongs to one. */
+export function ownerOf(kind: 'stream' | 'table', name: string, pipeline: string | undefined): Owner {
+  return pipeline === undefined ? { kind, name } : { kind: 'pipeline', name: pipeline }
+}
+
 /** What inside the owner is wrong: a schema field (dotted path, `[]` for array elements), an option, or a transform by position. */
 export type Subject = { field: string } | { option: string } | { transform: number } | undefined
 

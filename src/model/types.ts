@@ -54,6 +54,8 @@ export interface OlapTableLike {
   readonly config: Required<Pick<TableConfig, 'orderByFields' | 'engine'>> & TableConfig
   /** Columns in schema order, mapped per typemap.ts. */
   readonly columns: ColumnDef[]
+  /** Pipeline owning this table (same name); undefined for a bare table. */
+  readonly pipeline?: string
 }
 
 export interface TransformDef {
@@ -92,6 +94,10 @@ export interface IngestPipelineLike {
   readonly deadLetterQueue: boolean
   /** DLQ topic name: `<name>.dlq`. */
   readonly dlqTopic: string
+  /** Wire format of ingest messages: always 'JSON_ARRAY' (contract: ingest format must be JSON_ARRAY). */
+  readonly format?: 'JSON_ARRAY'
+  /** Constraint definitions as written in the module; interpreted by src/constraints. */
+  readonly constraints?: readonly unknown[]
 }
 
 /** A materialized view writing TO a target table. */

@@ -9,7 +9,7 @@
  * (default) kafkajs serialises produce requests per broker; the window then overlaps reading and
  * encoding with the request in flight.
  */
-import { Partitioners, type Message, type Producer } from 'kafkajs'
+import { Partitioners, type Message } from 'kafkajs'
 import { FlowhouseError, messageOf } from '../errors.ts'
 import { replayKafka, topicPartitions } from './kafka.ts'
 import { replayDefaults, type ReplayOptions } from './options.ts'
@@ -70,7 +70,6 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   let aborted = false
   try {
     aborted = await produce(reader.chunks(), window, partitions, settings, options.signal)
-    await window.drain()
   } finally {
     await window.drain()
     await producer.disconnect().catch(() => undefined)

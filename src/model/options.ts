@@ -1,0 +1,89 @@
+/**
+ * Options of the model classes as users write them, and their defaults.
+ */
+import type { TSchema } from '@sinclair/typebox'
+import type { ColumnDef, EngineName, IngestPipelineLike, OlapTableLike, StreamConfig, StreamLike, TableConfig } from './types.ts'
+
+/** Stream defaults. */
+export const STREAM_DEFAULTS = {
+  /** Partitions and parallel workers. @default 1 */
+  parallelism: 1,
+  /** Topic retention in seconds. @default 604_800 (7 days) */
+  retentionPeriod: 604_800,
+} as const satisfies Required<StreamConfig>
+
+/** Engines a table or a view target may use; the first is the default. */
+export const ENGINES: readonly EngineName[] = ['MergeTree', 'ReplacingMergeTree', 'SummingMergeTree', 'AggregatingMergeTree']
+/** @default 'MergeTree' */
+export const DEFAULT_ENGINE: EngineName = 'MergeTree'
+
+/** The only ingest wire format (contract: ingest format must be JSON_ARRAY). */
+export const INGEST_FORMAT = 'JSON_ARRAY'
+
+/** Pipeline defaults. */
+export const PIPELINE_DEFAULTS = {
+  /** POST /ingest/<name> accepts records. @default true */
+  ingestApi: true,
+  /** Bad input goes to `<name>.dlq`. @default true */
+  deadLetterQueue: true,
+} as const
+
+/**
+ * Marks a stream or table as created by a pipeline (value: the pipeline name) so that its
+ * configuration errors are reported for the pipeline. Not part of the public API.
+ */
+export const OWNED_BY: unique symbol = Symbol('flowhouse.ownedBy')
+
+/** Options of `new OlapTable(name, schema, options)`. */
+export interface TableOptions extends TableConfig {
+  [OWNED_BY]?: string
+}
+
+/** Options of `new Stream(name, schema, options)`. */
+export interface StreamOptions extends StreamConfig {
+  /** Table every valid record is written to as-is: an OlapTable, or the name of one declared in the same module. */
+  destination?: OlapTableLike | string
+  [OWNED_BY]?: string
+}
+
+/** Options of `new IngestPipeline(name, options)`. */
+export interface IngestPipelineOptions<S extends TSchema = TSchema> {
+  /** Record schema (a `t.Object`). */
+  schema: S
+  /** Accept records on POST /ingest/<name>. @default true */
+  ingestApi?: boolean
+  /** Stream options; `true` for the defaults. `false` is an error: a pipeline always has a stream. @default true */
+  stream?: StreamConfig | boolean
+  /** Table options; `true` for the defaults, `false` for no table. @default true */
+  table?: TableConfig | boolean
+  /** Send bad input to `<name>.dlq`. @default true */
+  deadLetterQueue?: boolean
+  /** Ingest wire format; only 'JSON_ARRAY' is allowed. @default 'JSON_ARRAY' */
+  format?: 'JSON_ARRAY'
+  /** Constraint definitions, stored as given on `pipeline.constraints` (see src/constraints). */
+  constraints?: unknown[]
+}
+
+/** Something a transform may send records to: a stream, a table, a pipeline (its stream), or the name of a stream or table of the same module. */
+export type DestinationInput = StreamLike | OlapTableLike | IngestPipelineLike | string
+
+/** Options of `new MaterializedView(options)`. */
+export interface MaterializedViewOptions {
+  /** View name (ClickHouse identifier). */
+  name: string
+  /** SELECT statement over the source table. */
+  select: string
+  /** Source: an OlapTable, a pipeline (its table), or a table name. */
+  source: OlapTableLike | IngestPipelineLike | string
+  /** Table the view writes TO, created with the view. */
+  target: {
+    name: string
+    /** @default 'MergeTree' */
+    engine?: EngineName
+    /** ORDER BY of the target; at least one column. */
+    orderByFields: string[]
+    /** Explicit columns; inferred from the SELECT when absent. */
+    columns?: ColumnDef[]
+    settings?: Record<string, string | number>
+  }
+}
