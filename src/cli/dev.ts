@@ -34,7 +34,7 @@ async function resetKafka(brokers: string[]): Promise<void> {
   const admin = createKafka(brokers, 'flowhouse-dev').admin()
   await admin.connect()
   try {
-    const topics = (await admin.listTopics()).filter((t) => t === 'flights' || t === 'flights.dlq')
+    const topics: string[] = (await admin.listTopics()).filter((t) => t === 'flights' || t === 'flights.dlq')
     if (topics.length > 0) {
       await admin.deleteTopics({ topics, timeout: 30_000 })
       for (let i = 0; i < 120 && (await admin.listTopics()).some((t) => topics.includes(t)); i++) await new Promise((r) => setTimeout(r, 250))

@@ -10,6 +10,7 @@ const SETTINGS = [
   'insert_deduplication_token',
   'deduplicate_blocks_in_dependent_materialized_views',
   'insert_deduplicate',
+  'deduplicate_insert',
   'date_time_input_format',
   'input_format_skip_unknown_fields',
 ] as const
@@ -57,6 +58,7 @@ export async function detectCapabilities(client: ClickHouseClient): Promise<{ se
       nonReplicatedDedupWindow: has('merge_tree', 'non_replicated_deduplication_window'),
       dedupDependentViews: has('setting', 'deduplicate_blocks_in_dependent_materialized_views'),
       insertDeduplicate: has('setting', 'insert_deduplicate'),
+      deduplicateInsert: has('setting', 'deduplicate_insert'),
       describeQuery,
       queryParameters,
       dateTimeBestEffort: has('setting', 'date_time_input_format'),

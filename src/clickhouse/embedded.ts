@@ -22,6 +22,8 @@ import { ConfigError, messageOf } from '../errors.ts'
 import type { ResolvedClickHouseOptions } from './options.ts'
 import { quoteIdentifier } from './sql.ts'
 
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
+
 /** The two clients over one embedded engine. */
 export interface EmbeddedClients {
   /** Read-write session: DDL, inserts, internal reads. */
@@ -61,7 +63,9 @@ export async function openEmbedded(options: ResolvedClickHouseOptions): Promise<
     } catch (error) {
       throw openError(options.chdbPath, error)
     }
-    return createClient({ connection, application: 'flowhouse', log: { level: ClickHouseLogLevel.OFF } })
+    // chdb types the connection against @clickhouse/client-common, the client against its own
+    // copy of the same interface; the shapes are identical.
+    return createClient({ connection: connection as unknown as ClientConnection, application: 'flowhouse', log: { level: ClickHouseLogLevel.OFF } })
   }
   const client = open()
   let readonlyClient: ClickHouseClient | undefined

@@ -8,7 +8,8 @@ import type { ClickHouseError } from '../errors.ts'
  * Features of the connected engine that change the SQL flowhouse sends, detected at connect
  * time from `system.settings`, `system.merge_tree_settings`, `system.functions` and two probes.
  * chdb 3.4 (ClickHouse 26.7) has all of them; Debian's clickhouse-server 18.16 has only
- * `describeQuery` and `skipUnknownFields`.
+ * `describeQuery`, `dateTimeBestEffort`, `skipUnknownFields` and `insertDeduplicate` — no
+ * deduplication token or window, so on it delivery is at-least-once.
  */
 export interface Capabilities {
   /** Setting `insert_deduplication_token` (ClickHouse ≥ 22.2): a retried batch is recognised by its token. */
@@ -17,8 +18,13 @@ export interface Capabilities {
   nonReplicatedDedupWindow: boolean
   /** Setting `deduplicate_blocks_in_dependent_materialized_views`: dedup also applies in MV target tables. */
   dedupDependentViews: boolean
-  /** Setting `insert_deduplicate`, used to switch dedup off for inserts without a token. */
+  /** Setting `insert_deduplicate` (on/off switch of insert dedup up to ClickHouse 25.x). */
   insertDeduplicate: boolean
+  /**
+   * Setting `deduplicate_insert` ('enable' | 'disable' | ...), which in newer releases (26.x)
+   * overrides `insert_deduplicate`: there `insert_deduplicate = 0` no longer stops dedup.
+   */
+  deduplicateInsert: boolean
   /** `DESCRIBE (SELECT ...)` works, so view target columns can be inferred. */
   describeQuery: boolean
   /** Server-side query parameters `{name:Type}` (else flowhouse binds them into the SQL text). */

@@ -2,9 +2,11 @@
  * Topic provisioning. Idempotent: creates missing topics, grows partition counts, and aligns
  * `retention.ms` with the stream's retentionPeriod (contract: retentionPeriod is in seconds).
  */
-import { ConfigResourceTypes, type Admin } from 'kafkajs'
+import kafkajs, { type Admin } from 'kafkajs'
 import { stageLog } from '../util/log.ts'
 
+// kafkajs is CommonJS; this enum is not visible as a named ESM export.
+const { ConfigResourceTypes } = kafkajs
 const logger = stageLog('kafka')
 
 export interface TopicSpec {

@@ -41,8 +41,8 @@ export interface TableOptions extends TableConfig {
 
 /** Options of `new Stream(name, schema, options)`. */
 export interface StreamOptions extends StreamConfig {
-  /** Table every valid record is written to as-is: an OlapTable, or the name of one declared in the same module. */
-  destination?: OlapTableLike | string
+  /** Table every valid record is written to as-is: an OlapTable, a pipeline (its table), or the name of a table declared in the same module. */
+  destination?: OlapTableLike | IngestPipelineLike | string
   [OWNED_BY]?: string
 }
 

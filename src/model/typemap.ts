@@ -157,7 +157,8 @@ function enumOf(values: unknown[], path: string, walk: Walk): string {
   if (bad !== undefined) {
     throw configError(walk.owner, { field: path }, 'type', `enum values must be strings (got ${describe(bad)})`, "use string values, e.g. t.Union([t.Literal('a'), t.Literal('b')])")
   }
-  const duplicate = values.find((value, index) => values.indexOf(value) !== index)
+  const seen = new Set<unknown>()
+  const duplicate = values.find((value) => seen.has(value) || !seen.add(value))
   if (duplicate !== undefined) throw configError(walk.owner, { field: path }, 'type', `enum value ${describe(duplicate)} appears twice`, 'list each value once')
   if (values.length > ENUM16_MAX) {
     throw configError(walk.owner, { field: path }, 'type', `enums may have at most ${ENUM16_MAX} values (got ${values.length})`, 'use t.LowCardinality(t.String()) instead')
@@ -171,10 +172,15 @@ function nullableOf(schema: unknown, path: string, walk: Walk): string {
   const inner = typeOf(schema, path, walk)
   if (inner.startsWith('Nullable(') || inner.startsWith('LowCardinality(Nullable(')) return inner
   if (inner.startsWith('LowCardinality(')) return `LowCardinality(Nullable(${inner.slice('LowCardinality('.length, -1)}))`
-  if (inner.startsWith('Tuple(')) {
+  const structured = inner.startsWith('Tuple(') ? 'objects' : inner.startsWith('Array(') ? 'arrays' : undefined
+  if (structured !== undefined && path.endsWith('[]') && !(structured === 'arrays' && walk.nullableArrays)) {
+    const why = structured === 'objects' ? 'ClickHouse has no Nullable(Tuple)' : `Nested type ${inner} cannot be inside Nullable type`
+    throw configError(walk.owner, { field: path }, 'type', `nullable array elements must not be ${structured} (${why})`, `make the elements of "${path.slice(0, -2)}" non-nullable`)
+  }
+  if (structured === 'objects') {
     throw configError(walk.owner, { field: path }, 'type', 'optional or nullable objects are not supported (ClickHouse has no Nullable(Tuple))', `make "${path}" required, or move its fields up as optional fields`)
   }
-  if (inner.startsWith('Array(')) {
+  if (structured === 'arrays') {
     if (walk.nullableArrays) return inner
     const fix = walk.owner.kind === 'pipeline' ? `make "${path}" required and send [] for none, or set table: false on the pipeline` : `make "${path}" required and send [] for none`
     throw configError(walk.owner, { field: path }, 'type', `optional or nullable arrays cannot be ClickHouse columns (Nested type ${inner} cannot be inside Nullable type)`, fix)

@@ -4,6 +4,7 @@
  */
 import type { Static, TSchema } from '@sinclair/typebox'
 import AjvModule, { type ErrorObject, type KeywordDefinition, type ValidateFunction } from 'ajv'
+import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import addFormatsModule from 'ajv-formats'
 import { CLICKHOUSE_KEYWORD, KEY_KEYWORD, LOW_CARDINALITY_KEYWORD, integerRange, isIntegerType } from './annotations.ts'
 
@@ -22,14 +23,13 @@ const clickhouseKeyword: KeywordDefinition = {
   compile(type: string) {
     if (!isIntegerType(type)) return () => true
     const { min, max } = integerRange(type)
-    const error: ErrorObject = { keyword: CLICKHOUSE_KEYWORD, instancePath: '', schemaPath: '', params: { type }, message: `must be within ${type} range [${min}, ${max}]` }
-    const validate = (data: unknown): boolean => {
+    const error: Partial<ErrorObject> = { keyword: CLICKHOUSE_KEYWORD, params: { type }, message: `must be within ${type} range [${min}, ${max}]` }
+    const validate: DataValidateFunction = (data: unknown): boolean => {
       const value = typeof data === 'number' && Number.isInteger(data) ? BigInt(data) : typeof data === 'string' && /^-?[0-9]+$/.test(data) ? BigInt(data) : undefined
       const ok = value === undefined || (value >= min && value <= max)
-      validate.errors = ok ? null : [error]
+      validate.errors = ok ? [] : [error]
       return ok
     }
-    validate.errors = null as ErrorObject[] | null
     return validate
   },
 }

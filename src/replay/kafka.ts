@@ -22,7 +22,7 @@ export function replayKafka(brokers: string[], clientId: string): Kafka {
     logLevel: logLevel.ERROR,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...extra } = entry.log
-      log[levelNames[entry.level] ?? 'info']({ kafkajs: entry.namespace, ...extra }, message)
+      log[levelNames[entry.level] === 'error' ? 'warn' : (levelNames[entry.level] ?? 'info')]({ kafkajs: entry.namespace, ...extra }, message)
     },
   })
 }
@@ -49,5 +49,16 @@ export async function topicPartitions(admin: Admin, topic: string): Promise<numb
     return partitions.sort((a, b) => a - b)
   } catch (error) {
     throw new FlowhouseError('KAFKA_ERROR', `cannot read the metadata of topic "${topic}": ${messageOf(error)}`, { retriable: true, cause: error, context: { topic } })
+  }
+}
+
+/** Runs `fn` with a connected admin client and disconnects it afterwards, whatever happens. */
+export async function withAdmin<T>(kafka: Kafka, fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = kafka.admin()
+  try {
+    await admin.connect()
+    return await fn(admin)
+  } finally {
+    await admin.disconnect().catch(() => undefined)
   }
 }

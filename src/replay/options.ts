@@ -55,6 +55,8 @@ export interface ReplayOptions extends RowSelection {
   sendBytes?: number
   /** Use the idempotent producer (no duplicates from producer retries). @default true */
   idempotent?: boolean
+  /** Read the file and encode messages in a worker thread, leaving this thread to kafkajs. @default true */
+  encodeInWorker?: boolean
   /** Kafka client id. @default 'flowhouse-replay' */
   clientId?: string
   /** Called after each acknowledged send with the running counters; must not throw. */
@@ -69,6 +71,7 @@ export const replayDefaults = {
   maxInFlight: 4,
   sendBytes: 1_048_576,
   idempotent: true,
+  encodeInWorker: true,
   clientId: 'flowhouse-replay',
   idField: 'id',
   chunkRows: 10_000,

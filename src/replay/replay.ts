@@ -11,12 +11,13 @@
  */
 import { Partitioners, type Message } from 'kafkajs'
 import { FlowhouseError, messageOf } from '../errors.ts'
-import { replayKafka, topicPartitions } from './kafka.ts'
+import { replayKafka, topicPartitions, withAdmin } from './kafka.ts'
 import { replayDefaults, type ReplayOptions } from './options.ts'
 import { Pacer, pacedBatch } from './pacer.ts'
-import { openReader } from './readers.ts'
+import { openMessageSource } from './message-source.ts'
+import type { EncodedMessage } from './encode.ts'
 import { SendWindow, type SendGroup } from './send-window.ts'
-import type { ReplayProgress, ReplayRecord, ReplayResult } from './types.ts'
+import type { ReplayProgress, ReplayResult } from './types.ts'
 
 /**
  * Sends the selected rows of `options.file` to `options.topic` and resolves once every send is
@@ -35,26 +36,25 @@ import type { ReplayProgress, ReplayRecord, ReplayResult } from './types.ts'
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const started = performance.now()
   const settings = resolve(options)
-  const reader = await openReader(options.file, { skip: options.skip, limit: options.limit, idField: options.idField })
+  const source = await openMessageSource(
+    { file: options.file, skip: options.skip, limit: options.limit, idField: options.idField, batch: pacedBatch(settings.batch, settings.rate) },
+    settings.encodeInWorker,
+  )
   const kafka = replayKafka(settings.brokers, settings.clientId)
-  const admin = kafka.admin()
   let partitions: number[]
   try {
-    await admin.connect()
-    partitions = await topicPartitions(admin, options.topic)
+    partitions = await withAdmin(kafka, (admin) => topicPartitions(admin, options.topic))
   } catch (error) {
+    await source.close()
     throw error instanceof FlowhouseError ? error : kafkaError(`cannot connect to Kafka at ${settings.brokers.join(',')}`, error, options.topic, 0)
-  } finally {
-    await admin.disconnect().catch(() => undefined)
   }
-
   const producer = kafka.producer({
     idempotent: settings.idempotent,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: 8 },
   })
-  const progress: ReplayProgress = { records: 0, messages: 0, bytes: 0, total: reader.totalRows, elapsedMs: 0 }
+  const progress: ReplayProgress = { records: 0, messages: 0, bytes: 0, total: source.totalRows, elapsedMs: 0 }
   const window = new SendWindow(producer, options.topic, settings.maxInFlight, (group) => {
     progress.records += group.records
     progress.messages += group.messages.length
@@ -62,15 +62,14 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     progress.elapsedMs = performance.now() - started
     options.onProgress?.({ ...progress })
   })
-  try {
-    await producer.connect()
-  } catch (error) {
-    throw kafkaError(`cannot connect a producer to ${settings.brokers.join(',')}`, error, options.topic, 0)
-  }
   let aborted = false
   try {
-    aborted = await produce(reader.chunks(), window, partitions, settings, options.signal)
+    await producer.connect().catch((error: unknown) => {
+      throw kafkaError(`cannot connect a producer to ${settings.brokers.join(',')}`, error, options.topic, 0)
+    })
+    aborted = await produce(source.groups, window, partitions, settings, options.signal)
   } finally {
+    await source.close()
     await window.drain()
     await producer.disconnect().catch(() => undefined)
   }
@@ -86,43 +85,29 @@ interface Settings {
   maxInFlight: number
   sendBytes: number
   idempotent: boolean
+  encodeInWorker: boolean
 }
 
-/** Cuts records into messages and messages into send groups; returns true when aborted. */
-async function produce(chunks: AsyncIterable<{ records: ReplayRecord[] }>, window: SendWindow, partitions: number[], settings: Settings, signal: AbortSignal | undefined): Promise<boolean> {
+/** Groups encoded messages into sends of about `sendBytes`, paced by `rate`; returns true when aborted. */
+async function produce(source: AsyncIterable<EncodedMessage[]>, window: SendWindow, partitions: number[], settings: Settings, signal: AbortSignal | undefined): Promise<boolean> {
   const pacer = settings.rate === undefined ? undefined : new Pacer(settings.rate)
-  const batch = pacedBatch(settings.batch, settings.rate)
   const groupBytes = pacer === undefined ? settings.sendBytes : 0
   let group: SendGroup = { messages: [], records: 0, bytes: 0 }
-  let current: ReplayRecord[] = []
   let index = 0
-
-  const emit = async (records: ReplayRecord[]): Promise<boolean> => {
-    if (pacer !== undefined) await pacer.take(records.length, signal)
-    if (signal?.aborted || window.failure !== undefined) return false
-    const value = Buffer.from(JSON.stringify(records))
-    const message: Message = { value, partition: partitions[index++ % partitions.length]! }
-    group.messages.push(message)
-    group.records += records.length
-    group.bytes += value.length
-    if (group.bytes >= groupBytes) {
-      const full = group
-      group = { messages: [], records: 0, bytes: 0 }
-      await window.send(full)
-    }
-    return true
-  }
-
-  for await (const chunk of chunks) {
-    for (const record of chunk.records) {
-      current.push(record)
-      if (current.length < batch) continue
-      const records = current
-      current = []
-      if (!(await emit(records))) return signal?.aborted === true
+  for await (const encoded of source) {
+    for (const { value, records } of encoded) {
+      if (pacer !== undefined) await pacer.take(records, signal)
+      if (signal?.aborted || window.failure !== undefined) return signal?.aborted === true
+      const message: Message = { value: Buffer.from(value.buffer, value.byteOffset, value.byteLength), partition: partitions[index++ % partitions.length]! }
+      group.messages.push(message)
+      group.records += records
+      group.bytes += value.byteLength
+      if (group.bytes >= groupBytes) {
+        await window.send(group)
+        group = { messages: [], records: 0, bytes: 0 }
+      }
     }
   }
-  if (current.length > 0 && !(await emit(current))) return signal?.aborted === true
   if (group.messages.length > 0 && !signal?.aborted) await window.send(group)
   return signal?.aborted === true
 }
@@ -139,6 +124,7 @@ function resolve(options: ReplayOptions): Settings {
     maxInFlight: options.maxInFlight ?? replayDefaults.maxInFlight,
     sendBytes: options.sendBytes ?? replayDefaults.sendBytes,
     idempotent: options.idempotent ?? replayDefaults.idempotent,
+    encodeInWorker: options.encodeInWorker ?? replayDefaults.encodeInWorker,
   }
   positiveInteger('batch', settings.batch)
   positiveInteger('maxInFlight', settings.maxInFlight)

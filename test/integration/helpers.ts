@@ -32,14 +32,14 @@ export async function freePort(): Promise<number> {
 }
 
 /** Polls `check` until it returns a truthy value; throws with the last value after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T> | T, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<T> {
+export async function waitFor<T>(check: () => Promise<T> | T, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
   const { timeoutMs = 60_000, intervalMs = 250, what = 'condition' } = options
   const deadline = Date.now() + timeoutMs
   let last: unknown
   for (;;) {
     try {
       last = await check()
-      if (last) return last as T
+      if (last) return last as NonNullable<T>
     } catch (error) {
       last = error
     }

@@ -1,7 +1,7 @@
 /**
  * Measures replay throughput and peak RSS: all rows of flights-3m.parquet into a fresh topic with
  * 2 partitions on the local broker (created, then deleted).
- *   node --import tsx test/integration/replay/bench.ts [--no-idempotent] [--in-flight N] [--send-bytes N] [--batch N]
+ *   node --import tsx test/integration/replay/bench.ts [--no-idempotent] [--in-thread] [--in-flight N] [--send-bytes N] [--batch N]
  */
 import { randomUUID } from 'node:crypto'
 import { parseArgs } from 'node:util'
@@ -11,6 +11,7 @@ import { replay } from '../../../src/replay/index.ts'
 const { values } = parseArgs({
   options: {
     'no-idempotent': { type: 'boolean', default: false },
+    'in-thread': { type: 'boolean', default: false },
     'in-flight': { type: 'string', default: '4' },
     'send-bytes': { type: 'string', default: String(1 << 20) },
     batch: { type: 'string', default: '1000' },
@@ -33,13 +34,14 @@ try {
     batch: Number(values.batch),
     limit: values.limit === undefined ? undefined : Number(values.limit),
     idempotent: !values['no-idempotent'],
+    encodeInWorker: !values['in-thread'],
     maxInFlight: Number(values['in-flight']),
     sendBytes: Number(values['send-bytes']),
   })
   peakRss = Math.max(peakRss, process.memoryUsage().rss)
   const offsets = await admin.fetchTopicOffsets(topic)
   const rate = Math.round(result.records / (result.durationMs / 1_000))
-  console.log(JSON.stringify({ ...result, recordsPerSecond: rate, mbPerSecond: +(result.bytes / 1e6 / (result.durationMs / 1_000)).toFixed(1), peakRssMb: Math.round(peakRss / 1e6), partitionOffsets: offsets.map((o) => o.high), idempotent: !values['no-idempotent'], maxInFlight: Number(values['in-flight']), sendBytes: Number(values['send-bytes']) }))
+  console.log(JSON.stringify({ ...result, recordsPerSecond: rate, mbPerSecond: +(result.bytes / 1e6 / (result.durationMs / 1_000)).toFixed(1), peakRssMb: Math.round(peakRss / 1e6), partitionOffsets: offsets.map((o) => o.high), idempotent: !values['no-idempotent'], encodeInWorker: !values['in-thread'], maxInFlight: Number(values['in-flight']), sendBytes: Number(values['send-bytes']) }))
 } finally {
   clearInterval(sampler)
   await admin.deleteTopics({ topics: [topic] })

@@ -1,0 +1,131 @@
+/**
+ * The ClickHouse handle every stage uses: one @clickhouse/client code path, two transports
+ * (DESIGN.md "One ClickHouse code path, two transports"). With CLICKHOUSE_URL set it speaks
+ * HTTP to a server; otherwise it runs the embedded chdb engine with data under
+ * `<FLOWHOUSE_DATA_DIR>/chdb`.
+ */
+import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client'
+import { ClickHouseError, FlowhouseError, isProgrammerError } from '../errors.ts'
+import { detectCapabilities } from './capabilities.ts'
+import { openEmbedded } from './embedded.ts'
+import { toClickHouseError } from './errors.ts'
+import { resolveClickHouseOptions, type ClickHouseMode, type ClickHouseOptions, type ResolvedClickHouseOptions } from './options.ts'
+import { quoteIdentifier } from './sql.ts'
+import type { Capabilities, PingResult } from './types.ts'
+
+/** A connected ClickHouse (server or embedded) with its version and capabilities. */
+export class ClickHouse {
+  /** `server` (HTTP) or `embedded` (chdb in this process). */
+  readonly mode: ClickHouseMode
+  /** The read-write @clickhouse/client. Prefer the helpers (insertBatch, queryRows ...): on chdb, `clickhouse_settings` stick to the session. */
+  readonly client: ClickHouseClient
+  /** Client for user queries: a session pinned to `readonly = 1` (embedded) or the same client with `readonly: 1` per request (server). */
+  readonly readonlyClient: ClickHouseClient
+  /** Database of flowhouse's tables and views. */
+  readonly database: string
+  /** `SELECT version()`, e.g. `18.16.1` or `26.7.2.1`. */
+  readonly serverVersion: string
+  readonly capabilities: Capabilities
+  readonly options: ResolvedClickHouseOptions
+  #closing: Promise<void> | undefined
+
+  constructor(init: {
+    options: ResolvedClickHouseOptions
+    client: ClickHouseClient
+    readonlyClient: ClickHouseClient
+    serverVersion: string
+    capabilities: Capabilities
+  }) {
+    this.mode = init.options.mode
+    this.options = init.options
+    this.database = init.options.database
+    this.client = init.client
+    this.readonlyClient = init.readonlyClient
+    this.serverVersion = init.serverVersion
+    this.capabilities = init.capabilities
+  }
+
+  /** True once close() was called. */
+  get closed(): boolean {
+    return this.#closing !== undefined
+  }
+
+  /**
+   * Checks the engine answers a `SELECT 1` (over HTTP this also checks the credentials and the
+   * database, which the bare `/ping` endpoint does not).
+   * Never throws: a failure, or a closed handle, is returned as `{ ok: false, error }`.
+   */
+  async ping(): Promise<PingResult> {
+    if (this.closed) return { ok: false, error: new ClickHouseError('ClickHouse handle is closed', { retriable: false }) }
+    try {
+      const result = await this.client.ping({ select: true })
+      return result.success ? { ok: true } : { ok: false, error: toClickHouseError(result.error) }
+    } catch (error) {
+      return { ok: false, error: toClickHouseError(error) }
+    }
+  }
+
+  /** Closes the clients (and, embedded, the chdb sessions). Idempotent; never throws. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const clients = this.readonlyClient === this.client ? [this.client] : [this.readonlyClient, this.client]
+      for (const c of clients) await c.close().catch(() => undefined)
+    })()
+    return this.#closing
+  }
+}
+
+function httpClient(options: ResolvedClickHouseOptions, database: string | undefined): ClickHouseClient {
+  return createClient({
+    url: options.url,
+    username: options.username,
+    password: options.password,
+    ...(database ? { database } : {}),
+    request_timeout: options.requestTimeoutMs,
+    max_open_connections: options.maxOpenConnections,
+    application: 'flowhouse',
+    log: { level: ClickHouseLogLevel.OFF },
+  })
+}
+
+async function openServer(options: ResolvedClickHouseOptions): Promise<ClickHouseClient> {
+  if (options.createDatabase && options.database !== 'default') {
+    // The HTTP `database` parameter must name an existing database, so create it first.
+    const bootstrap = httpClient(options, undefined)
+    try {
+      await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${quoteIdentifier(options.database, 'database')}` })
+    } finally {
+      await bootstrap.close()
+    }
+  }
+  return httpClient(options, options.database)
+}
+
+/**
+ * Connects to ClickHouse: HTTP when `url` / CLICKHOUSE_URL is set, else the embedded chdb engine
+ * (see options.ts for every option, its variable and default). Creates the database when
+ * missing, reads `version()` and detects Capabilities.
+ * @throws ConfigError for bad options or an embedded data folder chdb cannot open;
+ *   ClickHouseError (retriable for connection failures) when the engine cannot be reached.
+ */
+export async function createClickHouse(options: ClickHouseOptions = {}): Promise<ClickHouse> {
+  const resolved = resolveClickHouseOptions(options)
+  let clients: { client: ClickHouseClient; readonlyClient: ClickHouseClient } | undefined
+  try {
+    if (resolved.mode === 'embedded') {
+      clients = await openEmbedded(resolved)
+    } else {
+      const client = await openServer(resolved)
+      clients = { client, readonlyClient: client }
+    }
+    const { serverVersion, capabilities } = await detectCapabilities(clients.client)
+    return new ClickHouse({ options: resolved, ...clients, serverVersion, capabilities })
+  } catch (error) {
+    if (clients) {
+      await clients.readonlyClient.close().catch(() => undefined)
+      await clients.client.close().catch(() => undefined)
+    }
+    if (error instanceof FlowhouseError || isProgrammerError(error)) throw error
+    throw toClickHouseError(error, { database: resolved.database })
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * DDL text for tables, materialized views and their target tables. Pure functions (apart from
+ * `inferColumns`) so that the exact SQL is unit-tested. Names are validated and backquoted;
+ * `CREATE ... IF NOT EXISTS` makes provisioning idempotent across restarts.
+ *
+ * Old-server syntax: `ENGINE = MergeTree PARTITION BY ... ORDER BY (...) SETTINGS ...` is
+ * understood by ClickHouse 18.16 and by current releases alike; the only difference is the
+ * `non_replicated_deduplication_window` setting, added only where the engine has it.
+ */
+import { ConfigError } from '../errors.ts'
+import type { ColumnDef, EngineName, MaterializedViewLike, OlapTableLike } from '../model/types.ts'
+import type { ClickHouse } from './client.ts'
+import { queryRows } from './query.ts'
+import { qualifiedName, quoteIdentifier, settingsSql } from './sql.ts'
+import { splitStatements } from './sqltext.ts'
+
+/** What DDL generation needs to know about the target engine. */
+export interface DdlOptions {
+  /** Database holding the objects. */
+  database: string
+  /** Whether to give tables `non_replicated_deduplication_window` (Capabilities.nonReplicatedDedupWindow). */
+  dedupWindow: boolean
+  /** Its value, in inserted blocks (ResolvedClickHouseOptions.dedupWindowBlocks). */
+  dedupWindowBlocks: number
+}
+
+/** DdlOptions for a connected engine. */
+export function ddlOptionsFor(ch: ClickHouse): DdlOptions {
+  return { database: ch.database, dedupWindow: ch.capabilities.nonReplicatedDedupWindow, dedupWindowBlocks: ch.options.dedupWindowBlocks }
+}
+
+/** A MergeTree-family table to create. */
+export interface TableShape {
+  name: string
+  columns: readonly ColumnDef[]
+  engine: EngineName
+  orderByFields: readonly string[]
+  partitionBy?: string | undefined
+  settings?: Record<string, string | number> | undefined
+}
+
+const ENGINES: ReadonlySet<string> = new Set<EngineName>(['MergeTree', 'ReplacingMergeTree', 'SummingMergeTree', 'AggregatingMergeTree'])
+
+/** `` `name` Type `` for one column. @throws ConfigError on an invalid name or an empty type. */
+export function columnSql(column: ColumnDef, table: string): string {
+  if (typeof column.type !== 'string' || column.type.trim() === '') {
+    throw new ConfigError(`table "${table}": column "${column.name}" has no ClickHouse type`, { table, field: column.name })
+  }
+  return `${quoteIdentifier(column.name, 'column')} ${column.type.trim()}`
+}
+
+/**
+ * `CREATE TABLE IF NOT EXISTS` for any MergeTree-family shape: columns in order, ENGINE,
+ * PARTITION BY, ORDER BY (`tuple()` when empty), then SETTINGS — the dedup window first
+ * (unless the shape sets it itself), then the shape's own settings in their order.
+ * @throws ConfigError for an unknown engine, an invalid name, or an ORDER BY field that is not a column.
+ */
+export function tableSql(shape: TableShape, opts: DdlOptions): string {
+  const { name } = shape
+  if (!ENGINES.has(shape.engine)) {
+    throw new ConfigError(`table "${name}": engine "${shape.engine}" is not supported; use one of ${[...ENGINES].join(', ')}`, { table: name, field: 'engine' })
+  }
+  if (shape.columns.length === 0) throw new ConfigError(`table "${name}": no columns`, { table: name })
+  const names = new Set(shape.columns.map((c) => c.name))
+  for (const field of shape.orderByFields) {
+    if (!names.has(field)) {
+      throw new ConfigError(`table "${name}": orderByFields names "${field}", which is not a column of the table`, { table: name, field })
+    }
+  }
+  const columns = shape.columns.map((c) => columnSql(c, name)).join(', ')
+  const orderBy = shape.orderByFields.length === 0 ? 'tuple()' : `(${shape.orderByFields.map((f) => quoteIdentifier(f, 'column')).join(', ')})`
+  const settings: Record<string, string | number> = {}
+  const own = shape.settings ?? {}
+  if (opts.dedupWindow && !('non_replicated_deduplication_window' in own)) settings.non_replicated_deduplication_window = opts.dedupWindowBlocks
+  Object.assign(settings, own)
+  const partition = shape.partitionBy?.trim() ? ` PARTITION BY ${shape.partitionBy.trim()}` : ''
+  const settingsText = Object.keys(settings).length > 0 ? ` SETTINGS ${settingsSql(settings)}` : ''
+  return `CREATE TABLE IF NOT EXISTS ${qualifiedName(opts.database, name)} (${columns}) ENGINE = ${shape.engine}${partition} ORDER BY ${orderBy}${settingsText}`
+}
+
+/** The TableShape of a pipeline table. */
+export function tableShape(table: OlapTableLike): TableShape {
+  return {
+    name: table.name,
+    columns: table.columns,
+    engine: table.config.engine,
+    orderByFields: table.config.orderByFields,
+    partitionBy: table.config.partitionBy,
+    settings: table.config.settings,
+  }
+}
+
+/**
+ * `CREATE TABLE IF NOT EXISTS <db>.<name> (cols) ENGINE = <engine> [PARTITION BY ...] ORDER BY (<fields>)
+ * [SETTINGS non_replicated_deduplication_window = <n>, <table settings>]` for a pipeline table.
+ * The window is there only when `opts.dedupWindow` (contract "Delivery": tables get
+ * non_replicated_deduplication_window so a retried batch is dropped).
+ * @throws ConfigError for an invalid name, engine or ORDER BY field.
+ */
+export function createTableSql(table: OlapTableLike, opts: DdlOptions): string {
+  return tableSql(tableShape(table), opts)
+}
+
+/**
+ * The view's SELECT as one statement without a trailing `;`.
+ * @throws ConfigError when the text is empty or holds several statements.
+ */
+export function viewSelect(view: Pick<MaterializedViewLike, 'name' | 'select'>): string {
+  const statements = splitStatements(view.select ?? '')
+  if (statements.length !== 1) {
+    throw new ConfigError(`view "${view.name}": select must be exactly one SELECT statement (got ${statements.length})`, { view: view.name, field: 'select' })
+  }
+  return statements[0] as string
+}
+
+/** The TableShape of a view's target table with the given columns. */
+export function targetShape(view: MaterializedViewLike, columns: readonly ColumnDef[]): TableShape {
+  return { name: view.target.name, columns, engine: view.target.engine, orderByFields: view.target.orderByFields, settings: view.target.settings }
+}
+
+/**
+ * The two statements of a materialized view, to run in order:
+ * `target`: `CREATE TABLE IF NOT EXISTS <db>.<target> (...)` (same rules as createTableSql; the
+ * dedup window lets a retried batch be dropped in the target too), and
+ * `view`: `CREATE MATERIALIZED VIEW IF NOT EXISTS <db>.<name> TO <db>.<target> AS <select>`.
+ * @param targetColumns the target's columns: `view.target.columns`, or inferColumns(ch, select).
+ * @throws ConfigError for invalid names, ORDER BY fields that are not columns, or a SELECT that is not one statement.
+ */
+export function createMaterializedViewSql(view: MaterializedViewLike, targetColumns: readonly ColumnDef[], opts: DdlOptions): { target: string; view: string } {
+  const select = viewSelect(view)
+  return {
+    target: tableSql(targetShape(view, targetColumns), opts),
+    view: `CREATE MATERIALIZED VIEW IF NOT EXISTS ${qualifiedName(opts.database, view.name, 'view')} TO ${qualifiedName(opts.database, view.target.name)} AS ${select}`,
+  }
+}
+
+/** `ALTER TABLE <db>.<table> ADD COLUMN <col> <Type>` (no IF NOT EXISTS: ClickHouse 18.16 lacks it). */
+export function addColumnSql(database: string, table: string, column: ColumnDef): string {
+  return `ALTER TABLE ${qualifiedName(database, table)} ADD COLUMN ${columnSql(column, table)}`
+}
+
+/**
+ * The output columns of a SELECT, from `DESCRIBE (<select>)`; `-State` combinators give
+ * `AggregateFunction(...)` types (e.g. `sumState(delay)` over Int32 → `AggregateFunction(sum, Int32)`).
+ * @throws ConfigError when the engine cannot DESCRIBE a query (then declare target.columns);
+ *   ClickHouseError when ClickHouse refuses the SELECT (e.g. its source table does not exist yet).
+ */
+export async function inferColumns(ch: ClickHouse, select: string): Promise<ColumnDef[]> {
+  if (!ch.capabilities.describeQuery) {
+    throw new ConfigError(`ClickHouse ${ch.serverVersion} cannot DESCRIBE a query: declare the view target's columns explicitly`)
+  }
+  const statement = viewSelect({ name: '(inferColumns)', select })
+  const rows = await queryRows<{ name: string; type: string }>(ch, `DESCRIBE (${statement}\n)`)
+  return rows.map((r) => ({ name: r.name, type: r.type }))
+}

@@ -1,0 +1,6 @@
+// Worker-thread entry of replay encoding: registers the TypeScript loader in this thread, then
+// runs encode-worker.ts (which starts the job given in workerData).
+import { register } from 'tsx/esm/api'
+
+register()
+await import('./encode-worker.ts')
