@@ -4,6 +4,8 @@
  *   node --import tsx test/integration/replay/bench.ts [--no-idempotent] [--in-thread] [--in-flight N] [--send-bytes N] [--batch N]
  */
 import { randomUUID } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { Kafka, logLevel } from 'kafkajs'
 import { replay } from '../../../src/replay/index.ts'
@@ -24,6 +26,19 @@ const topic = `replay-bench-${randomUUID().slice(0, 8)}`
 const admin = new Kafka({ clientId: 'replay-bench', brokers, logLevel: logLevel.NOTHING }).admin()
 await admin.connect()
 await admin.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true })
+/** CPU seconds used so far by the local broker (pid from scripts/services.sh), if it can be read. */
+function brokerCpuSeconds(): number | undefined {
+  try {
+    const pid = readFileSync('.services/kafka/pid', 'utf8').trim()
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return undefined
+  }
+}
+const brokerCpu0 = brokerCpuSeconds()
+const cpu0 = process.cpuUsage()
+const load0 = loadavg()[0]
 let peakRss = process.memoryUsage().rss
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50)
 try {
@@ -41,7 +56,11 @@ try {
   peakRss = Math.max(peakRss, process.memoryUsage().rss)
   const offsets = await admin.fetchTopicOffsets(topic)
   const rate = Math.round(result.records / (result.durationMs / 1_000))
-  console.log(JSON.stringify({ ...result, recordsPerSecond: rate, mbPerSecond: +(result.bytes / 1e6 / (result.durationMs / 1_000)).toFixed(1), peakRssMb: Math.round(peakRss / 1e6), partitionOffsets: offsets.map((o) => o.high), idempotent: !values['no-idempotent'], encodeInWorker: !values['in-thread'], maxInFlight: Number(values['in-flight']), sendBytes: Number(values['send-bytes']) }))
+  const cpu = process.cpuUsage(cpu0)
+  const brokerCpu1 = brokerCpuSeconds()
+  const machine = { cores: cpus().length, load1mBefore: load0, load1mAfter: loadavg()[0] }
+  const cpuSeconds = { replay: +((cpu.user + cpu.system) / 1e6).toFixed(1), broker: brokerCpu0 === undefined || brokerCpu1 === undefined ? undefined : +(brokerCpu1 - brokerCpu0).toFixed(1) }
+  console.log(JSON.stringify({ ...result, recordsPerSecond: rate, mbPerSecond: +(result.bytes / 1e6 / (result.durationMs / 1_000)).toFixed(1), peakRssMb: Math.round(peakRss / 1e6), partitionOffsets: offsets.map((o) => o.high), cpuSeconds, machine, idempotent: !values['no-idempotent'], encodeInWorker: !values['in-thread'], maxInFlight: Number(values['in-flight']), sendBytes: Number(values['send-bytes']) }))
 } finally {
   clearInterval(sampler)
   await admin.deleteTopics({ topics: [topic] })
