@@ -14,6 +14,25 @@ export interface BatchOptions {
   flushIntervalMs: number
 }
 
+/** Operations: lag and readiness gauges, readiness and liveness limits. */
+export interface OpsOptions {
+  /** How often consumer lag and the `flowhouse_ready` gauges are refreshed, in milliseconds. Env FLOWHOUSE_METRICS_INTERVAL_MS. @default 10_000 */
+  metricsIntervalMs: number
+  /** /ready fails while an insert has waited on retriable ClickHouse errors longer than this, in milliseconds. Env FLOWHOUSE_READY_PAUSE_THRESHOLD_MS. @default 60_000 */
+  readyPauseThresholdMs: number
+  /** /health answers 503 when the event loop's p99 delay exceeds this, in milliseconds. Env FLOWHOUSE_HEALTH_MAX_EVENT_LOOP_DELAY_MS. @default 5_000 */
+  healthMaxEventLoopDelayMs: number
+}
+
+export interface ViolationOptions {
+  /** Seconds violations are kept in ClickHouse (table TTL). Env FLOWHOUSE_VIOLATIONS_TTL_SECONDS. @default 2_592_000 (30 days) */
+  ttlSeconds: number
+  /** Distinct record keys stored per constraint and second; the rest fold into one `*other*` row. Env FLOWHOUSE_VIOLATIONS_MAX_KEYS_PER_SECOND. @default 1_000 */
+  maxKeysPerSecond: number
+  /** How often aggregated violations are written, in ms. @default 1_000 */
+  flushMs: number
+}
+
 export interface DaemonConfig {
   /** Folder holding pipeline modules. Env FLOWHOUSE_PIPELINES. @default ./pipelines */
   pipelinesDir: string
@@ -31,10 +50,14 @@ export interface DaemonConfig {
   batch: BatchOptions
   /** Largest accepted POST /ingest body in bytes; larger answers 413. Env FLOWHOUSE_INGEST_MAX_BYTES. @default 16 MiB */
   ingestMaxBytes: number
+  /** Violation history storage. */
+  violations: ViolationOptions
   /** Records per Kafka message produced by the ingest API and by stream destinations. @default 1_000 */
   recordsPerMessage: number
   /** Data folder of the embedded ClickHouse engine (when CLICKHOUSE_URL is unset). Env FLOWHOUSE_DATA_DIR. @default ./.data */
   dataDir: string
+  /** Lag/readiness refresh and health limits. */
+  ops: OpsOptions
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -66,7 +89,17 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     },
     ingestMaxBytes: intEnv(env, 'FLOWHOUSE_INGEST_MAX_BYTES', 16 * 1024 * 1024),
     recordsPerMessage: intEnv(env, 'FLOWHOUSE_RECORDS_PER_MESSAGE', 1_000),
+    violations: {
+      ttlSeconds: intEnv(env, 'FLOWHOUSE_VIOLATIONS_TTL_SECONDS', 30 * 86_400),
+      maxKeysPerSecond: intEnv(env, 'FLOWHOUSE_VIOLATIONS_MAX_KEYS_PER_SECOND', 1_000),
+      flushMs: 1_000,
+    },
     dataDir: path.resolve(env.FLOWHOUSE_DATA_DIR || '.data'),
+    ops: {
+      metricsIntervalMs: intEnv(env, 'FLOWHOUSE_METRICS_INTERVAL_MS', 10_000),
+      readyPauseThresholdMs: intEnv(env, 'FLOWHOUSE_READY_PAUSE_THRESHOLD_MS', 60_000),
+      healthMaxEventLoopDelayMs: intEnv(env, 'FLOWHOUSE_HEALTH_MAX_EVENT_LOOP_DELAY_MS', 5_000),
+    },
   }
-  return { ...config, ...overrides, batch: { ...config.batch, ...overrides.batch } }
+  return { ...config, ...overrides, batch: { ...config.batch, ...overrides.batch }, ops: { ...config.ops, ...overrides.ops } }
 }

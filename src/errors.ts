@@ -17,6 +17,10 @@ export const ErrorCodes = [
   'BAD_REQUEST',
   'PAYLOAD_TOO_LARGE',
   'READONLY_VIOLATION',
+  'RATE_LIMIT_EXCEEDED',
+  'CONSTRAINT_VALIDATION_FAILED',
+  'RESOURCE_LIMIT_EXCEEDED',
+  'CONSTRAINT_NOT_FOUND',
 ] as const
 export type ErrorCode = (typeof ErrorCodes)[number]
 
@@ -85,4 +89,30 @@ export function isProgrammerError(error: unknown): boolean {
 export function messageOf(error: unknown): string {
   if (error instanceof Error) return error.message
   return typeof error === 'string' ? error : JSON.stringify(error)
+}
+
+/**
+ * A record or request exceeds a `rate` constraint. `retryAfterMs` is how long until the
+ * limit admits it (the ingest API answers 429 with `Retry-After` in whole seconds).
+ */
+export class RateLimitExceededError extends FlowhouseError {
+  readonly retryAfterMs: number
+  constructor(message: string, retryAfterMs: number, context: ErrorContext = {}) {
+    super('RATE_LIMIT_EXCEEDED', message, { retriable: true, context: { ...context, retryAfterMs } })
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
+/** A record breaks a rule of a `validation` constraint; context names the field and the rule. */
+export class ValidationError extends FlowhouseError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('CONSTRAINT_VALIDATION_FAILED', message, { context })
+  }
+}
+
+/** A record or the daemon exceeds a `resource` constraint (event size, processing time, memory, CPU). */
+export class ResourceLimitExceededError extends FlowhouseError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('RESOURCE_LIMIT_EXCEEDED', message, { context })
+  }
 }

@@ -4,15 +4,25 @@
  */
 import type { Admin, Kafka } from 'kafkajs'
 import { createClickHouse, type ClickHouse } from '../clickhouse/client.ts'
+import { pipelineConstraints } from '../constraints/check.ts'
+import { ViolationHistory } from '../constraints/history.ts'
+import { ConstraintRegistry } from '../constraints/registry.ts'
+import { ConstraintStore } from '../constraints/store.ts'
+import { registerConstraintRoutes } from '../http/constraints.ts'
 import { provisionTable, provisionView } from '../clickhouse/provision.ts'
 import type { DaemonConfig } from '../config.ts'
 import { messageOf } from '../errors.ts'
+import { EventLoopMonitor } from '../health/event-loop.ts'
+import { Periodic } from '../health/periodic.ts'
+import { pausedPartitionsCheck, publishReadiness } from '../health/readiness.ts'
 import { buildServer, type ReadyCheck } from '../http/server.ts'
 import { ensureTopics, type TopicSpec } from '../kafka/admin.ts'
 import { createKafka } from '../kafka/client.ts'
 import { StreamConsumer } from '../kafka/consumer.ts'
 import { RecordProducer } from '../kafka/producer.ts'
+import { LagCollector } from '../metrics/lag.ts'
 import { metrics } from '../metrics/metrics.ts'
+import { initPipelineSeries, tablesOf } from '../metrics/series.ts'
 import type { IngestPipelineLike, StreamLike } from '../model/types.ts'
 import { loadPipelines, type LoadedModule } from '../pipelines/loader.ts'
 import { TransformPool } from '../transforms/pool.ts'
@@ -33,10 +43,14 @@ export class Daemon {
   private readonly producer: RecordProducer
   private ch!: ClickHouse
   private http!: FastifyInstance
+  private registry: ConstraintRegistry | undefined
   private modules: LoadedModule[] = []
   private readonly pipelines = new Map<string, IngestPipelineLike>()
   private readonly running: RunningStream[] = []
   private stopping: Promise<void> | undefined
+  private readonly eventLoop = new EventLoopMonitor()
+  /** Consumer lag gauges and the periodic readiness refresh (flowhouse_ready). */
+  private ops: Array<{ stop(): Promise<void> }> = []
   /** Address the HTTP server listens on, e.g. `http://127.0.0.1:4000`. */
   url = ''
 
@@ -72,6 +86,8 @@ export class Daemon {
     this.ch = await createClickHouse({ dataDir: config.dataDir })
     await this.admin.connect()
     await this.producer.connect()
+    this.registry = new ConstraintRegistry(new ConstraintStore(this.ch), new ViolationHistory(this.ch, config.violations))
+    await this.registry.start()
     this.modules = await loadPipelines(config.pipelinesDir)
     for (const m of this.modules) {
       if (m.error) {
@@ -96,8 +112,15 @@ export class Daemon {
       pipeline: (name) => this.pipelines.get(name),
       ready: () => this.ready(),
       describe: () => this.describe(),
+      constraints: this.registry,
+      routes: [(app) => registerConstraintRoutes(app, this.registry!)],
+      health: { monitor: this.eventLoop.start(), maxEventLoopDelayMs: config.ops.healthMaxEventLoopDelayMs },
     })
     this.url = await this.http.listen({ port: config.port, host: config.host })
+    this.ops = [
+      new LagCollector(this.admin, () => this.running.map((r) => ({ pipeline: this.pipelineOf(r.stream)?.name ?? r.stream.name, groupId: r.consumer.status.groupId, topic: r.consumer.status.topic })), config.ops.metricsIntervalMs).start(),
+      new Periodic('readiness', config.ops.metricsIntervalMs, () => this.ready().then(() => undefined)).start(),
+    ]
     logger.info({ url: this.url, pipelines: [...this.pipelines.keys()], mode: this.ch.mode }, 'flowhouse is running')
   }
 
@@ -116,7 +139,10 @@ export class Daemon {
     await ensureTopics(this.admin, topics)
     for (const t of defs.tables) await provisionTable(this.ch, t)
     for (const v of defs.views) await provisionView(this.ch, v)
-    for (const p of defs.pipelines) this.pipelines.set(p.name, p)
+    for (const p of defs.pipelines) {
+      await this.registry!.attach(p.name, pipelineConstraints(p))
+      this.pipelines.set(p.name, p)
+    }
   }
 
   private pipelineOf(s: StreamLike): IngestPipelineLike | undefined {
@@ -133,6 +159,7 @@ export class Daemon {
 
   private async startStreams(m: LoadedModule): Promise<void> {
     for (const stream of m.defs!.streams) {
+      initPipelineSeries(this.pipelineOf(stream)?.name ?? stream.name, tablesOf(stream))
       const pool = new TransformPool(stream.config.parallelism)
       const consumer = new StreamConsumer({
         kafka: this.kafka,
@@ -148,13 +175,18 @@ export class Daemon {
         dlqTopic: this.dlqTopicOf(stream),
         batch: this.config.batch,
         recordsPerMessage: this.config.recordsPerMessage,
+        constraints: this.registry,
       })
       await consumer.start()
       this.running.push({ stream, pool, consumer })
     }
   }
 
-  /** Readiness checks: Kafka reachable, ClickHouse ping, every consumer group joined, modules loaded. */
+  /**
+   * Readiness checks: Kafka reachable, ClickHouse ping, every consumer group joined, modules
+   * loaded, no partition waiting on retried inserts longer than FLOWHOUSE_READY_PAUSE_THRESHOLD_MS.
+   * Publishes each check on the `flowhouse_ready{check}` gauge. Never throws.
+   */
   async ready(): Promise<Record<string, ReadyCheck>> {
     const kafka = await this.admin
       .describeCluster()
@@ -163,12 +195,15 @@ export class Daemon {
     const ping = await this.ch.ping()
     const consumers = this.running.map((r) => r.consumer.status)
     const failed = this.modules.filter((m) => m.error).map((m) => ({ file: m.file, error: m.error }))
-    return {
+    const checks = {
       kafka,
       clickhouse: ping.ok ? { ok: true } : { ok: false, detail: messageOf(ping.error) },
       consumers: { ok: consumers.every((c) => c.joined), detail: consumers },
       modules: { ok: failed.length === 0, detail: failed },
+      partitions: pausedPartitionsCheck(this.config.ops.readyPauseThresholdMs),
     }
+    publishReadiness(checks)
+    return checks
   }
 
   describe(): unknown {
@@ -190,8 +225,11 @@ export class Daemon {
     this.stopping ??= (async () => {
       logger.info('stopping: draining consumers')
       await this.http?.close().catch(() => undefined)
+      await Promise.allSettled(this.ops.map((o) => o.stop()))
+      this.eventLoop.stop()
       await Promise.allSettled(this.running.map((r) => r.consumer.stop()))
       await Promise.allSettled(this.running.map((r) => r.pool.close()))
+      await this.registry?.stop().catch(() => undefined)
       await this.producer.close().catch(() => undefined)
       await this.admin.disconnect().catch(() => undefined)
       await this.ch?.close().catch(() => undefined)

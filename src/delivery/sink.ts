@@ -11,6 +11,7 @@
 import type { ClickHouse } from '../clickhouse/client.ts'
 import { insertBatch, withRetry } from '../clickhouse/writer.ts'
 import { ClickHouseError, messageOf } from '../errors.ts'
+import { partitionPauses } from '../health/pauses.ts'
 import { metrics } from '../metrics/metrics.ts'
 import type { DlqItem } from '../transforms/types.ts'
 import { stageLog } from '../util/log.ts'
@@ -38,6 +39,7 @@ function codeOf(error: unknown): string {
 
 async function insertRetrying(ctx: SinkContext, table: string, rows: string, token: string): Promise<number> {
   let paused = false
+  let pauseId = 0
   try {
     const result = await withRetry(
       () => insertBatch(ctx.ch, { table, rows, dedupToken: token }),
@@ -51,7 +53,9 @@ async function insertRetrying(ctx: SinkContext, table: string, rows: string, tok
           if (!paused) {
             paused = true
             metrics.pausedPartitions.inc({ pipeline: ctx.pipeline })
+            pauseId = partitionPauses.begin({ pipeline: ctx.pipeline, table, token })
           }
+          partitionPauses.retried(pauseId, messageOf(error))
           logger.warn({ table, attempt, error: messageOf(error) }, 'retriable insert error; partition waits and retries')
           await ctx.heartbeat?.().catch(() => undefined)
         },
@@ -65,7 +69,10 @@ async function insertRetrying(ctx: SinkContext, table: string, rows: string, tok
     metrics.insertErrors.inc({ table, code: codeOf(error) })
     throw error
   } finally {
-    if (paused) metrics.pausedPartitions.dec({ pipeline: ctx.pipeline })
+    if (paused) {
+      metrics.pausedPartitions.dec({ pipeline: ctx.pipeline })
+      partitionPauses.end(pauseId)
+    }
   }
 }
 

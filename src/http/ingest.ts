@@ -14,6 +14,9 @@ import type { IngestPipelineLike } from '../model/types.ts'
 import { metrics } from '../metrics/metrics.ts'
 import { fieldErrors } from '../util/ajv-errors.ts'
 import type { RecordProducer } from '../kafka/producer.ts'
+import { rateKey } from '../constraints/evaluate.ts'
+import type { ConstraintRegistry } from '../constraints/registry.ts'
+import { RateLimitExceededError } from '../errors.ts'
 
 export interface IngestDeps {
   pipeline(name: string): IngestPipelineLike | undefined
@@ -21,6 +24,39 @@ export interface IngestDeps {
   recordsPerMessage: number
   /** Most record errors listed in a 400 answer. @default 100 */
   maxErrors?: number
+  /** Running constraints: rate limits answer 429 with Retry-After on this path. */
+  constraints?: ConstraintRegistry
+}
+
+/**
+ * Checks the pipeline's enabled rate constraints for a request (contract: 429 with
+ * Retry-After on the ingest path). Tokens are taken only when every limit admits every key.
+ * @throws RateLimitExceededError naming the constraint and key, with the wait in ms.
+ */
+function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[], requestId: string): void {
+  const rates = registry.enabled(pipeline).filter((r) => r.ingestRate)
+  if (rates.length === 0) return
+  const plans = rates.map((r) => {
+    const counts = new Map<string, number>()
+    for (const rec of records) {
+      const key = rateKey(rec as Record<string, unknown>, r.ingestRate!.config.group_by)
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+    }
+    return { r, counts }
+  })
+  for (const { r, counts } of plans) {
+    for (const [key, count] of counts) {
+      r.checked(count)
+      const tooMany = count > r.ingestRate!.burst
+      const waitMs = tooMany ? Number.POSITIVE_INFINITY : r.ingestRate!.waitMs(key, count)
+      if (waitMs > 0) {
+        r.violated('rejected', { source: `request:${requestId}`, key, count, details: `constraint "${r.name}": ${count} records for key "${key}" over the rate limit; answered 429` })
+        const retryMs = tooMany ? 1_000 : waitMs
+        throw new RateLimitExceededError(`rate limit "${r.name}" exceeded for key "${key}"${tooMany ? ` (${count} records in one request is more than the limit allows at once)` : ''}`, retryMs, { pipeline, constraint: r.name })
+      }
+    }
+  }
+  for (const { r, counts } of plans) for (const [key, count] of counts) r.ingestRate!.tryTake(key, count)
 }
 
 export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
@@ -44,6 +80,15 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
       for (const e of fieldErrors(validate.errors)) if (errors.length < maxErrors) errors.push({ index, field: e.field, reason: e.reason })
     })
     if (invalid > 0) return answer(400, { error: `${invalid} of ${body.length} records are invalid; nothing was accepted`, errors })
+    if (deps.constraints) {
+      try {
+        admit(deps.constraints, name, body, req.id)
+      } catch (error) {
+        if (!(error instanceof RateLimitExceededError)) throw error
+        void reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))))
+        return answer(429, { error: error.message, code: error.code, retryAfterMs: Math.ceil(error.retryAfterMs) })
+      }
+    }
     await deps.producer.sendRecords(pipeline.stream.name, body.map((r) => JSON.stringify(r)), deps.recordsPerMessage)
     metrics.ingestRecords.inc({ pipeline: name }, body.length)
     return answer(200, { pipeline: name, accepted: body.length })

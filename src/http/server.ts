@@ -6,6 +6,7 @@ import type { ClickHouse } from '../clickhouse/client.ts'
 import { queryReadonly } from '../clickhouse/query.ts'
 import { messageOf } from '../errors.ts'
 import { registry } from '../metrics/metrics.ts'
+import { registerHealth, type HealthOptions } from './health.ts'
 import { registerIngest, type IngestDeps } from './ingest.ts'
 
 export interface ReadyCheck {
@@ -20,12 +21,15 @@ export interface HttpDeps extends IngestDeps {
   /** Pipelines and modules for GET /api/pipelines. */
   describe(): unknown
   ingestMaxBytes: number
+  /** Liveness: event-loop monitor and its limit (GET /health); a default monitor when absent. */
+  health?: HealthOptions
+  /** Admin API route groups (materialized views, constraints ...) registered after the core routes. */
+  routes?: Array<(app: FastifyInstance) => void>
 }
 
 /** Builds the Fastify app (not listening). */
 export function buildServer(deps: HttpDeps): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: deps.ingestMaxBytes })
-  const started = Date.now()
 
   app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _req, reply) => {
     const status = error.statusCode ?? 500
@@ -38,7 +42,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
 
   registerIngest(app, deps)
 
-  app.get('/health', async () => ({ status: 'ok', uptimeSeconds: Math.round((Date.now() - started) / 1000) }))
+  registerHealth(app, deps.health)
 
   app.get('/ready', async (_req, reply) => {
     const checks = await deps.ready()
@@ -63,6 +67,8 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
       return reply.code(400).send({ error: messageOf(error) })
     }
   })
+
+  for (const register of deps.routes ?? []) register(app)
 
   return app
 }

@@ -14,6 +14,9 @@
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs'
 import type { ClickHouse } from '../clickhouse/client.ts'
+import { enforce, resourceGate } from '../constraints/enforce.ts'
+import type { ConstraintRegistry } from '../constraints/registry.ts'
+import type { ConstraintSnapshot, ResourceConfig } from '../constraints/types.ts'
 import { dedupToken } from '../clickhouse/writer.ts'
 import type { BatchOptions } from '../config.ts'
 import { PartitionBatch } from '../delivery/batch.ts'
@@ -46,6 +49,18 @@ export interface StreamConsumerOptions {
   dlqTopic: string | undefined
   batch: BatchOptions
   recordsPerMessage: number
+  /** Running constraints; the stream's pipeline constraints apply when present. */
+  constraints?: ConstraintRegistry
+}
+
+/** Smallest max_processing_time_ms of the enabled resource constraints, if any. */
+function processingLimit(snapshots: ConstraintSnapshot[] | undefined): number | undefined {
+  let limit: number | undefined
+  for (const c of snapshots ?? []) {
+    const ms = c.type === 'resource' ? (c.config as ResourceConfig).max_processing_time_ms : undefined
+    if (ms !== undefined && (limit === undefined || ms < limit)) limit = ms
+  }
+  return limit
 }
 
 /** Messages processed concurrently per partition (results are applied in offset order). */
@@ -146,16 +161,27 @@ export class StreamConsumer {
     const state = this.state(batch.partition)
     state.heartbeat = heartbeat
     const inflight: Array<{ message: KafkaMessage; result: Promise<WorkResult> }> = []
+    const registry = this.o.constraints
+    const pipeline = this.o.pipeline
     const apply = async () => {
       const next = inflight.shift()!
       const result = await next.result
+      if (registry && result.constraints) {
+        await enforce(result, { pipeline, registry, source: `${batch.topic}:${batch.partition}:${next.message.offset}`, heartbeat })
+      }
       if (await state.exclusive(() => this.accept(state, next.message, result))) resolveOffset(next.message.offset)
       await heartbeat()
     }
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || this.draining) break
       const value = message.value ?? new Uint8Array(0)
-      inflight.push({ message, result: this.o.pool.run({ file: this.o.file, version: this.o.version, stream: this.o.stream.name, value }) })
+      let constraints: ConstraintSnapshot[] | undefined
+      if (registry) {
+        await resourceGate(registry, pipeline, 1, heartbeat)
+        constraints = registry.snapshots(pipeline)
+      }
+      const task = { file: this.o.file, version: this.o.version, stream: this.o.stream.name, value, ...(constraints?.length ? { constraints } : {}) }
+      inflight.push({ message, result: this.o.pool.run(task, processingLimit(constraints)) })
       if (inflight.length >= WINDOW) await apply()
     }
     while (inflight.length > 0) {

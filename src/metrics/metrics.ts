@@ -36,8 +36,19 @@ export const metrics = {
   pausedPartitions: gauge('flowhouse_paused_partitions', 'Partitions whose consumption waits on a retried insert.', ['pipeline']),
   ingestRequests: counter('flowhouse_ingest_requests_total', 'POST /ingest requests, by status code.', ['pipeline', 'code']),
   ingestRecords: counter('flowhouse_ingest_records_total', 'Records accepted by POST /ingest and produced to the topic.', ['pipeline']),
+  constraintChecks: counter('flowhouse_constraint_checks_total', 'Records evaluated by a constraint.', ['pipeline', 'constraint']),
+  constraintViolations: counter('flowhouse_constraint_violations_total', 'Constraint violations, by action (throttle, dead_letter, drop, rejected).', ['pipeline', 'constraint', 'type', 'action']),
+  constraintThrottleSeconds: counter('flowhouse_constraint_throttle_seconds_total', 'Seconds consumption waited on a constraint (rate throttling, memory pauses, CPU throttling).', ['pipeline', 'constraint']),
+  constraintPauses: counter('flowhouse_constraint_pauses_total', 'Times consumption paused because the daemon was over max_memory_mb.', ['pipeline', 'constraint']),
+  constraintResumes: counter('flowhouse_constraint_resumes_total', 'Times consumption resumed after a max_memory_mb pause.', ['pipeline', 'constraint']),
+  recordsDropped: counter('flowhouse_records_dropped_total', 'Records removed by a constraint whose action is drop.', ['pipeline', 'constraint']),
   pipelinesLoaded: gauge('flowhouse_pipelines_loaded', 'Pipeline modules loaded and running.', []),
   moduleLoadErrors: gauge('flowhouse_module_load_errors', 'Pipeline modules that failed to load or check.', []),
+  // Operations (src/metrics/lag.ts, src/health/): lag per partition (bounded by parallelism) and readiness per check.
+  consumerLag: gauge('flowhouse_consumer_lag_messages', 'Messages in a partition after the consumer group\'s committed offset (high watermark minus committed offset).', ['pipeline', 'topic', 'partition']),
+  committedOffset: gauge('flowhouse_consumer_committed_offset', 'Offset the consumer group committed (the next offset it reads).', ['pipeline', 'topic', 'partition']),
+  topicHighWatermark: gauge('flowhouse_topic_high_watermark', 'High watermark of a partition (the offset the next produced message gets).', ['pipeline', 'topic', 'partition']),
+  ready: gauge('flowhouse_ready', 'Readiness checks: 1 when the check passes, 0 when it fails (refreshed by GET /ready and periodically).', ['check']),
 }
 
 export type Metrics = typeof metrics

@@ -7,6 +7,7 @@
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { pipelineConstraints } from '../constraints/check.ts'
 import { checkDefinitions } from '../model/check.ts'
 import { collectDefinitions } from '../model/collect.ts'
 import type { ModuleDefinitions } from '../model/types.ts'
@@ -45,6 +46,7 @@ export async function loadModule(file: string): Promise<LoadedModule> {
     const mod = (await import(`${pathToFileURL(file).href}?v=${version}`)) as Record<string, unknown>
     const defs = collectDefinitions(file, mod)
     checkDefinitions(defs)
+    for (const p of defs.pipelines) pipelineConstraints(p)
     return { file, version, defs }
   } catch (error) {
     return { file, version, error: messageOf(error) }

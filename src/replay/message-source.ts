@@ -19,6 +19,8 @@ export interface MessageSource {
 
 /** Groups buffered between the worker and the producer (each about one reader chunk, ~1 MB for flights). */
 const CREDIT = 4
+/** A larger young generation than V8's worker default: the reader allocates millions of short-lived records, and fewer scavenges cut the worker's CPU by about a fifth. */
+const WORKER_YOUNG_GENERATION_MB = 64
 const workerEntry = new URL('./encode-worker.mjs', import.meta.url)
 
 /**
@@ -33,7 +35,7 @@ export async function openMessageSource(job: EncodeJob, inWorker: boolean): Prom
     const groups = encodeMessages(reader.chunks(), job.batch)
     return { totalRows: reader.totalRows, groups, close: async () => void (await groups.return(undefined)) }
   }
-  const worker = new Worker(workerEntry, { workerData: { kind: encodeWorkerKind, job } })
+  const worker = new Worker(workerEntry, { workerData: { kind: encodeWorkerKind, job }, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } })
   const inbox = new Inbox(worker)
   const first = await inbox.next()
   if (first.type !== 'opened') {

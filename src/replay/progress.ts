@@ -27,7 +27,7 @@ export interface ProgressPrinter {
 
 /**
  * Creates a progress printer. Call it with every progress update (it throttles itself, no timer
- * is left running); when the known total is reached it prints the final state and ends the line,
+ * is left running; the first update only starts the clock); when the known total is reached it prints the final state and ends the line,
  * so callers that never call `finish` still leave a clean terminal. Never throws.
  */
 export function createProgressPrinter(options: ProgressPrinterOptions = {}): ProgressPrinter {
@@ -36,9 +36,9 @@ export function createProgressPrinter(options: ProgressPrinterOptions = {}): Pro
   const intervalMs = options.intervalMs ?? (tty ? 1_000 : 5_000)
   const label = options.label ?? 'replay'
   const now = options.now ?? (() => performance.now())
-  let lastAt = -Infinity
-  let lastRecords = 0
-  let lastElapsed = 0
+  let first: ReplayProgress | undefined
+  let last: ReplayProgress | undefined
+  let lastAt = 0
   let lineOpen = false
   let done = false
 
@@ -49,17 +49,24 @@ export function createProgressPrinter(options: ProgressPrinterOptions = {}): Pro
     } else stream.write(`${line}\n`)
   }
 
+  // Rates are measured from the first acknowledgement on, so connection and file set-up time
+  // does not distort the first line or the ETA.
   const printer = ((progress: ReplayProgress): void => {
     if (done) return
     const at = now()
     const complete = progress.total !== undefined && progress.records >= progress.total
+    if (first === undefined || last === undefined) {
+      first = last = { ...progress }
+      lastAt = at
+      if (!complete) return
+    }
     if (!complete && at - lastAt < intervalMs) return
-    const windowMs = progress.elapsedMs - lastElapsed
-    const rate = windowMs > 0 ? ((progress.records - lastRecords) * 1_000) / windowMs : 0
+    const rate = ratePerSecond(last, progress) ?? ratePerSecond(first, progress) ?? 0
+    const average = ratePerSecond(first, progress)
+    const etaMs = progress.total !== undefined && average !== undefined && average > 0 ? ((progress.total - progress.records) / average) * 1_000 : undefined
+    last = { ...progress }
     lastAt = at
-    lastRecords = progress.records
-    lastElapsed = progress.elapsedMs
-    print(`${label}: ${formatProgress(progress, rate)}`, complete)
+    print(`${label}: ${formatProgress(progress, rate, etaMs)}`, complete)
     if (complete) done = true
   }) as ProgressPrinter
 
@@ -75,17 +82,23 @@ export function createProgressPrinter(options: ProgressPrinterOptions = {}): Pro
 
 const int = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 })
 
+/** Records per second between two snapshots; undefined when no time passed between them. */
+function ratePerSecond(from: ReplayProgress, to: ReplayProgress): number | undefined {
+  const ms = to.elapsedMs - from.elapsedMs
+  return ms > 0 ? ((to.records - from.records) * 1_000) / ms : undefined
+}
+
 /**
  * One progress line without the label, e.g.
  * `1,200,000 / 3,000,000 records (40.0%)  412,000 rec/s  132.4 MB  ETA 4s`.
- * `rate` is records per second over the last interval; the ETA uses the average rate since the
- * start. Percent and ETA appear only when the total is known.
+ * `rate`: records per second (the printer passes the rate over the last interval). Percent needs
+ * a known total; the ETA (milliseconds) is shown when given and the total is not reached.
  */
-export function formatProgress(progress: ReplayProgress, rate: number): string {
-  const { records, total, bytes, elapsedMs } = progress
+export function formatProgress(progress: ReplayProgress, rate: number, etaMs?: number): string {
+  const { records, total, bytes } = progress
   const parts = [total === undefined ? `${int.format(records)} records` : `${int.format(records)} / ${int.format(total)} records (${percent(records, total)})`]
   parts.push(`${int.format(rate)} rec/s`, `${megabytes(bytes)} MB`)
-  if (total !== undefined && records < total && records > 0) parts.push(`ETA ${duration((((total - records) * elapsedMs) / records) | 0)}`)
+  if (etaMs !== undefined && total !== undefined && records < total) parts.push(`ETA ${duration(etaMs)}`)
   return parts.join('  ')
 }
 

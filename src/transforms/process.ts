@@ -1,39 +1,52 @@
 /**
  * Per-message processing: decode the JSON array, validate each record against the stream's
- * schema (ajv, compiled once per schema), run the stream's table sync, transforms and
- * consumers, and sort every record into exactly one outcome per destination: a row to
- * insert, a record to produce, a dead-letter entry, or filtered.
+ * schema (ajv, compiled once per schema), evaluate the pipeline's constraints, run the stream's
+ * table sync, transforms and consumers, and sort every record into its outcomes: rows to insert,
+ * records to produce, dead-letter entries, constraint violations, or filtered.
  *
  * Runs inside a transform worker (worker.ts) so user code uses the worker pool's cores.
  */
+import { ConstraintEvaluator } from '../constraints/evaluate.ts'
+import { keyPaths } from '../model/keys.ts'
 import { compileValidator } from '../model/schema.ts'
 import type { StreamLike, TransformDef } from '../model/types.ts'
 import { describeErrors } from '../util/ajv-errors.ts'
 import { messageOf } from '../errors.ts'
-import type { DlqItem, TableRows, TopicRecords, WorkResult } from './types.ts'
+import type { DlqItem, TableRows, TopicRecords, WorkResult, WorkTask } from './types.ts'
 
 const decoder = new TextDecoder('utf-8', { fatal: false })
 
+/** Outputs of one message, optionally remembering which record each line came from. */
 class Outputs {
-  private tables = new Map<string, { parts: string[]; count: number }>()
-  private topics = new Map<string, string[]>()
-  row(table: string, json: string): void {
+  private tables = new Map<string, { parts: string[]; sources: number[] }>()
+  private topics = new Map<string, { records: string[]; sources: number[] }>()
+  constructor(private readonly track: boolean) {}
+  row(table: string, json: string, source: number): void {
     let t = this.tables.get(table)
-    if (!t) this.tables.set(table, (t = { parts: [], count: 0 }))
+    if (!t) this.tables.set(table, (t = { parts: [], sources: [] }))
     t.parts.push(json)
-    t.count++
+    if (this.track) t.sources.push(source)
   }
-  record(topic: string, json: string): void {
+  record(topic: string, json: string, source: number): void {
     let t = this.topics.get(topic)
-    if (!t) this.topics.set(topic, (t = []))
-    t.push(json)
+    if (!t) this.topics.set(topic, (t = { records: [], sources: [] }))
+    t.records.push(json)
+    if (this.track) t.sources.push(source)
   }
   tableRows(): TableRows[] {
-    return [...this.tables].map(([table, t]) => ({ table, rows: t.parts.join('\n') + '\n', count: t.count }))
+    return [...this.tables].map(([table, t]) => ({ table, rows: t.parts.join('\n') + '\n', count: t.parts.length, ...(this.track ? { sources: t.sources } : {}) }))
   }
   topicRecords(): TopicRecords[] {
-    return [...this.topics].map(([topic, records]) => ({ topic, records }))
+    return [...this.topics].map(([topic, t]) => ({ topic, records: t.records, ...(this.track ? { sources: t.sources } : {}) }))
   }
+}
+
+/** What one record produced, held back until the record is known to stay. */
+interface Staged {
+  rows: Array<[string, string]>
+  records: Array<[string, string]>
+  dlq: DlqItem[]
+  delivered: number
 }
 
 /** Normalises a transform's return value to an array of output records. */
@@ -42,45 +55,50 @@ function outputsOf(result: unknown): unknown[] {
   return Array.isArray(result) ? result : [result]
 }
 
-async function runTransform(t: TransformDef, record: unknown, index: number, out: Outputs, dlq: DlqItem[]): Promise<number> {
+async function runTransform(t: TransformDef, record: unknown, index: number, staged: Staged, limitMs: number | undefined): Promise<void> {
   let produced: unknown[]
   try {
-    produced = outputsOf(await t.fn(record))
+    const returned = t.fn(record)
+    produced = outputsOf(returned instanceof Promise && limitMs !== undefined ? await withDeadline(returned, limitMs) : await returned)
   } catch (error) {
-    dlq.push({ stage: 'transform', errorType: 'transform_error', reason: `transform to "${t.destination.name}" threw: ${messageOf(error)}`, index, record })
-    return 0
+    if (error === DEADLINE) throw error
+    staged.dlq.push({ stage: 'transform', errorType: 'transform_error', reason: `transform to "${t.destination.name}" threw: ${messageOf(error)}`, index, record })
+    return
   }
   const validate = compileValidator(t.destination.schema)
-  let sent = 0
   for (const output of produced) {
     if (!validate(output)) {
-      dlq.push({
-        stage: 'transform',
-        errorType: 'output_schema',
-        reason: `transform output does not match "${t.destination.name}": ${describeErrors(validate.errors)}`,
-        index,
-        record: output,
-      })
+      staged.dlq.push({ stage: 'transform', errorType: 'output_schema', reason: `transform output does not match "${t.destination.name}": ${describeErrors(validate.errors)}`, index, record: output })
       continue
     }
     const json = JSON.stringify(output)
-    if (t.destination.kind === 'table') out.row(t.destination.name, json)
-    else out.record(t.destination.name, json)
-    sent++
+    if (t.destination.kind === 'table') staged.rows.push([t.destination.name, json])
+    else staged.records.push([t.destination.name, json])
+    staged.delivered++
   }
-  return sent
+}
+
+const DEADLINE = Symbol('deadline')
+
+/** Rejects with DEADLINE when `promise` has not settled after `ms` (an async transform over max_processing_time_ms). */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(DEADLINE), ms)))]).finally(() => clearTimeout(timer))
+}
+
+function keyFieldOf(stream: StreamLike): string | undefined {
+  return keyPaths(stream.schema)[0]
 }
 
 /**
- * Processes one message value for `stream`.
- * @returns counts, rows per table, records per destination topic and DLQ items. Never throws
- *   for bad input or a failing transform; those become DLQ items.
+ * Processes one message for `stream`.
+ * @returns counts, rows per table, records per destination topic, DLQ items and constraint
+ *   outcomes. Never throws for bad input or a failing transform; those become DLQ items.
  */
-export async function processMessage(stream: StreamLike, value: Uint8Array): Promise<WorkResult> {
+export async function processMessage(stream: StreamLike, value: Uint8Array, task: Partial<WorkTask> = {}): Promise<WorkResult> {
   const started = performance.now()
   const text = decoder.decode(value)
   const dlq: DlqItem[] = []
-  const out = new Outputs()
   let parsed: unknown
   try {
     parsed = JSON.parse(text)
@@ -93,6 +111,11 @@ export async function processMessage(stream: StreamLike, value: Uint8Array): Pro
     dlq.push({ stage: 'decode', errorType: 'not_json_array', reason: `message is not a JSON array (got ${got}); the ingest format is JSON_ARRAY`, raw: text })
     return { records: 1, tables: [], topics: [], dlq, filtered: 0, consumed: 0, durationMs: performance.now() - started }
   }
+  const constraints = task.constraints && task.constraints.length > 0 ? new ConstraintEvaluator(task.constraints, keyFieldOf(stream)) : undefined
+  const limitMs = constraints?.processingLimit?.ms
+  const stuck = new Set(task.stuck ?? [])
+  const progress = task.progress ? new Float64Array(task.progress) : undefined
+  const out = new Outputs(constraints !== undefined && constraints.result !== undefined && task.constraints!.some((c) => c.type === 'rate' && c.action !== 'throttle'))
   const validate = compileValidator(stream.schema)
   const fanOut = stream.transforms.length + stream.consumers.length
   let filtered = 0
@@ -103,27 +126,57 @@ export async function processMessage(stream: StreamLike, value: Uint8Array): Pro
       dlq.push({ stage: 'validation', errorType: 'schema', reason: describeErrors(validate.errors), index, record })
       continue
     }
-    let delivered = 0
-    const dlqBefore = dlq.length
-    // Each user function gets its own copy when several see the same record.
-    const copy = fanOut > 1 ? () => structuredClone(record) : () => record
-    if (stream.destination) {
-      out.row(stream.destination.name, JSON.stringify(record))
-      delivered++
-    }
-    for (const t of stream.transforms) {
-      delivered += await runTransform(t, copy(), index, out, dlq)
-    }
-    for (const fn of stream.consumers) {
-      try {
-        await fn(copy())
-        consumed++
-        delivered++
-      } catch (error) {
-        dlq.push({ stage: 'transform', errorType: 'consumer_error', reason: `stream consumer threw: ${messageOf(error)}`, index, record })
+    if (constraints) {
+      const verdict = constraints.evaluate(record as Record<string, unknown>, index)
+      if (verdict !== 'keep') continue
+      if (stuck.has(index)) {
+        constraints.push(constraints.processingViolation(index, record, undefined))
+        continue
       }
     }
-    if (delivered === 0 && dlq.length === dlqBefore) filtered++
+    // Each user function gets its own copy when several see the same record.
+    const copy = fanOut > 1 ? () => structuredClone(record) : () => record
+    const staged: Staged = { rows: [], records: [], dlq: [], delivered: 0 }
+    if (stream.destination) {
+      staged.rows.push([stream.destination.name, JSON.stringify(record)])
+      staged.delivered++
+    }
+    if (progress) {
+      progress[0] = index
+      progress[1] = performance.timeOrigin + performance.now()
+    }
+    const t0 = performance.now()
+    let late = false
+    try {
+      for (const t of stream.transforms) await runTransform(t, copy(), index, staged, limitMs)
+      for (const fn of stream.consumers) {
+        try {
+          await fn(copy())
+          consumed++
+          staged.delivered++
+        } catch (error) {
+          staged.dlq.push({ stage: 'transform', errorType: 'consumer_error', reason: `stream consumer threw: ${messageOf(error)}`, index, record })
+        }
+      }
+    } catch (error) {
+      if (error !== DEADLINE) throw error
+      late = true
+    }
+    if (progress) progress[1] = 0
+    const elapsed = performance.now() - t0
+    if (limitMs !== undefined && (late || elapsed > limitMs)) {
+      // Over max_processing_time_ms: nothing this record produced is kept.
+      constraints!.push(constraints!.processingViolation(index, record, elapsed))
+      continue
+    }
+    for (const [table, json] of staged.rows) out.row(table, json, index)
+    for (const [topic, json] of staged.records) out.record(topic, json, index)
+    dlq.push(...staged.dlq)
+    if (staged.delivered === 0 && staged.dlq.length === 0) {
+      filtered++
+      const deferred = constraints?.result.deferred.at(-1)
+      if (deferred?.index === index) deferred.filtered = true
+    }
   }
   return {
     records: parsed.length,
@@ -133,5 +186,6 @@ export async function processMessage(stream: StreamLike, value: Uint8Array): Pro
     filtered,
     consumed,
     durationMs: performance.now() - started,
+    ...(constraints ? { constraints: constraints.result } : {}),
   }
 }

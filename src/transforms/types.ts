@@ -1,4 +1,5 @@
 /** Messages between the consumer (main thread) and the transform workers. */
+import type { ConstraintAction, ConstraintSnapshot, ConstraintType } from '../constraints/types.ts'
 
 /** Stage at which a record left the normal path (DESIGN.md: DLQ stages). */
 export type DlqStage = 'decode' | 'validation' | 'constraint' | 'transform' | 'insert'
@@ -28,6 +29,44 @@ export interface WorkTask {
   stream: string
   /** The message value (JSON array text). */
   value: Uint8Array
+  /** Enabled constraints of the stream's pipeline, highest priority first. */
+  constraints?: ConstraintSnapshot[]
+  /** Record indexes whose transform never returned on an earlier attempt (worker stopped): dead-lettered without running. */
+  stuck?: number[]
+  /** Progress shared with the consumer: [0] = index of the record in the transforms, [1] = its start (ms, performance.timeOrigin based). */
+  progress?: SharedArrayBuffer
+}
+
+/** A constraint violation found while processing a message. */
+export interface ViolationItem {
+  constraint: string
+  type: ConstraintType
+  /** What was done to the record. */
+  action: ConstraintAction
+  /** Index of the record in the message. */
+  index: number
+  /** The record's Key field value ('' when it has none). */
+  key: string
+  field?: string
+  rule?: string
+  reason: string
+  record?: unknown
+}
+
+/** Constraint outcomes of one message. */
+export interface ConstraintResult {
+  /** Records evaluated, per constraint name. */
+  checks: Record<string, number>
+  /** Violations decided in the worker (the record is removed). */
+  violations: ViolationItem[]
+  /** Records counted against each throttling rate limit, per constraint, per key. */
+  throttle: Record<string, Record<string, number>>
+  /**
+   * Records that reach a rate limit whose action removes them: the consumer checks the rates in
+   * order; if one refuses, that violation applies, otherwise `terminal` (a later violation) does,
+   * otherwise the record stays.
+   */
+  deferred: Array<{ index: number; rates: Array<{ constraint: string; key: string }>; terminal?: ViolationItem; /** The transforms filtered it (counted in `filtered`). */ filtered?: boolean }>
 }
 
 /** Rows for one destination table produced from one message, as JSONEachRow text. */
@@ -36,12 +75,16 @@ export interface TableRows {
   /** One JSON object per line, each line ending in `\n`. */
   rows: string
   count: number
+  /** Index of the source record of each line; present when some record may still be removed by the consumer. */
+  sources?: number[]
 }
 
 /** Records for one destination stream, each as JSON text. */
 export interface TopicRecords {
   topic: string
   records: string[]
+  /** Index of the source record of each record; present as for TableRows. */
+  sources?: number[]
 }
 
 export interface WorkResult {
@@ -56,4 +99,6 @@ export interface WorkResult {
   consumed: number
   /** Worker-side processing time in milliseconds. */
   durationMs: number
+  /** Present when the pipeline has enabled constraints. */
+  constraints?: ConstraintResult
 }

@@ -27,5 +27,5 @@ export default async function run(task: WorkTask): Promise<WorkResult> {
     streams.set(key, stream)
     stream.catch(() => streams.delete(key))
   }
-  return processMessage(await stream, task.value)
+  return processMessage(await stream, task.value, task)
 }

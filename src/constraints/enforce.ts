@@ -1,0 +1,158 @@
+/**
+ * Consumer-side (main thread) enforcement of a processed message's constraint outcomes:
+ * records the checks and the violations the worker decided, waits on throttling rate limits,
+ * decides deferred rate limits (dead_letter / drop) in priority order, and removes what the
+ * removed records produced. Also the gate on daemon-level resources (memory, CPU).
+ */
+import { metrics } from '../metrics/metrics.ts'
+import type { DlqItem, ViolationItem, WorkResult } from '../transforms/types.ts'
+import type { ConstraintRegistry, RunningConstraint } from './registry.ts'
+import { resources } from './resource.ts'
+import type { ResourceConfig } from './types.ts'
+
+const ERROR_TYPE = { rate: 'rate_limit_exceeded', validation: 'validation_failed', resource: 'resource_limit_exceeded' } as const
+
+export interface EnforceContext {
+  pipeline: string
+  registry: ConstraintRegistry
+  /** `<topic>:<partition>:<offset>` of the message. */
+  source: string
+  /** Keeps group membership during long waits. */
+  heartbeat?: () => Promise<void>
+}
+
+function remove(result: WorkResult, removed: Set<number>): void {
+  for (const t of result.tables) {
+    if (!t.sources) continue
+    const lines = t.rows.split('\n')
+    const keep: string[] = []
+    const sources: number[] = []
+    t.sources.forEach((s, i) => {
+      if (!removed.has(s)) {
+        keep.push(lines[i]!)
+        sources.push(s)
+      }
+    })
+    t.rows = keep.length ? keep.join('\n') + '\n' : ''
+    t.count = keep.length
+    t.sources = sources
+  }
+  result.tables = result.tables.filter((t) => t.count > 0)
+  for (const t of result.topics) {
+    if (!t.sources) continue
+    const keep = t.records.filter((_, i) => !removed.has(t.sources![i]!))
+    t.sources = t.sources.filter((s) => !removed.has(s))
+    t.records = keep
+  }
+  result.topics = result.topics.filter((t) => t.records.length > 0)
+}
+
+/**
+ * Applies the constraint outcomes of `result` (mutated: removed records' rows disappear and
+ * constraint dead-letter entries join `result.dlq`).
+ * @returns how many records a `drop` action removed.
+ */
+export async function enforce(result: WorkResult, ctx: EnforceContext): Promise<number> {
+  const outcome = result.constraints
+  if (!outcome) return 0
+  const { registry, pipeline, source } = ctx
+  const get = (name: string) => registry.get(pipeline, name)
+  let dropped = 0
+  const apply = (r: RunningConstraint | undefined, v: ViolationItem) => {
+    r?.violated(v.action, { source, key: v.key, details: v.reason })
+    if (v.action === 'drop') {
+      dropped++
+      metrics.recordsDropped.inc({ pipeline, constraint: v.constraint })
+    } else {
+      const item: DlqItem = { stage: 'constraint', errorType: ERROR_TYPE[v.type], reason: v.reason, index: v.index, record: v.record }
+      result.dlq.push(item)
+    }
+  }
+
+  for (const [name, count] of Object.entries(outcome.checks)) get(name)?.checked(count)
+
+  for (const [name, perKey] of Object.entries(outcome.throttle)) {
+    const r = get(name)
+    if (!r?.enabled || !r.rate) continue
+    for (const [key, count] of Object.entries(perKey)) {
+      const waitedMs = await r.rate.take(key, count, ctx.heartbeat)
+      if (waitedMs >= 1) {
+        r.throttled(waitedMs / 1000)
+        r.violated('throttle', { source, key, count, details: `constraint "${name}": rate limit reached for key "${key}"; consumption waited ${Math.round(waitedMs)} ms` })
+      }
+    }
+  }
+
+  for (const v of outcome.violations) apply(get(v.constraint), v)
+
+  const removed = new Set<number>()
+  for (const d of outcome.deferred) {
+    let refused = false
+    for (const rate of d.rates) {
+      const r = get(rate.constraint)
+      if (!r?.enabled || !r.rate || r.rate.tryTake(rate.key)) continue
+      const action = r.spec.action === 'drop' ? 'drop' : 'dead_letter'
+      const limits = r.rate.config
+      const limitText = [limits.max_events_per_second && `${limits.max_events_per_second}/s`, limits.max_events_per_minute && `${limits.max_events_per_minute}/min`].filter(Boolean).join(', ')
+      apply(r, { constraint: r.name, type: 'rate', action, index: d.index, key: rate.key, reason: `constraint "${r.name}": rate limit ${limitText} exceeded for key "${rate.key}"`, record: d.terminal?.record })
+      refused = true
+      break
+    }
+    if (!refused && d.terminal) apply(get(d.terminal.constraint), d.terminal)
+    if (refused && !d.terminal) {
+      removed.add(d.index)
+      if (d.filtered) result.filtered--
+    }
+  }
+  if (removed.size > 0) remove(result, removed)
+  return dropped
+}
+
+/**
+ * Waits while a resource constraint of the pipeline says consumption must not go on: the
+ * daemon's RSS is over max_memory_mb (pause until it is below), or its CPU over the window is
+ * over max_cpu_percent (throttle in 100 ms steps). Returns at once when neither applies.
+ * @param partitions how many partitions wait here (for the paused-partitions gauge).
+ */
+export async function resourceGate(registry: ConstraintRegistry, pipeline: string, partitions: number, heartbeat?: () => Promise<void>): Promise<void> {
+  let paused: RunningConstraint | undefined
+  let throttling: RunningConstraint | undefined
+  for (;;) {
+    const limits = registry.enabled(pipeline).filter((r) => r.declared.spec.type === 'resource')
+    const memory = limits.find((r) => {
+      const mb = (r.config as ResourceConfig).max_memory_mb
+      return mb !== undefined && resources.rssMb > mb
+    })
+    if (memory) {
+      if (!paused) {
+        paused = memory
+        metrics.constraintPauses.inc({ pipeline, constraint: memory.name })
+        metrics.pausedPartitions.inc({ pipeline }, partitions)
+        memory.violated('throttle', { source: `pipeline:${pipeline}`, key: '', details: `constraint "${memory.name}": resident memory ${Math.round(resources.rssMb)} MiB over max_memory_mb ${(memory.config as ResourceConfig).max_memory_mb}; consumption paused` })
+      }
+      await new Promise((r) => setTimeout(r, 200))
+      memory.throttled(0.2)
+      await heartbeat?.()
+      continue
+    }
+    const cpu = limits.find((r) => {
+      const pct = (r.config as ResourceConfig).max_cpu_percent
+      return pct !== undefined && resources.cpuPercent > pct
+    })
+    if (cpu) {
+      if (!throttling) {
+        throttling = cpu
+        cpu.violated('throttle', { source: `pipeline:${pipeline}`, key: '', details: `constraint "${cpu.name}": CPU ${resources.cpuPercent.toFixed(0)}% over max_cpu_percent ${(cpu.config as ResourceConfig).max_cpu_percent}; consumption throttled` })
+      }
+      await new Promise((r) => setTimeout(r, 100))
+      cpu.throttled(0.1)
+      await heartbeat?.()
+      continue
+    }
+    break
+  }
+  if (paused) {
+    metrics.constraintResumes.inc({ pipeline, constraint: paused.name })
+    metrics.pausedPartitions.dec({ pipeline }, partitions)
+  }
+}

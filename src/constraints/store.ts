@@ -1,0 +1,49 @@
+/**
+ * Run-time constraint changes (enable, disable, update_config) persisted in ClickHouse
+ * (`flowhouse_constraint_state`, ReplacingMergeTree by version). Every daemon on the same
+ * ClickHouse reads the newest state per (pipeline, constraint) at start and polls for newer
+ * versions, so a change made through any instance reaches all of them.
+ */
+import type { ClickHouse } from '../clickhouse/client.ts'
+import { queryRows, runCommand } from '../clickhouse/query.ts'
+import { insertBatch } from '../clickhouse/writer.ts'
+
+export const STATE_TABLE = 'flowhouse_constraint_state'
+
+export interface StoredState {
+  pipeline: string
+  constraint: string
+  enabled: boolean
+  /** JSON text of the config. */
+  config: string
+  /** Milliseconds since the epoch of the change; newest wins. */
+  version: number
+}
+
+export class ConstraintStore {
+  constructor(private readonly ch: ClickHouse) {}
+
+  async init(): Promise<void> {
+    await runCommand(
+      this.ch,
+      `CREATE TABLE IF NOT EXISTS ${STATE_TABLE} (pipeline String, constraint String, enabled UInt8, config String, version UInt64, updated_at DateTime('UTC'))
+       ENGINE = ReplacingMergeTree(version) ORDER BY (pipeline, constraint)`,
+    )
+  }
+
+  /** The newest state of every constraint that was ever changed at run time. */
+  async load(): Promise<StoredState[]> {
+    const rows = await queryRows<{ pipeline: string; constraint: string; enabled: number | string; config: string; version: number | string }>(
+      this.ch,
+      `SELECT pipeline, constraint, argMax(enabled, version) AS enabled, argMax(config, version) AS config, max(version) AS version
+       FROM ${STATE_TABLE} GROUP BY pipeline, constraint`,
+    )
+    return rows.map((r) => ({ pipeline: r.pipeline, constraint: r.constraint, enabled: Number(r.enabled) === 1, config: r.config, version: Number(r.version) }))
+  }
+
+  /** Stores a new state; `version` must exceed the previous one (callers use max(now, previous + 1)). */
+  async save(state: StoredState): Promise<void> {
+    const updated_at = new Date(state.version).toISOString().slice(0, 19).replace('T', ' ')
+    await insertBatch(this.ch, { table: STATE_TABLE, rows: [{ ...state, enabled: state.enabled ? 1 : 0, updated_at }] })
+  }
+}

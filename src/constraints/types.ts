@@ -1,0 +1,66 @@
+/** Shapes of constraints (contract: seeds "Constraint": rate, validation and resource types). */
+
+export type ConstraintType = 'rate' | 'validation' | 'resource'
+/** What happens to a record that violates the constraint. */
+export type ConstraintAction = 'throttle' | 'dead_letter' | 'drop'
+
+export interface RateConfig {
+  /** Events per second, per `group_by` key when given. */
+  max_events_per_second?: number
+  /** Events per minute, per `group_by` key when given. */
+  max_events_per_minute?: number
+  /** Record fields whose values form the key; each key has its own limit. */
+  group_by?: string[]
+}
+
+export interface FieldRule {
+  /** The field must be present (not undefined or null). */
+  required?: boolean
+  /** The (string) value must match this regular expression. */
+  pattern?: string
+  /** The value must be one of these. */
+  enum?: Array<string | number | boolean>
+  /** `iso8601`: an ISO-8601 date or date-time string. */
+  format?: 'iso8601'
+  /** Smallest allowed number. */
+  min?: number
+  /** Largest allowed number. */
+  max?: number
+  /** Largest size of the field, in bytes of its JSON serialisation. */
+  max_size?: number
+}
+
+export interface ValidationConfig {
+  rules: Record<string, FieldRule>
+}
+
+export interface ResourceConfig {
+  /** Pause consumption while the daemon's resident memory is above this many MiB. */
+  max_memory_mb?: number
+  /** A record whose JSON is larger than this many KiB is a violation. */
+  max_memory_per_event_kb?: number
+  /** Throttle consumption while the daemon's CPU use over a sliding window is above this percent of the machine. */
+  max_cpu_percent?: number
+  /** A record whose transforms take longer than this many ms is a violation (dead-lettered). */
+  max_processing_time_ms?: number
+}
+
+export type ConstraintConfig = RateConfig | ValidationConfig | ResourceConfig
+
+/** A constraint as declared, fully defaulted. */
+export interface ConstraintSpec {
+  name: string
+  type: ConstraintType
+  config: ConstraintConfig
+  /** @default true */
+  enabled: boolean
+  /** Higher runs first. @default 0 */
+  priority: number
+  /** @default 'throttle' for rate and resource, 'dead_letter' for validation */
+  action: ConstraintAction
+}
+
+/** What a transform worker needs of one constraint; `version` changes with every run-time update. */
+export interface ConstraintSnapshot extends ConstraintSpec {
+  version: number
+}

@@ -1,0 +1,28 @@
+import assert from 'node:assert/strict'
+import path from 'node:path'
+import { test } from 'node:test'
+import { resolveConfig } from '../../src/config.ts'
+
+test('configuration defaults: port 4000, ./pipelines, local broker, 100k rows / 32 MiB / 1 s batches', () => {
+  const c = resolveConfig({})
+  assert.equal(c.port, 4000)
+  assert.equal(c.pipelinesDir, path.resolve('pipelines'))
+  assert.deepEqual(c.brokers, ['127.0.0.1:9092'])
+  assert.deepEqual(c.batch, { maxRows: 100_000, maxBytes: 32 * 1024 * 1024, flushIntervalMs: 1_000 })
+})
+
+test('environment variables override defaults and CLI flags override the environment', () => {
+  const c = resolveConfig(
+    { FLOWHOUSE_PORT: '4100', FLOWHOUSE_PIPELINES: '/srv/p', KAFKA_BROKERS: 'a:1, b:2', FLOWHOUSE_BATCH_MAX_ROWS: '500' },
+    { port: 4200 },
+  )
+  assert.equal(c.port, 4200)
+  assert.equal(c.pipelinesDir, '/srv/p')
+  assert.deepEqual(c.brokers, ['a:1', 'b:2'])
+  assert.equal(c.batch.maxRows, 500)
+  assert.equal(c.batch.flushIntervalMs, 1_000)
+})
+
+test('a numeric variable that is not a positive integer fails with its name and value', () => {
+  assert.throws(() => resolveConfig({ FLOWHOUSE_BATCH_FLUSH_MS: '-5' }), { message: 'environment FLOWHOUSE_BATCH_FLUSH_MS="-5": must be a positive integer' })
+})

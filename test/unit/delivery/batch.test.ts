@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { PartitionBatch } from '../../../src/delivery/batch.ts'
+import type { WorkResult } from '../../../src/transforms/types.ts'
+
+const result = (rows: string, count: number, extra: Partial<WorkResult> = {}): WorkResult => ({
+  records: count,
+  tables: [{ table: 't', rows, count }],
+  topics: [],
+  dlq: [],
+  filtered: 0,
+  consumed: 0,
+  durationMs: 1,
+  ...extra,
+})
+
+test('a partition batch spans the offsets it was given and sums rows and bytes per table', () => {
+  const b = new PartitionBatch()
+  assert.equal(b.empty, true)
+  b.add(10, 1_000, result('{"a":1}\n', 1), [])
+  b.add(11, 900, result('{"a":2}\n{"a":3}\n', 2, { filtered: 1, records: 3 }), [])
+  assert.equal(b.empty, false)
+  assert.equal(b.first, 10)
+  assert.equal(b.last, 11)
+  assert.equal(b.rows, 3)
+  assert.equal(b.records, 4)
+  assert.equal(b.filtered, 1)
+  assert.equal(b.oldestTimestamp, 900)
+  assert.equal(b.bytes, '{"a":1}\n{"a":2}\n{"a":3}\n'.length)
+  assert.equal(b.tables.get('t')!.parts.join(''), '{"a":1}\n{"a":2}\n{"a":3}\n')
+})

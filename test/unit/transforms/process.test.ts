@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { IngestPipeline, Key, OlapTable, Stream, t } from '../../../src/index.ts'
+import { processMessage } from '../../../src/transforms/process.ts'
+
+const Event = t.Object({ id: Key(t.String()), n: t.Int32() })
+const bytes = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value))
+
+function pipeline(name: string) {
+  const p = new IngestPipeline(name, { schema: Event, table: false })
+  const out = new OlapTable(`${name}_out`, t.Object({ id: Key(t.String()), n2: t.Int32() }), { orderByFields: ['id'] })
+  p.stream.addTransform(out, (e) => {
+    if (e.n === 13) throw new Error('unlucky')
+    if (e.n < 0) return null
+    if (e.n === 99) return [{ id: e.id, n2: 'wrong' as unknown as number }]
+    return [{ id: e.id, n2: e.n * 2 }]
+  })
+  return p
+}
+
+test('a message that does not parse is one record dead-lettered at stage decode with reason invalid_json and its raw text', async () => {
+  const r = await processMessage(pipeline('p1').stream, bytes('{oops'))
+  assert.equal(r.records, 1)
+  assert.equal(r.dlq.length, 1)
+  assert.equal(r.dlq[0]!.stage, 'decode')
+  assert.equal(r.dlq[0]!.errorType, 'invalid_json')
+  assert.equal(r.dlq[0]!.raw, '{oops')
+  assert.deepEqual(r.tables, [])
+})
+
+test('a JSON value that is not an array is dead-lettered whole as not_json_array', async () => {
+  const r = await processMessage(pipeline('p2').stream, bytes({ id: 'a', n: 1 }))
+  assert.deepEqual(
+    r.dlq.map((d) => [d.stage, d.errorType, d.reason]),
+    [['decode', 'not_json_array', 'message is not a JSON array (got object); the ingest format is JSON_ARRAY']],
+  )
+})
+
+test('inside an array every record is judged on its own: written, dead-lettered by stage, or filtered', async () => {
+  const r = await processMessage(
+    pipeline('p3').stream,
+    bytes([
+      { id: 'a', n: 1 },
+      { id: 'b', n: 'x' },
+      { id: 'c', n: 13 },
+      { id: 'd', n: -1 },
+      { id: 'e', n: 99 },
+      { id: 'f', n: 2 },
+    ]),
+  )
+  assert.equal(r.records, 6)
+  assert.equal(r.filtered, 1)
+  assert.deepEqual(r.tables, [{ table: 'p3_out', rows: '{"id":"a","n2":2}\n{"id":"f","n2":4}\n', count: 2 }])
+  assert.deepEqual(
+    r.dlq.map((d) => [d.index, d.stage, d.errorType, d.reason]),
+    [
+      [1, 'validation', 'schema', 'field "n": must be integer'],
+      [2, 'transform', 'transform_error', 'transform to "p3_out" threw: unlucky'],
+      [4, 'transform', 'output_schema', 'transform output does not match "p3_out": field "n2": must be integer'],
+    ],
+  )
+})
+
+test('a pipeline with its own table writes each valid record as-is, and a transform to another stream collects its records', async () => {
+  const p = new IngestPipeline('p4', { schema: Event, table: true })
+  const next = new Stream('p4_next', t.Object({ id: Key(t.String()), tag: t.String() }))
+  p.stream.addTransform(next, (e) => ({ id: e.id, tag: `t${e.n}` }))
+  const r = await processMessage(p.stream, bytes([{ id: 'a', n: 1 }]))
+  assert.deepEqual(r.tables, [{ table: 'p4', rows: '{"id":"a","n":1}\n', count: 1 }])
+  assert.deepEqual(r.topics, [{ topic: 'p4_next', records: ['{"id":"a","tag":"t1"}'] }])
+  assert.equal(r.filtered, 0)
+})
+
+test('each of several transforms gets its own copy of the record, so one mutating it does not change the other', async () => {
+  const p = new IngestPipeline('p5', { schema: Event, table: false })
+  const a = new OlapTable('p5_a', Event, { orderByFields: ['id'] })
+  const b = new OlapTable('p5_b', Event, { orderByFields: ['id'] })
+  p.stream.addTransform(a, (e) => {
+    e.n = 1000
+    return [e]
+  })
+  p.stream.addTransform(b, (e) => [e])
+  const r = await processMessage(p.stream, bytes([{ id: 'x', n: 5 }]))
+  assert.deepEqual(
+    r.tables.map((x) => [x.table, x.rows]),
+    [
+      ['p5_a', '{"id":"x","n":1000}\n'],
+      ['p5_b', '{"id":"x","n":5}\n'],
+    ],
+  )
+})
