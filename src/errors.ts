@@ -21,6 +21,10 @@ export const ErrorCodes = [
   'CONSTRAINT_VALIDATION_FAILED',
   'RESOURCE_LIMIT_EXCEEDED',
   'CONSTRAINT_NOT_FOUND',
+  'VIEW_NOT_FOUND',
+  'VIEW_CONFLICT',
+  'QUERY_REJECTED',
+  'REFRESH_FAILED',
 ] as const
 export type ErrorCode = (typeof ErrorCodes)[number]
 
@@ -114,5 +118,33 @@ export class ValidationError extends FlowhouseError {
 export class ResourceLimitExceededError extends FlowhouseError {
   constructor(message: string, context: ErrorContext = {}) {
     super('RESOURCE_LIMIT_EXCEEDED', message, { context })
+  }
+}
+
+/** No materialized view of that name is known to the daemon (API 404). Context: `view`. */
+export class ViewNotFoundError extends FlowhouseError {
+  constructor(view: string) {
+    super('VIEW_NOT_FOUND', `materialized view "${view}" does not exist; list views with GET /api/mv or flowhouse mv list`, { context: { view } })
+  }
+}
+
+/**
+ * A view query was refused before reaching ClickHouse: an identifier that is not a column of the
+ * view, a function or operator outside the allowlist, or text that does not parse (injection
+ * attempts end here). Context: `view`, `part` (select, filter, group_by, having, order_by, limit), `position`.
+ */
+export class QueryError extends FlowhouseError {
+  constructor(message: string, context: ErrorContext = {}) {
+    super('QUERY_REJECTED', message, { context })
+  }
+}
+
+/**
+ * Creating, backfilling or refreshing a view failed, or the request conflicts with the view's
+ * state (e.g. a backfill already running). `retriable` when ClickHouse was unreachable.
+ */
+export class RefreshError extends FlowhouseError {
+  constructor(message: string, options: { retriable?: boolean; cause?: unknown; context?: ErrorContext } = {}) {
+    super('REFRESH_FAILED', message, options)
   }
 }

@@ -94,7 +94,7 @@ export async function enforce(result: WorkResult, ctx: EnforceContext): Promise<
       const action = r.spec.action === 'drop' ? 'drop' : 'dead_letter'
       const limits = r.rate.config
       const limitText = [limits.max_events_per_second && `${limits.max_events_per_second}/s`, limits.max_events_per_minute && `${limits.max_events_per_minute}/min`].filter(Boolean).join(', ')
-      apply(r, { constraint: r.name, type: 'rate', action, index: d.index, key: rate.key, reason: `constraint "${r.name}": rate limit ${limitText} exceeded for key "${rate.key}"`, record: d.terminal?.record })
+      apply(r, { constraint: r.name, type: 'rate', action, index: d.index, key: d.key, reason: `constraint "${r.name}": rate limit ${limitText} exceeded for key "${rate.key}"`, record: d.record })
       refused = true
       break
     }

@@ -94,7 +94,7 @@ export class ConstraintEvaluator {
       }
     }
     if (rates.length > 0) {
-      this.result.deferred.push({ index, rates, ...(terminal ? { terminal } : {}) })
+      this.result.deferred.push({ index, rates, record, key: this.recordKey(record), ...(terminal ? { terminal } : {}) })
       return terminal ? 'deferred-removed' : 'keep'
     }
     if (terminal) {

@@ -89,8 +89,8 @@ export class ViolationHistory {
     const ttl = Number(this.ch.serverVersion.split('.')[0]) >= 19 ? ` TTL time + INTERVAL ${this.options.ttlSeconds} SECOND` : ''
     await runCommand(
       this.ch,
-      `CREATE TABLE IF NOT EXISTS ${VIOLATIONS_TABLE} (time DateTime('UTC'), constraint String, type String, pipeline String, action String, source String, record_key String, count UInt64, details String)
-       ENGINE = MergeTree ORDER BY (pipeline, constraint, time)${ttl}`,
+      `CREATE TABLE IF NOT EXISTS ${VIOLATIONS_TABLE} (time DateTime('UTC'), constraint_name String, type String, pipeline String, action String, source String, record_key String, count UInt64, details String)
+       ENGINE = MergeTree ORDER BY (pipeline, constraint_name, time)${ttl}`,
     )
     this.timer = setInterval(() => void this.flush(), this.options.flushMs)
     this.timer.unref()
@@ -129,7 +129,7 @@ export class ViolationHistory {
       this.pending = new Map()
       this.keysPerSecond = new Map()
       try {
-        await insertBatch(this.ch, { table: VIOLATIONS_TABLE, rows })
+        await insertBatch(this.ch, { table: VIOLATIONS_TABLE, rows: rows.map(({ constraint, ...rest }) => ({ ...rest, constraint_name: constraint })) })
       } catch (error) {
         logger.warn({ rows: rows.length, error: messageOf(error) }, 'could not store constraint violations; retrying on the next flush')
         if (this.pending.size < 100_000) for (const row of rows) this.pending.set(`retry|${Math.random()}`, { row })
@@ -148,7 +148,7 @@ export class ViolationHistory {
     const where: string[] = []
     const params: Record<string, unknown> = {}
     if (q.constraint) {
-      where.push('constraint = {constraint:String}')
+      where.push('constraint_name = {constraint:String}')
       params.constraint = q.constraint
     }
     if (q.pipeline) {
@@ -166,8 +166,8 @@ export class ViolationHistory {
     const limit = Math.max(1, Math.min(100_000, Math.floor(q.limit ?? 1_000)))
     const rows = await queryRows<ViolationRow>(
       this.ch,
-      `SELECT toString(time) AS time, constraint, type, pipeline, action, source, record_key, count, details FROM ${VIOLATIONS_TABLE}
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time, pipeline, constraint, record_key LIMIT ${limit}`,
+      `SELECT toString(time) AS time, constraint_name AS \`constraint\`, type, pipeline, action, source, record_key, count, details FROM ${VIOLATIONS_TABLE}
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time, pipeline, constraint_name, record_key LIMIT ${limit}`,
       params,
     )
     return rows.map((r) => ({ ...r, count: Number(r.count) }))

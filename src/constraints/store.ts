@@ -26,24 +26,25 @@ export class ConstraintStore {
   async init(): Promise<void> {
     await runCommand(
       this.ch,
-      `CREATE TABLE IF NOT EXISTS ${STATE_TABLE} (pipeline String, constraint String, enabled UInt8, config String, version UInt64, updated_at DateTime('UTC'))
-       ENGINE = ReplacingMergeTree(version) ORDER BY (pipeline, constraint)`,
+      `CREATE TABLE IF NOT EXISTS ${STATE_TABLE} (pipeline String, constraint_name String, enabled UInt8, config String, version UInt64, updated_at DateTime('UTC'))
+       ENGINE = ReplacingMergeTree(version) ORDER BY (pipeline, constraint_name)`,
     )
   }
 
   /** The newest state of every constraint that was ever changed at run time. */
   async load(): Promise<StoredState[]> {
-    const rows = await queryRows<{ pipeline: string; constraint: string; enabled: number | string; config: string; version: number | string }>(
+    const rows = await queryRows<{ pipeline: string; constraint_name: string; enabled: number | string; config: string; version: number | string }>(
       this.ch,
-      `SELECT pipeline, constraint, argMax(enabled, version) AS enabled, argMax(config, version) AS config, max(version) AS version
-       FROM ${STATE_TABLE} GROUP BY pipeline, constraint`,
+      `SELECT pipeline, constraint_name, argMax(enabled, version) AS enabled, argMax(config, version) AS config, max(version) AS version
+       FROM ${STATE_TABLE} GROUP BY pipeline, constraint_name`,
     )
-    return rows.map((r) => ({ pipeline: r.pipeline, constraint: r.constraint, enabled: Number(r.enabled) === 1, config: r.config, version: Number(r.version) }))
+    return rows.map((r) => ({ pipeline: r.pipeline, constraint: r.constraint_name, enabled: Number(r.enabled) === 1, config: r.config, version: Number(r.version) }))
   }
 
   /** Stores a new state; `version` must exceed the previous one (callers use max(now, previous + 1)). */
   async save(state: StoredState): Promise<void> {
     const updated_at = new Date(state.version).toISOString().slice(0, 19).replace('T', ' ')
-    await insertBatch(this.ch, { table: STATE_TABLE, rows: [{ ...state, enabled: state.enabled ? 1 : 0, updated_at }] })
+    const { constraint, ...rest } = state
+    await insertBatch(this.ch, { table: STATE_TABLE, rows: [{ ...rest, constraint_name: constraint, enabled: state.enabled ? 1 : 0, updated_at }] })
   }
 }

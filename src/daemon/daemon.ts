@@ -22,7 +22,7 @@ import { StreamConsumer } from '../kafka/consumer.ts'
 import { RecordProducer } from '../kafka/producer.ts'
 import { LagCollector } from '../metrics/lag.ts'
 import { metrics } from '../metrics/metrics.ts'
-import { initPipelineSeries, tablesOf } from '../metrics/series.ts'
+import { initPipelineSeries, tablesOf, topicsOf } from '../metrics/series.ts'
 import type { IngestPipelineLike, StreamLike } from '../model/types.ts'
 import { loadPipelines, type LoadedModule } from '../pipelines/loader.ts'
 import { TransformPool } from '../transforms/pool.ts'
@@ -159,7 +159,7 @@ export class Daemon {
 
   private async startStreams(m: LoadedModule): Promise<void> {
     for (const stream of m.defs!.streams) {
-      initPipelineSeries(this.pipelineOf(stream)?.name ?? stream.name, tablesOf(stream))
+      initPipelineSeries(this.pipelineOf(stream)?.name ?? stream.name, tablesOf(stream), topicsOf(stream))
       const pool = new TransformPool(stream.config.parallelism)
       const consumer = new StreamConsumer({
         kafka: this.kafka,

@@ -49,6 +49,15 @@ export const metrics = {
   committedOffset: gauge('flowhouse_consumer_committed_offset', 'Offset the consumer group committed (the next offset it reads).', ['pipeline', 'topic', 'partition']),
   topicHighWatermark: gauge('flowhouse_topic_high_watermark', 'High watermark of a partition (the offset the next produced message gets).', ['pipeline', 'topic', 'partition']),
   ready: gauge('flowhouse_ready', 'Readiness checks: 1 when the check passes, 0 when it fails (refreshed by GET /ready and periodically).', ['check']),
+  // Materialized views (src/views): `view` is bounded by the views declared in modules or created through the API.
+  mvRefreshDuration: histogram('flowhouse_mv_refresh_duration_seconds', 'Duration of materialized-view refreshes, backfills and rebuilds.', ['view', 'kind'], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900]),
+  mvRefreshes: counter('flowhouse_mv_refreshes_total', 'Materialized-view refreshes, backfills and rebuilds, by kind (backfill, full, incremental) and status (ok, error).', ['view', 'kind', 'status']),
+  mvLastRefreshDuration: gauge('flowhouse_mv_last_refresh_duration_seconds', 'Duration of the last successful refresh of a view.', ['view']),
+  mvLastRefreshTime: gauge('flowhouse_mv_last_refresh_timestamp_seconds', 'Unix time the last successful refresh of a view ended.', ['view']),
+  mvStaleness: gauge('flowhouse_mv_staleness_seconds', "How long a view has been behind its source's newest data (0 when fresh).", ['view']),
+  mvState: gauge('flowhouse_mv_state', "1 for a view's current state (fresh, stale, refreshing), 0 for the others.", ['view', 'state']),
+  mvBackfillRows: counter('flowhouse_mv_backfill_rows_total', 'Source rows backfilled into materialized views.', ['view']),
+  mvBackfillProgress: gauge('flowhouse_mv_backfill_progress_ratio', 'Backfill progress of a view, from 0 to 1.', ['view']),
 }
 
 export type Metrics = typeof metrics

@@ -15,8 +15,9 @@ export const DLQ_STAGES: readonly DlqStage[] = ['decode', 'validation', 'constra
  * Creates the zero-valued series of one pipeline; existing values are left as they are
  * (adds 0). Never throws.
  * @param tables the ClickHouse tables the pipeline's stream writes to.
+ * @param topics the streams (topics) its transforms send records to.
  */
-export function initPipelineSeries(pipeline: string, tables: readonly string[]): void {
+export function initPipelineSeries(pipeline: string, tables: readonly string[], topics: readonly string[] = []): void {
   for (const stage of DLQ_STAGES) metrics.recordsDeadLettered.inc({ pipeline, stage }, 0)
   metrics.messagesConsumed.inc({ pipeline }, 0)
   metrics.recordsConsumed.inc({ pipeline }, 0)
@@ -25,10 +26,16 @@ export function initPipelineSeries(pipeline: string, tables: readonly string[]):
   metrics.batches.inc({ pipeline }, 0)
   metrics.pausedPartitions.inc({ pipeline }, 0)
   for (const table of tables) metrics.recordsWritten.inc({ pipeline, table }, 0)
+  for (const topic of topics) metrics.recordsProduced.inc({ pipeline, topic }, 0)
 }
 
 /** Names of the ClickHouse tables a stream writes to: its destination and its transforms' table destinations. */
 export function tablesOf(stream: StreamLike): string[] {
   const destinations = [stream.destination, ...stream.transforms.map((t) => t.destination)]
   return [...new Set(destinations.flatMap((d) => (d?.kind === 'table' ? [d.name] : [])))]
+}
+
+/** Names of the streams (topics) a stream's transforms send records to. */
+export function topicsOf(stream: StreamLike): string[] {
+  return [...new Set(stream.transforms.flatMap((t) => (t.destination.kind === 'stream' ? [t.destination.name] : [])))]
 }

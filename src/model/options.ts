@@ -2,7 +2,7 @@
  * Options of the model classes as users write them, and their defaults.
  */
 import type { TSchema } from '@sinclair/typebox'
-import type { ColumnDef, EngineName, IngestPipelineLike, OlapTableLike, StreamConfig, StreamLike, TableConfig } from './types.ts'
+import type { ColumnDef, EngineName, IngestPipelineLike, OlapTableLike, RefreshMode, RefreshStrategy, StreamConfig, StreamLike, TableConfig } from './types.ts'
 
 /** Stream defaults. */
 export const STREAM_DEFAULTS = {
@@ -86,4 +86,57 @@ export interface MaterializedViewOptions {
     columns?: ColumnDef[]
     settings?: Record<string, string | number>
   }
+  /** How the view is kept current. @default { mode: 'streaming' } */
+  refresh?: ViewRefreshOptions
+  /** Backfill cutoff column (a key or insert-time column that grows with inserts). @default ClickHouse's insert order (block numbers) */
+  watermark?: string
+  /** Cluster name, or 'auto' to take the one cluster of system.clusters: DDL runs ON CLUSTER and `<name>_dist` is created. @default none */
+  cluster?: string
+}
+
+/** Refresh options as written in a module. */
+export interface ViewRefreshOptions {
+  /** @default 'streaming' ('manual' for a declarative view with a non-incremental function) */
+  mode?: RefreshMode
+  /** Cron expression for `scheduled`, e.g. '0 * * * *' (hourly) or '*\/10 * * * * *' (every 10 s, seconds first). */
+  schedule?: string
+  /** IANA time zone of the schedule. @default 'UTC' */
+  timezone?: string
+  /** @default 'replace' */
+  strategy?: RefreshStrategy
+  /** How long a stale view stays acceptable: seconds, or text such as '15m', '1h', '30s'. @default 0 */
+  gracePeriod?: number | string
+}
+
+/** One computed column of a declarative view: `{ count: '*' }`, `{ avg: 'delay' }`, `{ first: 'delay', by: 'date' }` ... */
+export type ComputeInput =
+  | { count: string }
+  | { sum: string }
+  | { min: string }
+  | { max: string }
+  | { avg: string }
+  | { first: string; by?: string }
+  | { last: string; by?: string }
+  | { stddev: string }
+  | { variance: string }
+
+/**
+ * Options of a declarative view: `new MaterializedView({ name, from, filter?, groupBy, compute, refresh? })`.
+ * The daemon generates an AggregatingMergeTree target `<name>_state`, the MV `<name>_mv` and a
+ * VIEW `<name>` that merges the states (contract: avg is kept as a sum and a count).
+ */
+export interface DeclarativeViewOptions {
+  /** Name of the VIEW users query. */
+  name: string
+  /** Source: an OlapTable, a pipeline (its table), or a table name. */
+  from: OlapTableLike | IngestPipelineLike | string
+  /** SQL predicate over source columns, e.g. "distance > 500". */
+  filter?: string
+  /** Grouping keys: column names, or `{ alias: 'SQL expression' }`, e.g. ['origin', { day: 'toDate(date)' }]. */
+  groupBy: Array<string | Record<string, string>>
+  /** Output columns: `{ flights: { count: '*' }, avg_delay: { avg: 'delay' } }`. */
+  compute: Record<string, ComputeInput>
+  refresh?: ViewRefreshOptions
+  watermark?: string
+  cluster?: string
 }

@@ -116,6 +116,65 @@ export interface MaterializedViewLike {
     columns?: ColumnDef[]
     settings?: Record<string, string | number>
   }
+  /** How the view is kept current (fully defaulted by the MaterializedView class); absent means streaming. */
+  readonly refresh?: ViewRefreshConfig
+  /** Present for a view declared with from / groupBy / compute; `select` and `target` are generated from it. */
+  readonly declarative?: DeclarativeView
+  /** Column ordering inserts, used as the backfill cutoff; absent: ClickHouse's own insert order (block numbers). */
+  readonly watermark?: string
+  /** ClickHouse cluster (or 'auto') for ON CLUSTER DDL and a Distributed table `<name>_dist`. */
+  readonly cluster?: string
+  /** What the daemon says about the view when it loads it (e.g. a refresh mode forced by a non-incremental function). */
+  readonly notes?: readonly string[]
+}
+
+/** Refresh modes of a view (contract: streaming is the default and uses ClickHouse's MV trigger). */
+export type RefreshMode = 'streaming' | 'scheduled' | 'manual'
+/** `replace` rebuilds the target and swaps it in atomically; `append` inserts the source rows added since the last refresh. */
+export type RefreshStrategy = 'replace' | 'append'
+
+/** How a view is kept current. */
+export interface ViewRefreshConfig {
+  mode: RefreshMode
+  /** Cron expression (5 fields, or 6 with seconds first) for `scheduled`. */
+  schedule?: string
+  /** IANA time zone the schedule is read in. @default 'UTC' */
+  timezone?: string
+  /** @default 'replace' */
+  strategy?: RefreshStrategy
+  /** How long a stale view stays acceptable to read, in seconds. @default 0 */
+  gracePeriodSeconds?: number
+}
+
+/** Aggregate functions of declarative views. count, sum, min, max and avg are incremental; the others need a full refresh. */
+export type ComputeFunction = 'count' | 'sum' | 'min' | 'max' | 'avg' | 'first' | 'last' | 'stddev' | 'variance'
+
+/** One computed column of a declarative view. */
+export interface ComputeDef {
+  /** Output column name. */
+  name: string
+  fn: ComputeFunction
+  /** Source column, or '*' for count. */
+  column: string
+  /** Ordering column of first / last. */
+  by?: string
+}
+
+/** A declarative view, normalised. */
+export interface DeclarativeView {
+  /** Source table name. */
+  from: string
+  /** SQL predicate over source columns, or undefined. */
+  filter?: string
+  /** Grouping keys: output name and SQL expression (the name itself for a plain column). */
+  groupBy: Array<{ name: string; expr: string }>
+  compute: ComputeDef[]
+  /** Name of the plain VIEW that merges the states: the view's own name. */
+  queryView: string
+  /** Name of the ClickHouse MATERIALIZED VIEW object (streaming only): `<name>_mv`. */
+  mvName: string
+  /** False when a function needs a full refresh (first, last, stddev, variance). */
+  incremental: boolean
 }
 
 /** Everything one module declares, after following references from its exports. */

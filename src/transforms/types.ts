@@ -66,7 +66,7 @@ export interface ConstraintResult {
    * order; if one refuses, that violation applies, otherwise `terminal` (a later violation) does,
    * otherwise the record stays.
    */
-  deferred: Array<{ index: number; rates: Array<{ constraint: string; key: string }>; terminal?: ViolationItem; /** The transforms filtered it (counted in `filtered`). */ filtered?: boolean }>
+  deferred: Array<{ index: number; rates: Array<{ constraint: string; key: string }>; /** The record and its Key value. */ record: unknown; key: string; terminal?: ViolationItem; /** The transforms filtered it (counted in `filtered`). */ filtered?: boolean }>
 }
 
 /** Rows for one destination table produced from one message, as JSONEachRow text. */

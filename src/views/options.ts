@@ -1,0 +1,64 @@
+/**
+ * Options of the materialized-view manager, resolved once from the environment into a fully
+ * defaulted object.
+ */
+import { ConfigError } from '../errors.ts'
+
+export interface ViewsOptions {
+  /** Source rows per backfill batch (a batch never splits one insert block). Env FLOWHOUSE_MV_BATCH_ROWS. @default 250_000 */
+  batchRows: number
+  /** Pause between backfill batches in milliseconds, to leave room for ingestion. Env FLOWHOUSE_MV_BACKFILL_PAUSE_MS. @default 0 */
+  backfillPauseMs: number
+  /** Default cluster of new views: a name or 'auto'. Env FLOWHOUSE_MV_CLUSTER. @default none */
+  cluster: string | undefined
+  /** How often view statuses (staleness gauges) are recomputed, in milliseconds. Env FLOWHOUSE_MV_STATUS_INTERVAL_MS. @default 5_000 */
+  statusIntervalMs: number
+  /** Attempts at taking a clean cutoff while the source is being written. @default 60 */
+  cutoffAttempts: number
+  /** Longest wait for inserts that started before the MV existed, in milliseconds. @default 60_000 */
+  drainTimeoutMs: number
+  /** Table of job records. @default 'flowhouse_mv_jobs' */
+  jobsTable: string
+  /** Table of the refresh log. @default 'flowhouse_mv_refresh_log' */
+  refreshLogTable: string
+  /** Rows a view query returns when it gives no limit. @default 1_000 */
+  defaultQueryLimit: number
+  /** Largest limit a view query may ask for. @default 100_000 */
+  maxQueryLimit: number
+}
+
+export const VIEWS_DEFAULTS: ViewsOptions = {
+  batchRows: 250_000,
+  backfillPauseMs: 0,
+  cluster: undefined,
+  statusIntervalMs: 5_000,
+  cutoffAttempts: 60,
+  drainTimeoutMs: 60_000,
+  jobsTable: 'flowhouse_mv_jobs',
+  refreshLogTable: 'flowhouse_mv_refresh_log',
+  defaultQueryLimit: 1_000,
+  maxQueryLimit: 100_000,
+}
+
+function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`environment ${name}="${raw}": must be an integer ≥ ${min}`, { field: name })
+  return n
+}
+
+/**
+ * Resolves the options: explicit values, then FLOWHOUSE_MV_* variables, then VIEWS_DEFAULTS.
+ * @throws ConfigError when a variable is not an integer in range.
+ */
+export function resolveViewsOptions(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ViewsOptions> = {}): ViewsOptions {
+  return {
+    ...VIEWS_DEFAULTS,
+    batchRows: intEnv(env, 'FLOWHOUSE_MV_BATCH_ROWS', VIEWS_DEFAULTS.batchRows, 1),
+    backfillPauseMs: intEnv(env, 'FLOWHOUSE_MV_BACKFILL_PAUSE_MS', VIEWS_DEFAULTS.backfillPauseMs, 0),
+    statusIntervalMs: intEnv(env, 'FLOWHOUSE_MV_STATUS_INTERVAL_MS', VIEWS_DEFAULTS.statusIntervalMs, 100),
+    cluster: env.FLOWHOUSE_MV_CLUSTER || undefined,
+    ...overrides,
+  }
+}

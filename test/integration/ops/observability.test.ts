@@ -1,0 +1,266 @@
+/**
+ * Operating flowhouse, end to end on real parts: real flights replayed through the real broker
+ * into a daemon (embedded ClickHouse) scraped by a real Prometheus (Debian's `prometheus`)
+ * that also evaluates grafana/alerts.yml; a second daemon on the real ClickHouse server whose
+ * readiness follows the server going down and up; and the check that every metric the
+ * dashboards and alert rules use is exported by those running daemons.
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { mkdir, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import { after, before, test } from 'node:test'
+import { promisify } from 'node:util'
+import { FLIGHTS_PARQUET, ROOT, kafka, metricValue, removeDir, resetKafka, runReplay, sql, startDaemon, tempDir, waitFor, type DaemonProcess } from '../helpers.ts'
+import { ALERTS_FILE, PROMETHEUS_SERIES, alertQueries, dashboardQueries, queryMetricNames, substituteGrafanaVariables } from '../../unit/ops/queries.ts'
+import { startPrometheus, type PrometheusServer } from './prometheus.ts'
+
+const run = promisify(execFile)
+const hex = randomBytes(4).toString('hex')
+const NAME = `ops_${hex}`
+const PROBE = `${NAME}_probe`
+const LATE = `${NAME}_late`
+const N = 30_000
+const CLICKHOUSE_URL = process.env.CLICKHOUSE_TEST_URL || 'http://127.0.0.1:8123'
+
+const moduleText = `
+import { IngestPipeline, Key, MaterializedView, OlapTable, Stream, t } from 'flowhouse'
+
+export const Flight = t.Object({
+  id: Key(t.String()),
+  date: t.DateTime(),
+  delay: t.Int32(),
+  distance: t.UInt32(),
+  origin: t.String({ pattern: '^[A-Z0-9]{3}$' }),
+  destination: t.String({ pattern: '^[A-Z0-9]{3}$' }),
+})
+export const Enriched = t.Object({ ...Flight.properties, delayed: t.Boolean(), route: t.String() })
+
+export const flights = new IngestPipeline('${NAME}', { schema: Flight, stream: { parallelism: 2 }, table: false })
+export const stored = new OlapTable('${NAME}', Enriched, { orderByFields: ['id'] })
+flights.stream.addTransform(stored, (f) => [{ ...f, delayed: f.delay > 15, route: f.origin + '-' + f.destination }])
+
+// Flights more than three hours late go on to a stream of their own (records produced).
+export const lateTable = new OlapTable('${LATE}', Flight, { orderByFields: ['id'] })
+export const late = new Stream('${LATE}', Flight, { destination: lateTable })
+flights.stream.addTransform(late, (f) => (f.delay > 180 ? [f] : null))
+
+export const daily = new MaterializedView({
+  name: '${NAME}_daily_mv',
+  source: stored,
+  select: 'SELECT origin, toDate(date) AS day, count() AS flights, sum(delay) AS total_delay FROM ${NAME} GROUP BY origin, day',
+  target: { name: '${NAME}_daily', engine: 'SummingMergeTree', orderByFields: ['origin', 'day'] },
+})
+
+// A probe whose view refuses negative values: ClickHouse rejects such a row on insert.
+export const probe = new IngestPipeline('${PROBE}', { schema: t.Object({ id: Key(t.String()), value: t.Int32() }), table: { orderByFields: ['id'] } })
+export const guard = new MaterializedView({
+  name: '${PROBE}_guard_mv',
+  source: probe,
+  select: "SELECT id, throwIf(value < 0, 'negative value') AS rejected FROM ${PROBE}",
+  target: { name: '${PROBE}_guard', orderByFields: ['id'], columns: [{ name: 'id', type: 'String' }, { name: 'rejected', type: 'UInt8' }] },
+})
+`
+
+let daemon: DaemonProcess
+let prometheus: PrometheusServer | undefined
+let dir: string
+/** /metrics texts of the running daemons, taken after each scenario. */
+const scraped: string[] = []
+
+before(async () => {
+  await resetKafka([NAME, `${NAME}.dlq`, LATE, `${LATE}.dlq`, PROBE, `${PROBE}.dlq`], [`flowhouse.${NAME}`, `flowhouse.${LATE}`, `flowhouse.${PROBE}`])
+  dir = await tempDir('ops')
+  await mkdir(path.join(dir, 'pipelines'))
+  await writeFile(path.join(dir, 'pipelines', 'ops.ts'), moduleText)
+  daemon = await startDaemon({
+    pipelinesDir: path.join(dir, 'pipelines'),
+    dataDir: path.join(dir, 'data'),
+    env: { FLOWHOUSE_BATCH_FLUSH_MS: '300', FLOWHOUSE_METRICS_INTERVAL_MS: '1000' },
+  })
+  prometheus = await startPrometheus([new URL(daemon.url).host], [ALERTS_FILE])
+})
+
+after(async () => {
+  await prometheus?.stop()
+  await daemon?.kill('SIGTERM')
+  if (dir) await removeDir(dir)
+  await resetKafka([NAME, `${NAME}.dlq`, LATE, `${LATE}.dlq`, PROBE, `${PROBE}.dlq`], [`flowhouse.${NAME}`, `flowhouse.${LATE}`, `flowhouse.${PROBE}`]).catch(() => undefined)
+})
+
+test('a real Prometheus scrapes the daemon during a replay of real flights and sees a written-records rate above zero', { timeout: 300_000 }, async () => {
+  const replay = runReplay([FLIGHTS_PARQUET, '--pipeline', NAME, '--limit', String(N), '--batch', '1000', '--rate', '5000'])
+  const rate = `sum(rate(flowhouse_records_written_total{pipeline="${NAME}",table="${NAME}"}[10s]))`
+  const seen = await waitFor(async () => {
+    const [sample] = await prometheus!.query(rate)
+    return sample && Number(sample.value[1]) > 0 ? Number(sample.value[1]) : undefined
+  }, { timeoutMs: 120_000, intervalMs: 500, what: `${rate} > 0` })
+  assert.ok(seen > 0)
+  const { code, output } = await replay.done
+  assert.equal(code, 0, output)
+  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_written_total', { pipeline: NAME, table: NAME })) === N, { timeoutMs: 120_000, what: `${N} rows written` })
+  assert.equal(Number((await sql<{ n: string }>(daemon.url, `SELECT count() AS n FROM ${NAME}`))[0]!.n), N)
+
+  // The late flights went on to their own stream and table.
+  const lateRows = Number((await sql<{ n: string }>(daemon.url, `SELECT countIf(delay > 180) AS n FROM ${NAME}`))[0]!.n)
+  assert.ok(lateRows > 0)
+  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_produced_total', { pipeline: NAME, topic: LATE })) === lateRows, { what: 'late flights produced' })
+
+  // Lag: 30 messages over two partitions, all committed once the rows are in.
+  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_topic_high_watermark', { pipeline: NAME })) === N / 1000 && (await metricValue(daemon.url, 'flowhouse_consumer_committed_offset', { pipeline: NAME })) === N / 1000, { what: 'lag gauges to catch up' })
+  assert.equal(await metricValue(daemon.url, 'flowhouse_consumer_lag_messages', { pipeline: NAME }), 0)
+  assert.equal(await metricValue(daemon.url, 'flowhouse_consumer_lag_messages', { pipeline: NAME, partition: '0' }) + (await metricValue(daemon.url, 'flowhouse_consumer_lag_messages', { pipeline: NAME, partition: '1' })), 0)
+
+  // Prometheus sees the same numbers and the readiness gauge.
+  await waitFor(async () => Number((await prometheus!.query(`sum(flowhouse_records_written_total{pipeline="${NAME}",table="${NAME}"})`))[0]?.value[1]) === N, { what: 'Prometheus to scrape the final count' })
+  const ready = await prometheus!.query('min(flowhouse_ready)')
+  assert.equal(ready[0]?.value[1], '1')
+})
+
+test('bad messages, a row ClickHouse refuses and an ingest request show up in the DLQ-by-stage, insert-error and ingest metrics', { timeout: 120_000 }, async () => {
+  const producer = kafka().producer()
+  await producer.connect()
+  try {
+    await producer.send({ topic: PROBE, acks: -1, messages: [{ value: JSON.stringify([{ id: 'p1', value: 1 }, { id: 'p2', value: -5 }, { id: 'p3', value: 'x' }]) }, { value: 'not json' }] })
+  } finally {
+    await producer.disconnect()
+  }
+  const res = await fetch(`${daemon.url}/ingest/${PROBE}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ id: 'p4', value: 4 }]) })
+  assert.equal(res.status, 200)
+  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_written_total', { pipeline: PROBE, table: PROBE })) === 2, { what: 'p1 and p4 written' })
+  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: PROBE })) === 3, { what: 'three records dead-lettered' })
+  assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: PROBE, stage: 'insert' }), 1)
+  assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: PROBE, stage: 'validation' }), 1)
+  assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: PROBE, stage: 'decode' }), 1)
+  assert.ok((await metricValue(daemon.url, 'flowhouse_clickhouse_insert_errors_total', { table: PROBE })) >= 1)
+  assert.equal(await metricValue(daemon.url, 'flowhouse_ingest_requests_total', { pipeline: PROBE, code: '200' }), 1)
+  assert.deepEqual((await sql<{ id: string }>(daemon.url, `SELECT id FROM ${PROBE} ORDER BY id`)).map((r) => r.id), ['p1', 'p4'])
+  scraped.push(await (await fetch(`${daemon.url}/metrics`)).text())
+})
+
+test('every dashboard query and alert rule runs on Prometheus without error against the scraped daemon', { timeout: 60_000 }, async () => {
+  const failures: string[] = []
+  for (const q of [...(await dashboardQueries()), ...(await alertQueries())]) {
+    if (q.kind !== 'promql') continue
+    await prometheus!.query(substituteGrafanaVariables(q.expr, { pipeline: NAME, table: NAME })).catch((e: Error) => failures.push(`${q.source}: ${e.message}`))
+  }
+  assert.deepEqual(failures, [])
+  // The alert rules were loaded from grafana/alerts.yml and evaluate cleanly on real series.
+  const rules = await waitFor(async () => {
+    const data = await prometheus!.api<{ groups: Array<{ rules: Array<{ name: string; health: string; lastError?: string }> }> }>('/api/v1/rules')
+    const all = data.groups.flatMap((g) => g.rules)
+    return all.length > 0 && all.every((r) => r.health === 'ok') ? all : undefined
+  }, { timeoutMs: 20_000, what: 'alert rules evaluated with health ok' })
+  assert.equal(rules.length, (await alertQueries()).length)
+})
+
+function services(action: 'up' | 'down'): Promise<unknown> {
+  return run('bash', [path.join(ROOT, 'scripts/services.sh'), action, 'clickhouse'], { cwd: ROOT, timeout: 120_000 })
+}
+
+interface ReadyBody {
+  ready: boolean
+  checks: Record<string, { ok: boolean; detail?: unknown }>
+}
+
+async function readiness(url: string): Promise<{ status: number; body: ReadyBody }> {
+  const res = await fetch(`${url}/ready`)
+  return { status: res.status, body: (await res.json()) as ReadyBody }
+}
+
+test('/ready turns 503 when the ClickHouse server stops, reports the partition waiting on retried inserts past the threshold, and turns 200 again with no row lost when it starts', { timeout: 420_000 }, async () => {
+  const name = `opsrv_${hex}`
+  await resetKafka([name, `${name}.dlq`], [`flowhouse.${name}`])
+  const pipelines = path.join(dir, 'server-pipelines')
+  await mkdir(pipelines)
+  await writeFile(path.join(pipelines, 'srv.ts'), `
+import { IngestPipeline, Key, t } from 'flowhouse'
+export const flights = new IngestPipeline('${name}', {
+  schema: t.Object({ id: Key(t.String()), delay: t.Int32(), distance: t.UInt32(), origin: t.String(), destination: t.String() }),
+  stream: { parallelism: 1 },
+  table: { orderByFields: ['id'] },
+})
+`)
+  const server = await startDaemon({
+    pipelinesDir: pipelines,
+    dataDir: path.join(dir, 'server-data'),
+    env: { CLICKHOUSE_URL, FLOWHOUSE_BATCH_FLUSH_MS: '300', FLOWHOUSE_METRICS_INTERVAL_MS: '1000', FLOWHOUSE_READY_PAUSE_THRESHOLD_MS: '3000' },
+  })
+  let down = false
+  try {
+    assert.equal((await readiness(server.url)).status, 200)
+    let r = await runReplay([FLIGHTS_PARQUET, '--pipeline', name, '--limit', '2000', '--batch', '500']).done
+    assert.equal(r.code, 0, r.output)
+    await waitFor(async () => (await metricValue(server.url, 'flowhouse_records_written_total', { pipeline: name })) === 2000, { what: '2,000 rows before the outage' })
+
+    down = true
+    await services('down')
+    const outage = await waitFor(async () => {
+      const got = await readiness(server.url)
+      return got.status === 503 && !got.body.checks.clickhouse!.ok ? got : undefined
+    }, { timeoutMs: 30_000, what: '/ready to answer 503 with the clickhouse check failing' })
+    assert.equal(outage.body.ready, false)
+    assert.equal(outage.body.checks.kafka!.ok, true)
+    assert.equal(await metricValue(server.url, 'flowhouse_ready', { check: 'clickhouse' }), 0)
+    assert.equal(await metricValue(server.url, 'flowhouse_ready', { check: 'kafka' }), 1)
+
+    // Rows arriving during the outage wait in their partition: retries, a pause, and lag.
+    r = await runReplay([FLIGHTS_PARQUET, '--pipeline', name, '--skip', '2000', '--limit', '3000', '--batch', '500']).done
+    assert.equal(r.code, 0, r.output)
+    const paused = await waitFor(async () => {
+      const got = await readiness(server.url)
+      return !got.body.checks.partitions!.ok ? got.body.checks.partitions!.detail as { thresholdMs: number; waiting: Array<{ pipeline: string; table: string; token: string; pausedMs: number; attempts: number }> } : undefined
+    }, { timeoutMs: 60_000, what: 'the partitions check to fail after 3 s of retries' })
+    assert.equal(paused.thresholdMs, 3000)
+    assert.equal(paused.waiting[0]!.pipeline, name)
+    assert.match(paused.waiting[0]!.token, new RegExp(`^${name}:${name}:0:\\d+-\\d+$`))
+    assert.ok(paused.waiting[0]!.pausedMs > 3000 && paused.waiting[0]!.attempts >= 1)
+    assert.equal(await metricValue(server.url, 'flowhouse_paused_partitions', { pipeline: name }), 1)
+    assert.ok((await metricValue(server.url, 'flowhouse_clickhouse_insert_retries_total', { table: name })) >= 1)
+    await waitFor(async () => (await metricValue(server.url, 'flowhouse_ready', { check: 'partitions' })) === 0, { timeoutMs: 10_000, what: 'flowhouse_ready{check="partitions"} 0' })
+    await waitFor(async () => (await metricValue(server.url, 'flowhouse_consumer_lag_messages', { pipeline: name })) > 0, { timeoutMs: 15_000, what: 'lag above zero during the outage' })
+    scraped.push(await (await fetch(`${server.url}/metrics`)).text())
+  } finally {
+    if (down) await services('up')
+  }
+  try {
+    const back = await waitFor(async () => {
+      const got = await readiness(server.url)
+      return got.status === 200 ? got : undefined
+    }, { timeoutMs: 120_000, intervalMs: 500, what: '/ready to answer 200 after ClickHouse is back' })
+    assert.equal(back.body.ready, true)
+    assert.deepEqual(Object.keys(back.body.checks).sort(), ['clickhouse', 'consumers', 'kafka', 'modules', 'partitions'])
+    await waitFor(async () => (await metricValue(server.url, 'flowhouse_records_written_total', { pipeline: name })) === 5000, { timeoutMs: 60_000, what: 'all 5,000 rows written' })
+    const [rows] = await sql<{ n: string; ids: string }>(server.url, `SELECT count() AS n, uniqExact(id) AS ids FROM ${name}`)
+    assert.equal(Number(rows!.ids), 5000)
+    assert.equal(await metricValue(server.url, 'flowhouse_paused_partitions', { pipeline: name }), 0)
+    await waitFor(async () => (await metricValue(server.url, 'flowhouse_consumer_lag_messages', { pipeline: name })) === 0, { timeoutMs: 15_000, what: 'lag back to zero' })
+    for (const check of ['kafka', 'clickhouse', 'consumers', 'modules', 'partitions']) assert.equal(await metricValue(server.url, 'flowhouse_ready', { check }), 1, check)
+  } finally {
+    await server.kill('SIGTERM')
+    await resetKafka([name, `${name}.dlq`], [`flowhouse.${name}`]).catch(() => undefined)
+  }
+})
+
+/** Names of the samples in a Prometheus text exposition. */
+function sampleNames(text: string): Set<string> {
+  const names = new Set<string>()
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue
+    names.add(/^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line)![0])
+  }
+  return names
+}
+
+test('every metric name used in the dashboards and alert rules has samples on /metrics of the running daemons', async () => {
+  assert.equal(scraped.length, 2, 'the scenarios above ran')
+  const exported = new Set(scraped.flatMap((t) => [...sampleNames(t)]))
+  const missing = new Set<string>()
+  for (const q of [...(await dashboardQueries()), ...(await alertQueries())]) {
+    for (const name of queryMetricNames(q)) {
+      if (!PROMETHEUS_SERIES.has(name) && !exported.has(name)) missing.add(`${name} (${q.source})`)
+    }
+  }
+  assert.deepEqual([...missing].sort(), [])
+})
