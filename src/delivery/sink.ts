@@ -78,10 +78,11 @@ async function insertRetrying(ctx: SinkContext, table: string, rows: string, tok
 
 /**
  * ClickHouse error codes caused by the data of some row (parse, type, range, enum, NULL into a
- * non-Nullable column, a throwIf in a materialized view). Other non-retriable errors (unknown
- * table, syntax) are not the rows' fault and stop the partition instead of dead-lettering.
+ * non-Nullable column, a throwIf in a materialized view, 25: a lone UTF-16 surrogate `\ud800` in
+ * a string). Other non-retriable errors (unknown table, syntax) are not the rows' fault and stop
+ * the partition instead of dead-lettering.
  */
-const ROW_ERROR_CODES = new Set([6, 26, 27, 32, 33, 38, 41, 53, 69, 70, 72, 117, 131, 349, 395, 691, 16, 36])
+const ROW_ERROR_CODES = new Set([6, 25, 26, 27, 32, 33, 38, 41, 53, 69, 70, 72, 117, 131, 349, 395, 691, 16, 36])
 
 function isRowError(error: unknown): boolean {
   return error instanceof ClickHouseError && !error.retriable && error.chCode !== undefined && ROW_ERROR_CODES.has(error.chCode)
