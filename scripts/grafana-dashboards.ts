@@ -189,8 +189,9 @@ function overview(): Record<string, unknown> {
           ] },
           { title: 'Bytes in per second', description: 'Bytes of Kafka message values consumed.', unit: 'Bps', targets: [{ expr: `sum by (pipeline) (rate(flowhouse_bytes_in_total[${RATE}]))`, legend: '{{pipeline}}' }] },
           { title: 'Dead-lettered records per second by stage', description: 'Records sent to <pipeline>.dlq, by the stage that refused them (decode, validation, constraint, transform, insert).', unit: 'ops', stack: true, targets: [{ expr: `sum by (stage) (rate(flowhouse_records_dead_lettered_total[${RATE}]))`, legend: '{{stage}}' }] },
-          { title: 'Filtered and produced records per second', description: 'Records a transform filtered out, and records sent on to other streams.', unit: 'ops', targets: [
+          { title: 'Filtered, dropped and produced records per second', description: 'Records a transform filtered out, records a constraint with action drop removed, and records sent on to other streams.', unit: 'ops', targets: [
             { expr: `sum by (pipeline) (rate(flowhouse_records_filtered_total[${RATE}]))`, legend: 'filtered {{pipeline}}' },
+            { expr: `sum by (pipeline) (rate(flowhouse_records_dropped_total[${RATE}]))`, legend: 'dropped {{pipeline}}' },
             { expr: `sum by (pipeline) (rate(flowhouse_records_produced_total[${RATE}]))`, legend: 'produced {{pipeline}}' },
           ] },
         ],
@@ -225,7 +226,7 @@ function overview(): Record<string, unknown> {
       {
         row: 'Constraints',
         panels: [
-          { title: 'Constraint violations per second', description: 'Violations by constraint, type (rate, validation, resource) and action (throttle, dead_letter, drop).', unit: 'ops', stack: true, targets: [{ expr: `sum by (constraint, type, action) (rate(flowhouse_constraint_violations_total[${RATE}]))`, legend: '{{constraint}} {{type}} → {{action}}' }] },
+          { title: 'Constraint violations per second', description: 'Violations by pipeline, constraint, type (rate, validation, resource) and action (throttle, dead_letter, drop, rejected).', unit: 'ops', stack: true, targets: [{ expr: `sum by (pipeline, constraint, type, action) (rate(flowhouse_constraint_violations_total[${RATE}]))`, legend: '{{pipeline}} {{constraint}} {{type}} → {{action}}' }] },
           { title: 'Constraint checks and throttling', description: 'Constraint evaluations per second, and seconds per second partitions spent throttled by rate constraints.', unit: 'short', targets: [
             { expr: `sum by (constraint) (rate(flowhouse_constraint_checks_total[${RATE}]))`, legend: 'checks/s {{constraint}}' },
             { expr: `sum by (constraint) (rate(flowhouse_constraint_throttle_seconds_total[${RATE}]))`, legend: 'throttled s/s {{constraint}}' },
@@ -265,6 +266,7 @@ function perPipeline(): Record<string, unknown> {
             { expr: `sum(rate(flowhouse_records_written_total${p}[${RATE}]))`, legend: 'written' },
             { expr: `sum(rate(flowhouse_records_filtered_total${p}[${RATE}]))`, legend: 'filtered' },
             { expr: `sum(rate(flowhouse_records_dead_lettered_total${p}[${RATE}]))`, legend: 'dead-lettered' },
+            { expr: `sum(rate(flowhouse_records_dropped_total${p}[${RATE}]))`, legend: 'dropped by constraints' },
           ] },
           { title: 'Dead-lettered per second by stage', description: 'Records sent to the DLQ topic, by stage.', unit: 'ops', stack: true, targets: [{ expr: `sum by (stage) (rate(flowhouse_records_dead_lettered_total${p}[${RATE}]))`, legend: '{{stage}}' }] },
           { title: 'Written per second by table', description: 'Rows acknowledged by ClickHouse, per destination table.', unit: 'ops', targets: [{ expr: `sum by (table) (rate(flowhouse_records_written_total${p}[${RATE}]))`, legend: '{{table}}' }] },
@@ -300,6 +302,16 @@ function perPipeline(): Record<string, unknown> {
           { title: 'End-to-end latency p50 / p99', description: 'From the Kafka message timestamp to the insert acknowledgement.', unit: 's', targets: [
             { expr: q(0.5, 'flowhouse_end_to_end_latency_seconds', 'le', p), legend: 'p50' },
             { expr: q(0.99, 'flowhouse_end_to_end_latency_seconds', 'le', p), legend: 'p99' },
+          ] },
+        ],
+      },
+      {
+        row: 'Constraints',
+        panels: [
+          { title: 'Violations per second by constraint and action', description: 'Constraint violations of this pipeline.', unit: 'ops', stack: true, targets: [{ expr: `sum by (constraint, type, action) (rate(flowhouse_constraint_violations_total${p}[${RATE}]))`, legend: '{{constraint}} {{type}} → {{action}}' }] },
+          { title: 'Checks per second and throttled seconds per second', description: 'Records evaluated by each constraint, and time consumption waited on it.', unit: 'short', targets: [
+            { expr: `sum by (constraint) (rate(flowhouse_constraint_checks_total${p}[${RATE}]))`, legend: 'checks/s {{constraint}}' },
+            { expr: `sum by (constraint) (rate(flowhouse_constraint_throttle_seconds_total${p}[${RATE}]))`, legend: 'throttled s/s {{constraint}}' },
           ] },
         ],
       },

@@ -5,10 +5,12 @@
  *   flowhouse replay FILE --pipeline NAME [...]       produce a Parquet / JSON file to a pipeline's topic
  *   flowhouse sql "<query>" [--url URL]               read-only SQL through the daemon's /api/sql
  *   flowhouse dev                                     local Kafka + daemon + replay of the real flights
+ *   flowhouse mv list|create|status|backfill|refresh|query|drop   materialized views through /api/mv (src/cli/mv.ts)
  */
 import { Command, InvalidArgumentError } from 'commander'
 import { resolveConfig } from '../config.ts'
 import { messageOf } from '../errors.ts'
+import { registerMvCommands } from './mv.ts'
 
 function positiveInt(value: string): number {
   const n = Number(value)
@@ -80,6 +82,8 @@ program
     const { devCommand } = await import('./dev.ts')
     await devCommand({ limit: opts.limit, keepRunning: opts.exit ? false : (opts.keepRunning ?? Boolean(process.stdout.isTTY)) })
   })
+
+registerMvCommands(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -164,13 +164,14 @@ export class ViolationHistory {
       params.to = toSecond(toMs(q.to))
     }
     const limit = Math.max(1, Math.min(100_000, Math.floor(q.limit ?? 1_000)))
-    const rows = await queryRows<ViolationRow>(
+    // Aliases differ from the column names: ClickHouse resolves aliases in WHERE and ORDER BY.
+    const rows = await queryRows<Omit<ViolationRow, 'time' | 'constraint'> & { at: string; name: string }>(
       this.ch,
-      `SELECT toString(time) AS time, constraint_name AS \`constraint\`, type, pipeline, action, source, record_key, count, details FROM ${VIOLATIONS_TABLE}
+      `SELECT toString(time) AS at, constraint_name AS name, type, pipeline, action, source, record_key, count, details FROM ${VIOLATIONS_TABLE}
        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY time, pipeline, constraint_name, record_key LIMIT ${limit}`,
       params,
     )
-    return rows.map((r) => ({ ...r, count: Number(r.count) }))
+    return rows.map(({ at, name, ...r }) => ({ time: at, constraint: name, ...r, count: Number(r.count) }))
   }
 
   async stop(): Promise<void> {

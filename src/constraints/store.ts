@@ -33,12 +33,13 @@ export class ConstraintStore {
 
   /** The newest state of every constraint that was ever changed at run time. */
   async load(): Promise<StoredState[]> {
-    const rows = await queryRows<{ pipeline: string; constraint_name: string; enabled: number | string; config: string; version: number | string }>(
+    // Aliases differ from the column names: ClickHouse resolves aliases inside other expressions.
+    const rows = await queryRows<{ pipeline: string; constraint_name: string; on: number | string; conf: string; newest: number | string }>(
       this.ch,
-      `SELECT pipeline, constraint_name, argMax(enabled, version) AS enabled, argMax(config, version) AS config, max(version) AS version
+      `SELECT pipeline, constraint_name, argMax(enabled, version) AS on, argMax(config, version) AS conf, max(version) AS newest
        FROM ${STATE_TABLE} GROUP BY pipeline, constraint_name`,
     )
-    return rows.map((r) => ({ pipeline: r.pipeline, constraint: r.constraint_name, enabled: Number(r.enabled) === 1, config: r.config, version: Number(r.version) }))
+    return rows.map((r) => ({ pipeline: r.pipeline, constraint: r.constraint_name, enabled: Number(r.on) === 1, config: r.conf, version: Number(r.newest) }))
   }
 
   /** Stores a new state; `version` must exceed the previous one (callers use max(now, previous + 1)). */

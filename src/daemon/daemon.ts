@@ -9,12 +9,13 @@ import { ViolationHistory } from '../constraints/history.ts'
 import { ConstraintRegistry } from '../constraints/registry.ts'
 import { ConstraintStore } from '../constraints/store.ts'
 import { registerConstraintRoutes } from '../http/constraints.ts'
-import { provisionTable, provisionView } from '../clickhouse/provision.ts'
+import { provisionTable } from '../clickhouse/provision.ts'
 import type { DaemonConfig } from '../config.ts'
 import { messageOf } from '../errors.ts'
 import { EventLoopMonitor } from '../health/event-loop.ts'
 import { Periodic } from '../health/periodic.ts'
 import { pausedPartitionsCheck, publishReadiness } from '../health/readiness.ts'
+import { registerViewRoutes } from '../http/mv.ts'
 import { buildServer, type ReadyCheck } from '../http/server.ts'
 import { ensureTopics, type TopicSpec } from '../kafka/admin.ts'
 import { createKafka } from '../kafka/client.ts'
@@ -27,6 +28,7 @@ import type { IngestPipelineLike, StreamLike } from '../model/types.ts'
 import { loadPipelines, type LoadedModule } from '../pipelines/loader.ts'
 import { TransformPool } from '../transforms/pool.ts'
 import { stageLog } from '../util/log.ts'
+import { ViewManager } from '../views/manager.ts'
 import type { FastifyInstance } from 'fastify'
 
 const logger = stageLog('daemon')
@@ -44,6 +46,8 @@ export class Daemon {
   private ch!: ClickHouse
   private http!: FastifyInstance
   private registry: ConstraintRegistry | undefined
+  /** Materialized-view lifecycle (src/views): module views, /api/mv, backfills, schedules. */
+  private views: ViewManager | undefined
   private modules: LoadedModule[] = []
   private readonly pipelines = new Map<string, IngestPipelineLike>()
   private readonly running: RunningStream[] = []
@@ -88,6 +92,8 @@ export class Daemon {
     await this.producer.connect()
     this.registry = new ConstraintRegistry(new ConstraintStore(this.ch), new ViolationHistory(this.ch, config.violations))
     await this.registry.start()
+    this.views = new ViewManager(this.ch)
+    await this.views.start()
     this.modules = await loadPipelines(config.pipelinesDir)
     for (const m of this.modules) {
       if (m.error) {
@@ -102,6 +108,7 @@ export class Daemon {
       }
     }
     for (const m of this.modules) if (!m.error) await this.startStreams(m)
+    this.views.resume()
     metrics.pipelinesLoaded.set(this.modules.filter((m) => !m.error).length)
     metrics.moduleLoadErrors.set(this.modules.filter((m) => m.error).length)
     this.http = buildServer({
@@ -113,7 +120,7 @@ export class Daemon {
       ready: () => this.ready(),
       describe: () => this.describe(),
       constraints: this.registry,
-      routes: [(app) => registerConstraintRoutes(app, this.registry!)],
+      routes: [(app) => registerConstraintRoutes(app, this.registry!), (app) => registerViewRoutes(app, this.views!)],
       health: { monitor: this.eventLoop.start(), maxEventLoopDelayMs: config.ops.healthMaxEventLoopDelayMs },
     })
     this.url = await this.http.listen({ port: config.port, host: config.host })
@@ -138,7 +145,7 @@ export class Daemon {
     }
     await ensureTopics(this.admin, topics)
     for (const t of defs.tables) await provisionTable(this.ch, t)
-    for (const v of defs.views) await provisionView(this.ch, v)
+    for (const v of defs.views) await this.views!.provisionModuleView(v, m.file)
     for (const p of defs.pipelines) {
       await this.registry!.attach(p.name, pipelineConstraints(p))
       this.pipelines.set(p.name, p)
@@ -232,6 +239,7 @@ export class Daemon {
       await this.registry?.stop().catch(() => undefined)
       await this.producer.close().catch(() => undefined)
       await this.admin.disconnect().catch(() => undefined)
+      await this.views?.stop().catch(() => undefined)
       await this.ch?.close().catch(() => undefined)
       logger.info('stopped')
     })()

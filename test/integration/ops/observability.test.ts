@@ -21,11 +21,14 @@ const hex = randomBytes(4).toString('hex')
 const NAME = `ops_${hex}`
 const PROBE = `${NAME}_probe`
 const LATE = `${NAME}_late`
+const LIMITED = `${NAME}_limited`
+const TOPICS = [NAME, `${NAME}.dlq`, LATE, `${LATE}.dlq`, PROBE, `${PROBE}.dlq`, LIMITED, `${LIMITED}.dlq`]
+const GROUPS = [`flowhouse.${NAME}`, `flowhouse.${LATE}`, `flowhouse.${PROBE}`, `flowhouse.${LIMITED}`]
 const N = 30_000
 const CLICKHOUSE_URL = process.env.CLICKHOUSE_TEST_URL || 'http://127.0.0.1:8123'
 
 const moduleText = `
-import { IngestPipeline, Key, MaterializedView, OlapTable, Stream, t } from 'flowhouse'
+import { Constraint, IngestPipeline, Key, MaterializedView, OlapTable, Stream, t } from 'flowhouse'
 
 export const Flight = t.Object({
   id: Key(t.String()),
@@ -53,13 +56,17 @@ export const daily = new MaterializedView({
   target: { name: '${NAME}_daily', engine: 'SummingMergeTree', orderByFields: ['origin', 'day'] },
 })
 
-// A probe whose view refuses negative values: ClickHouse rejects such a row on insert.
-export const probe = new IngestPipeline('${PROBE}', { schema: t.Object({ id: Key(t.String()), value: t.Int32() }), table: { orderByFields: ['id'] } })
-export const guard = new MaterializedView({
-  name: '${PROBE}_guard_mv',
-  source: probe,
-  select: "SELECT id, throwIf(value < 0, 'negative value') AS rejected FROM ${PROBE}",
-  target: { name: '${PROBE}_guard', orderByFields: ['id'], columns: [{ name: 'id', type: 'String' }, { name: 'rejected', type: 'UInt8' }] },
+// Probes for the error paths and the constraints.
+const Note = t.Object({ id: Key(t.String()), note: t.String() })
+export const probe = new IngestPipeline('${PROBE}', { schema: Note, table: { orderByFields: ['id'] } })
+export const limited = new IngestPipeline('${LIMITED}', {
+  schema: Note,
+  table: { orderByFields: ['id'] },
+  constraints: [
+    new Constraint({ name: 'probe_rate', type: 'rate', config: { max_events_per_second: 20 } }),
+    new Constraint({ name: 'note_size', type: 'validation', config: { rules: { note: { max_size: 50 } } } }),
+    new Constraint({ name: 'no_spam', type: 'validation', action: 'drop', config: { rules: { note: { pattern: '^(?!spam)' } } } }),
+  ],
 })
 `
 
@@ -70,7 +77,7 @@ let dir: string
 const scraped: string[] = []
 
 before(async () => {
-  await resetKafka([NAME, `${NAME}.dlq`, LATE, `${LATE}.dlq`, PROBE, `${PROBE}.dlq`], [`flowhouse.${NAME}`, `flowhouse.${LATE}`, `flowhouse.${PROBE}`])
+  await resetKafka(TOPICS, GROUPS)
   dir = await tempDir('ops')
   await mkdir(path.join(dir, 'pipelines'))
   await writeFile(path.join(dir, 'pipelines', 'ops.ts'), moduleText)
@@ -86,7 +93,7 @@ after(async () => {
   await prometheus?.stop()
   await daemon?.kill('SIGTERM')
   if (dir) await removeDir(dir)
-  await resetKafka([NAME, `${NAME}.dlq`, LATE, `${LATE}.dlq`, PROBE, `${PROBE}.dlq`], [`flowhouse.${NAME}`, `flowhouse.${LATE}`, `flowhouse.${PROBE}`]).catch(() => undefined)
+  await resetKafka(TOPICS, GROUPS).catch(() => undefined)
 })
 
 test('a real Prometheus scrapes the daemon during a replay of real flights and sees a written-records rate above zero', { timeout: 300_000 }, async () => {
@@ -107,10 +114,22 @@ test('a real Prometheus scrapes the daemon during a replay of real flights and s
   assert.ok(lateRows > 0)
   await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_produced_total', { pipeline: NAME, topic: LATE })) === lateRows, { what: 'late flights produced' })
 
-  // Lag: 30 messages over two partitions, all committed once the rows are in.
-  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_topic_high_watermark', { pipeline: NAME })) === N / 1000 && (await metricValue(daemon.url, 'flowhouse_consumer_committed_offset', { pipeline: NAME })) === N / 1000, { what: 'lag gauges to catch up' })
-  assert.equal(await metricValue(daemon.url, 'flowhouse_consumer_lag_messages', { pipeline: NAME }), 0)
-  assert.equal(await metricValue(daemon.url, 'flowhouse_consumer_lag_messages', { pipeline: NAME, partition: '0' }) + (await metricValue(daemon.url, 'flowhouse_consumer_lag_messages', { pipeline: NAME, partition: '1' })), 0)
+  // Lag: the gauges follow the broker's high watermarks and the group's commits, per partition.
+  const admin = kafka().admin()
+  await admin.connect()
+  try {
+    const high = await admin.fetchTopicOffsets(NAME)
+    assert.equal(high.length, 2)
+    for (const p of high) {
+      const labels = { pipeline: NAME, topic: NAME, partition: String(p.partition) }
+      await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_topic_high_watermark', labels)) === Number(p.high) && (await metricValue(daemon.url, 'flowhouse_consumer_committed_offset', labels)) === Number(p.high), { what: `lag gauges of partition ${p.partition} to catch up` })
+      assert.equal(await metricValue(daemon.url, 'flowhouse_consumer_lag_messages', labels), 0)
+    }
+    const [committed] = await admin.fetchOffsets({ groupId: `flowhouse.${NAME}`, topics: [NAME] })
+    assert.deepEqual(committed!.partitions.map((p) => [p.partition, p.offset]).sort(), high.map((p) => [p.partition, p.high]).sort())
+  } finally {
+    await admin.disconnect()
+  }
 
   // Prometheus sees the same numbers and the readiness gauge.
   await waitFor(async () => Number((await prometheus!.query(`sum(flowhouse_records_written_total{pipeline="${NAME}",table="${NAME}"})`))[0]?.value[1]) === N, { what: 'Prometheus to scrape the final count' })
@@ -118,15 +137,18 @@ test('a real Prometheus scrapes the daemon during a replay of real flights and s
   assert.equal(ready[0]?.value[1], '1')
 })
 
-test('bad messages, a row ClickHouse refuses and an ingest request show up in the DLQ-by-stage, insert-error and ingest metrics', { timeout: 120_000 }, async () => {
+test('bad messages, a row ClickHouse refuses, constraint violations and an ingest request show up in the DLQ-by-stage, insert-error, constraint and ingest metrics', { timeout: 120_000 }, async () => {
   const producer = kafka().producer()
   await producer.connect()
   try {
-    await producer.send({ topic: PROBE, acks: -1, messages: [{ value: JSON.stringify([{ id: 'p1', value: 1 }, { id: 'p2', value: -5 }, { id: 'p3', value: 'x' }]) }, { value: 'not json' }] })
+    // p2's note is a lone UTF-16 surrogate: valid JSON and a valid string, but ClickHouse cannot store it (code 25).
+    await producer.send({ topic: PROBE, acks: -1, messages: [{ value: JSON.stringify([{ id: 'p1', note: 'ok' }, { id: 'p2', note: '\ud800' }, { id: 'p3', note: 5 }]) }, { value: 'not json' }] })
+    const burst = Array.from({ length: 60 }, (_, i) => ({ id: `l${i}`, note: 'ok' }))
+    await producer.send({ topic: LIMITED, acks: -1, messages: [{ value: JSON.stringify([...burst, { id: 'long', note: 'x'.repeat(100) }, { id: 'spam', note: 'spam!' }]) }] })
   } finally {
     await producer.disconnect()
   }
-  const res = await fetch(`${daemon.url}/ingest/${PROBE}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ id: 'p4', value: 4 }]) })
+  const res = await fetch(`${daemon.url}/ingest/${PROBE}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ id: 'p4', note: 'ok' }]) })
   assert.equal(res.status, 200)
   await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_written_total', { pipeline: PROBE, table: PROBE })) === 2, { what: 'p1 and p4 written' })
   await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: PROBE })) === 3, { what: 'three records dead-lettered' })
@@ -136,6 +158,15 @@ test('bad messages, a row ClickHouse refuses and an ingest request show up in th
   assert.ok((await metricValue(daemon.url, 'flowhouse_clickhouse_insert_errors_total', { table: PROBE })) >= 1)
   assert.equal(await metricValue(daemon.url, 'flowhouse_ingest_requests_total', { pipeline: PROBE, code: '200' }), 1)
   assert.deepEqual((await sql<{ id: string }>(daemon.url, `SELECT id FROM ${PROBE} ORDER BY id`)).map((r) => r.id), ['p1', 'p4'])
+
+  // 60 records at 20/s are throttled, not dropped; the long note violates note_size and is
+  // dead-lettered; the spam note is dropped by no_spam.
+  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_written_total', { pipeline: LIMITED })) === 60, { timeoutMs: 60_000, what: '60 throttled records written' })
+  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: LIMITED, stage: 'constraint' })) === 1, { what: 'the long note dead-lettered' })
+  assert.equal(await metricValue(daemon.url, 'flowhouse_constraint_violations_total', { pipeline: LIMITED, constraint: 'note_size', type: 'validation', action: 'dead_letter' }), 1)
+  assert.ok((await metricValue(daemon.url, 'flowhouse_constraint_throttle_seconds_total', { pipeline: LIMITED, constraint: 'probe_rate' })) > 0)
+  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_dropped_total', { pipeline: LIMITED, constraint: 'no_spam' })) === 1, { what: 'the spam note dropped' })
+  assert.ok((await metricValue(daemon.url, 'flowhouse_constraint_checks_total', { pipeline: LIMITED })) >= 62)
   scraped.push(await (await fetch(`${daemon.url}/metrics`)).text())
 })
 
@@ -171,6 +202,7 @@ async function readiness(url: string): Promise<{ status: number; body: ReadyBody
 
 test('/ready turns 503 when the ClickHouse server stops, reports the partition waiting on retried inserts past the threshold, and turns 200 again with no row lost when it starts', { timeout: 420_000 }, async () => {
   const name = `opsrv_${hex}`
+  await services('up') // idempotent: another test may have left it stopped
   await resetKafka([name, `${name}.dlq`], [`flowhouse.${name}`])
   const pipelines = path.join(dir, 'server-pipelines')
   await mkdir(pipelines)
