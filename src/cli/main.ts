@@ -5,6 +5,7 @@
  *   flowhouse replay FILE --pipeline NAME [...]       produce a Parquet / JSON file to a pipeline's topic
  *   flowhouse sql "<query>" [--url URL]               read-only SQL through the daemon's /api/sql
  *   flowhouse dev                                     local Kafka + daemon + replay of the real flights
+ *   flowhouse constraints list|status|enable|disable|update|limits|metrics|stats|violations
  *   flowhouse mv list|create|status|backfill|refresh|query|drop   materialized views through /api/mv (src/cli/mv.ts)
  */
 import { Command, InvalidArgumentError } from 'commander'
@@ -84,6 +85,9 @@ program
   })
 
 registerMvCommands(program)
+
+const { constraintsCommand } = await import('./constraints.ts')
+constraintsCommand(program, () => process.env.FLOWHOUSE_URL ?? 'http://127.0.0.1:4000')
 
 try {
   await program.parseAsync(process.argv)

@@ -55,6 +55,7 @@ export const metrics = {
   mvLastRefreshDuration: gauge('flowhouse_mv_last_refresh_duration_seconds', 'Duration of the last successful refresh of a view.', ['view']),
   mvLastRefreshTime: gauge('flowhouse_mv_last_refresh_timestamp_seconds', 'Unix time the last successful refresh of a view ended.', ['view']),
   mvStaleness: gauge('flowhouse_mv_staleness_seconds', "How long a view has been behind its source's newest data (0 when fresh).", ['view']),
+  mvGracePeriod: gauge('flowhouse_mv_grace_period_seconds', 'How long a view may stay stale and still count as usable (its refresh gracePeriod).', ['view']),
   mvState: gauge('flowhouse_mv_state', "1 for a view's current state (fresh, stale, refreshing), 0 for the others.", ['view', 'state']),
   mvBackfillRows: counter('flowhouse_mv_backfill_rows_total', 'Source rows backfilled into materialized views.', ['view']),
   mvBackfillProgress: gauge('flowhouse_mv_backfill_progress_ratio', 'Backfill progress of a view, from 0 to 1.', ['view']),

@@ -484,9 +484,9 @@ export class ViewManager {
     if (!job) return
     job = await this.#jobs.save({ ...job, status: 'optimizing' })
     await runCommand(this.#ch, optimizeSql(job.target_table, this.#ddl(job)), { view: name })
+    await this.#refreshLog.record({ view: name, kind: 'backfill', status: 'ok', startedAt: started, durationMs: Date.now() - started, rows: job.total_rows })
     job = await this.#jobs.save({ ...(this.#jobs.get(name) as ViewJob), status: 'completed', error_message: null })
     metrics.mvBackfillProgress.set({ view: name }, 1)
-    await this.#refreshLog.record({ view: name, kind: 'backfill', status: 'ok', startedAt: started, durationMs: Date.now() - started, rows: job.total_rows })
     this.#log.info({ view: name, rows: job.total_rows, seconds: (Date.now() - started) / 1000 }, 'backfill completed')
   }
 
@@ -689,7 +689,7 @@ export class ViewManager {
   }
 
   #forgetMetrics(view: string): void {
-    for (const gauge of [metrics.mvStaleness, metrics.mvBackfillProgress, metrics.mvLastRefreshDuration, metrics.mvLastRefreshTime]) gauge.remove({ view })
+    for (const gauge of [metrics.mvStaleness, metrics.mvGracePeriod, metrics.mvBackfillProgress, metrics.mvLastRefreshDuration, metrics.mvLastRefreshTime]) gauge.remove({ view })
     for (const state of ['fresh', 'stale', 'refreshing']) metrics.mvState.remove({ view, state })
   }
 
@@ -698,6 +698,7 @@ export class ViewManager {
       try {
         const s = await this.status(job.name)
         metrics.mvStaleness.set({ view: job.name }, s.stalenessSeconds)
+        metrics.mvGracePeriod.set({ view: job.name }, s.gracePeriodSeconds)
         for (const state of ['fresh', 'stale', 'refreshing'] as const) metrics.mvState.set({ view: job.name, state }, s.state === state ? 1 : 0)
         metrics.mvBackfillProgress.set({ view: job.name }, (this.#jobs.get(job.name)?.progress_percent ?? 100) / 100)
       } catch {

@@ -56,6 +56,15 @@ export const daily = new MaterializedView({
   target: { name: '${NAME}_daily', engine: 'SummingMergeTree', orderByFields: ['origin', 'day'] },
 })
 
+// Refreshed on demand only, acceptable while stale for 1 s: stale past its grace after the replay.
+export const routes = new MaterializedView({
+  name: '${NAME}_routes_mv',
+  source: stored,
+  select: 'SELECT route, count() AS flights FROM ${NAME} GROUP BY route',
+  target: { name: '${NAME}_routes', orderByFields: ['route'] },
+  refresh: { mode: 'manual', gracePeriod: 1 },
+})
+
 // Probes for the error paths and the constraints.
 const Note = t.Object({ id: Key(t.String()), note: t.String() })
 export const probe = new IngestPipeline('${PROBE}', { schema: Note, table: { orderByFields: ['id'] } })
@@ -84,7 +93,7 @@ before(async () => {
   daemon = await startDaemon({
     pipelinesDir: path.join(dir, 'pipelines'),
     dataDir: path.join(dir, 'data'),
-    env: { FLOWHOUSE_BATCH_FLUSH_MS: '300', FLOWHOUSE_METRICS_INTERVAL_MS: '1000' },
+    env: { FLOWHOUSE_BATCH_FLUSH_MS: '300', FLOWHOUSE_METRICS_INTERVAL_MS: '1000', FLOWHOUSE_MV_STATUS_INTERVAL_MS: '1000' },
   })
   prometheus = await startPrometheus([new URL(daemon.url).host], [ALERTS_FILE])
 })
@@ -130,6 +139,18 @@ test('a real Prometheus scrapes the daemon during a replay of real flights and s
   } finally {
     await admin.disconnect()
   }
+
+  // The manual view is stale past its 1 s grace: the alert goes pending; a refresh makes it fresh.
+  const view = `${NAME}_routes_mv`
+  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_mv_staleness_seconds', { view })) > 1 && (await metricValue(daemon.url, 'flowhouse_mv_grace_period_seconds', { view })) === 1, { what: 'the manual view stale past its grace' })
+  const alert = await waitFor(async () => {
+    const { alerts } = await prometheus!.api<{ alerts: Array<{ labels: Record<string, string>; state: string }> }>('/api/v1/alerts')
+    return alerts.find((a) => a.labels.alertname === 'FlowhouseMaterializedViewStale' && a.labels.view === view)
+  }, { timeoutMs: 30_000, what: 'FlowhouseMaterializedViewStale to be pending' })
+  assert.ok(['pending', 'firing'].includes(alert.state))
+  const refreshed = await fetch(`${daemon.url}/api/mv/${view}/refresh`, { method: 'POST' })
+  assert.equal(refreshed.status, 200, await refreshed.text())
+  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_mv_refresh_duration_seconds_count', { view })) >= 1 && (await metricValue(daemon.url, 'flowhouse_mv_staleness_seconds', { view })) === 0, { what: 'a refresh recorded and the view fresh' })
 
   // Prometheus sees the same numbers and the readiness gauge.
   await waitFor(async () => Number((await prometheus!.query(`sum(flowhouse_records_written_total{pipeline="${NAME}",table="${NAME}"})`))[0]?.value[1]) === N, { what: 'Prometheus to scrape the final count' })
