@@ -19,7 +19,14 @@ export class RateBuckets {
   private readonly buckets = new Map<string, Entry>()
   private sweptAt = Date.now()
 
-  constructor(readonly config: RateConfig) {}
+  /**
+   * @param startFull whether a new key's per-second bucket starts with a full second of tokens
+   *   (the ingest API admits a first burst) or empty (the consumer path ramps up smoothly).
+   */
+  constructor(
+    readonly config: RateConfig,
+    private readonly startFull = false,
+  ) {}
 
   /** Largest number of tokens one request may take at once. */
   get burst(): number {
@@ -44,6 +51,7 @@ export class RateBuckets {
         perSecond !== undefined
           ? new TokenBucket({ bucketSize: Math.max(1, perSecond), tokensPerInterval: perSecond, interval: 'second', ...(parent ? { parentBucket: parent } : {}) })
           : parent!
+      if (this.startFull) bucket.content = bucket.bucketSize
       entry = { bucket, usedAt: now }
       this.buckets.set(key, entry)
     }

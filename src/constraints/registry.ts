@@ -68,7 +68,7 @@ export class RunningConstraint implements ConstraintRuntime {
   private rebuild(): void {
     const isRate = this.declared.spec.type === 'rate'
     this.rate = isRate ? new RateBuckets(this.config as RateConfig) : undefined
-    this.ingestRate = isRate ? new RateBuckets(this.config as RateConfig) : undefined
+    this.ingestRate = isRate ? new RateBuckets(this.config as RateConfig, true) : undefined
   }
 
   private async change(enabled: boolean, config: ConstraintConfig): Promise<void> {

@@ -2,14 +2,17 @@
  * The daemon's producer: ingest API records, transform outputs bound for other streams, and
  * dead-letter entries. `acks: -1`; a send resolves only once the broker has the messages.
  */
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs'
+import kafkajs, { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs'
+
+// CommonJS export, not visible as a named ESM import.
+const { Partitioners } = kafkajs
 
 export class RecordProducer {
   private readonly producer: Producer
   private connected: Promise<void> | undefined
 
   constructor(kafka: Kafka) {
-    this.producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 5 })
+    this.producer = kafka.producer({ allowAutoTopicCreation: false, maxInFlightRequests: 5, createPartitioner: Partitioners.DefaultPartitioner })
   }
 
   connect(): Promise<void> {
