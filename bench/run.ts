@@ -24,10 +24,10 @@ async function peakRssMb(pid: number): Promise<number> {
 
 const count = async (url: string, table: string) => Number((await sql<{ n: string }>(url, `SELECT count() AS n FROM ${table}`))[0]!.n)
 
-async function endToEnd(): Promise<{ rowsPerSecond: number; seconds: number; peakRss: number }> {
+async function endToEnd(pipelinesDir = path.join(ROOT, 'pipelines')): Promise<{ rowsPerSecond: number; seconds: number; peakRss: number }> {
   await resetKafka(['flights', 'flights.dlq'], ['flowhouse.flights'])
   const dataDir = await tempDir('bench-e2e')
-  const daemon = await startDaemon({ pipelinesDir: path.join(ROOT, 'pipelines'), dataDir })
+  const daemon = await startDaemon({ pipelinesDir, dataDir })
   try {
     const started = performance.now()
     const replay = runReplay([FLIGHTS_PARQUET, '--pipeline', 'flights', '--limit', String(ROWS)])
@@ -64,6 +64,33 @@ async function rawInsert(): Promise<{ rowsPerSecond: number; seconds: number }> 
     await client.close()
     await removeDir(dataDir)
   }
+}
+
+/**
+ * The flights pipeline with a realistic set of constraints: a validation of the airport codes,
+ * a rate limit far above the replay's pace (it never throttles), and resource limits.
+ */
+async function constrainedFlights(): Promise<string> {
+  const dir = await tempDir('bench-constraints')
+  await mkdir(path.join(dir, 'pipelines'))
+  const source = await readFile(path.join(ROOT, 'pipelines/flights.ts'), 'utf8')
+  const constraints = `
+export const benchConstraints = [
+  new Constraint({ name: 'airport_codes', type: 'validation', priority: 10, config: { rules: {
+    origin: { required: true, pattern: '^[A-Z0-9]{3}$' },
+    destination: { required: true, pattern: '^[A-Z0-9]{3}$' },
+  } } }),
+  new Constraint({ name: 'per_origin_rate', type: 'rate', priority: 5, config: { max_events_per_second: 10_000_000, group_by: ['origin'] } }),
+  new Constraint({ name: 'resources', type: 'resource', config: { max_memory_mb: 16_000, max_memory_per_event_kb: 4 } }),
+]
+`
+  const module = source
+    .replace("import { IngestPipeline,", "import { Constraint, IngestPipeline,")
+    .replace('export const flightsPipeline', `${constraints}\nexport const flightsPipeline`)
+    .replace('deadLetterQueue: true,', 'deadLetterQueue: true,\n  constraints: benchConstraints,')
+  if (!module.includes('constraints: benchConstraints')) throw new Error('could not add constraints to pipelines/flights.ts')
+  await writeFile(path.join(dir, 'pipelines', 'flights.ts'), module)
+  return path.join(dir, 'pipelines')
 }
 
 const cpuModule = (name: string, parallelism: number) => `
@@ -115,6 +142,12 @@ console.log(`raw ClickHouse insert (INSERT ... SELECT, same table and views): ${
 const e2e = await endToEnd()
 console.log(`flowhouse end to end (replay → Kafka → daemon → ClickHouse + views): ${fmt(e2e.rowsPerSecond)} rows/s (${e2e.seconds.toFixed(1)} s), daemon peak RSS ${e2e.peakRss.toFixed(0)} MiB`)
 console.log(`ratio end-to-end / raw insert: ${(e2e.rowsPerSecond / raw.rowsPerSecond).toFixed(3)}`)
+
+const constrainedDir = await constrainedFlights()
+const withConstraints = await endToEnd(constrainedDir)
+await removeDir(path.dirname(constrainedDir))
+console.log(`flowhouse end to end with constraints (validation of airport codes, a per-origin rate limit that never throttles, resource limits): ${fmt(withConstraints.rowsPerSecond)} rows/s (${withConstraints.seconds.toFixed(1)} s)`)
+console.log(`ratio with constraints / without: ${(withConstraints.rowsPerSecond / e2e.rowsPerSecond).toFixed(3)} (goal ≥ 0.85)`)
 
 const p1 = await cpuRun(1)
 const p2 = await cpuRun(2)

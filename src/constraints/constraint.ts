@@ -125,6 +125,7 @@ export interface ConstraintRuntime {
   getMetrics(): Promise<unknown>
   getStatistics(): Promise<unknown>
   getViolations(range: { startTime?: string | Date; endTime?: string | Date }): Promise<unknown[]>
+  apply(record: Record<string, unknown>): Promise<void>
 }
 
 export class Constraint {
@@ -192,6 +193,14 @@ export class Constraint {
   async getStatistics(): Promise<unknown> {
     return this.runtime()[0]!.getStatistics()
   }
+  /**
+   * Checks one record against the running constraint, outside the stream.
+   * @throws RateLimitExceededError, ValidationError or ResourceLimitExceededError on a violation.
+   */
+  async apply(record: Record<string, unknown>): Promise<void> {
+    await this.runtime()[0]!.apply(record)
+  }
+
   /** Violations between `startTime` and `endTime` (ISO-8601 strings or Dates), oldest first. */
   async getViolations(range: { startTime?: string | Date; endTime?: string | Date } = {}): Promise<unknown[]> {
     return this.runtime()[0]!.getViolations(range)

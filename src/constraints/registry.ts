@@ -5,7 +5,9 @@
  * A change takes effect at once on this instance and within `pollMs` (1 s) on every other
  * instance sharing the ClickHouse (contract: within 2 s, no restart).
  */
-import { FlowhouseError, messageOf } from '../errors.ts'
+import { FlowhouseError, RateLimitExceededError, ResourceLimitExceededError, ValidationError, messageOf } from '../errors.ts'
+import { rateKey } from './evaluate.ts'
+import { compileRules, type CompiledRules } from './validation.ts'
 import { metrics } from '../metrics/metrics.ts'
 import { stageLog } from '../util/log.ts'
 import { checkConfig, type Constraint, type ConstraintRuntime } from './constraint.ts'
@@ -13,7 +15,7 @@ import type { ViolationHistory, ViolationQuery } from './history.ts'
 import { RateBuckets } from './rate.ts'
 import { resources } from './resource.ts'
 import type { ConstraintStore } from './store.ts'
-import type { ConstraintConfig, ConstraintSnapshot, ConstraintSpec, RateConfig, ResourceConfig } from './types.ts'
+import type { ConstraintConfig, ConstraintSnapshot, ConstraintSpec, RateConfig, ResourceConfig, ValidationConfig } from './types.ts'
 
 const logger = stageLog('constraints')
 
@@ -37,6 +39,7 @@ export class RunningConstraint implements ConstraintRuntime {
   /** Separate buckets for the ingest API (a record admitted there is limited again when consumed). */
   ingestRate: RateBuckets | undefined
   readonly stats: ConstraintStatistics = { checks: 0, violations: {}, throttleSeconds: 0, lastViolationAt: null }
+  private rules: CompiledRules | undefined
 
   constructor(
     readonly pipeline: string,
@@ -56,7 +59,7 @@ export class RunningConstraint implements ConstraintRuntime {
   }
 
   /** Applies a state (from this instance or read from the store). */
-  apply(enabled: boolean, config: ConstraintConfig, version: number): void {
+  applyState(enabled: boolean, config: ConstraintConfig, version: number): void {
     const configChanged = JSON.stringify(config) !== JSON.stringify(this.config)
     this.enabled = enabled
     this.config = config
@@ -69,12 +72,48 @@ export class RunningConstraint implements ConstraintRuntime {
     const isRate = this.declared.spec.type === 'rate'
     this.rate = isRate ? new RateBuckets(this.config as RateConfig) : undefined
     this.ingestRate = isRate ? new RateBuckets(this.config as RateConfig, true) : undefined
+    this.rules = this.declared.spec.type === 'validation' ? compileRules(this.config as ValidationConfig) : undefined
+  }
+
+  /**
+   * Checks one record against this constraint on demand (outside the stream), counting the
+   * check and recording a violation. A disabled constraint admits everything.
+   * Rate limits use the ingest API's buckets.
+   * @throws RateLimitExceededError (with retryAfterMs), ValidationError (field and rule in its
+   *   context) or ResourceLimitExceededError (an event over max_memory_per_event_kb).
+   */
+  async apply(record: Record<string, unknown>): Promise<void> {
+    if (!this.enabled) return
+    this.checked(1)
+    const source = 'apply'
+    const type = this.declared.spec.type
+    if (type === 'rate') {
+      const key = rateKey(record, (this.config as RateConfig).group_by)
+      if (this.ingestRate!.tryTake(key, 1)) return
+      const details = `constraint "${this.name}": rate limit exceeded for key "${key}"`
+      this.violated('rejected', { source, key, details })
+      throw new RateLimitExceededError(details, Math.max(1, this.ingestRate!.waitMs(key, 1)), { pipeline: this.pipeline, constraint: this.name })
+    }
+    if (type === 'validation') {
+      const failure = this.rules!.check(record)
+      if (!failure) return
+      const details = `constraint "${this.name}": field "${failure.field}": rule ${failure.rule}: ${failure.reason}`
+      this.violated(this.declared.spec.action, { source, key: '', details })
+      throw new ValidationError(details, { pipeline: this.pipeline, constraint: this.name, field: failure.field, rule: failure.rule })
+    }
+    const kb = (this.config as ResourceConfig).max_memory_per_event_kb
+    const bytes = Buffer.byteLength(JSON.stringify(record))
+    if (kb !== undefined && bytes > kb * 1024) {
+      const details = `constraint "${this.name}": event is ${bytes} bytes, over max_memory_per_event_kb ${kb} (${kb * 1024} bytes)`
+      this.violated('dead_letter', { source, key: '', details })
+      throw new ResourceLimitExceededError(details, { pipeline: this.pipeline, constraint: this.name, rule: 'max_memory_per_event_kb' })
+    }
   }
 
   private async change(enabled: boolean, config: ConstraintConfig): Promise<void> {
     const version = Math.max(Date.now(), this.version + 1)
     await this.registry.store.save({ pipeline: this.pipeline, constraint: this.name, enabled, config: JSON.stringify(config), version })
-    this.apply(enabled, config, version)
+    this.applyState(enabled, config, version)
     logger.info({ pipeline: this.pipeline, constraint: this.name, enabled, config }, 'constraint changed at run time')
   }
 
@@ -201,7 +240,7 @@ export class ConstraintRegistry {
         const r = this.get(s.pipeline, s.constraint)
         if (!r || s.version <= r.version) continue
         try {
-          r.apply(s.enabled, checkConfig(r.name, r.declared.spec.type, JSON.parse(s.config)), s.version)
+          r.applyState(s.enabled, checkConfig(r.name, r.declared.spec.type, JSON.parse(s.config)), s.version)
         } catch (error) {
           logger.warn({ pipeline: s.pipeline, constraint: s.constraint, error: messageOf(error) }, 'ignoring a stored constraint state that no longer checks')
         }

@@ -64,6 +64,17 @@ test('the Constraint object of a loaded module is a live handle: status, limits,
   assert.deepEqual(await types.getViolations({ startTime: '2020-01-01T00:00:00Z', endTime: new Date() }), [])
 })
 
+test('apply() checks one record on demand and throws the typed errors with their codes', async () => {
+  const types = declared.find((c) => c.name === 'types')!
+  await types.apply(event('ok', 'u'))
+  await assert.rejects(types.apply(event('no', 'u', { event_type: 'scroll' })), (error: Error & { code: string }) => {
+    assert.equal(error.name, 'ValidationError')
+    assert.equal(error.code, 'CONSTRAINT_VALIDATION_FAILED')
+    assert.equal(error.message, 'constraint "types": field "event_type": rule enum: must be one of ["click"]')
+    return true
+  })
+})
+
 test('the ingest API answers 429 with Retry-After when a rate constraint refuses a request, and records the violation', async () => {
   const post = (records: object[]) => fetch(`${daemon.url}/ingest/${m.name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records) })
   const first = await post([1, 2, 3, 4, 5].map((i) => event(`r${i}`, 'u')))
@@ -77,6 +88,7 @@ test('the ingest API answers 429 with Retry-After when a rate constraint refuses
   const rate = declared.find((c) => c.name === 'ingest_rate')!
   const stats = (await rate.getStatistics()) as { violations_by_action: Record<string, number> }
   assert.equal(stats.violations_by_action.rejected, 1)
+  await assert.rejects(rate.apply(event('r7', 'u')), { name: 'RateLimitExceededError', code: 'RATE_LIMIT_EXCEEDED' })
   await waitFor(async () => ((await rate.getViolations({ startTime: new Date(Date.now() - 60_000) })) as Array<{ action: string }>).some((v) => v.action === 'rejected'), { what: 'the 429 in the history' })
 })
 
