@@ -50,6 +50,8 @@ export interface DaemonConfig {
   batch: BatchOptions
   /** Largest accepted POST /ingest body in bytes; larger answers 413. Env FLOWHOUSE_INGEST_MAX_BYTES. @default 16 MiB */
   ingestMaxBytes: number
+  /** How often the pipelines folder is checked for added, changed and removed modules, in ms; 0 turns hot reload off. Env FLOWHOUSE_RELOAD_INTERVAL_MS. @default 1_000 */
+  reloadIntervalMs: number
   /** Violation history storage. */
   violations: ViolationOptions
   /** Records per Kafka message produced by the ingest API and by stream destinations. @default 1_000 */
@@ -89,6 +91,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     },
     ingestMaxBytes: intEnv(env, 'FLOWHOUSE_INGEST_MAX_BYTES', 16 * 1024 * 1024),
     recordsPerMessage: intEnv(env, 'FLOWHOUSE_RECORDS_PER_MESSAGE', 1_000),
+    reloadIntervalMs: env.FLOWHOUSE_RELOAD_INTERVAL_MS === '0' ? 0 : intEnv(env, 'FLOWHOUSE_RELOAD_INTERVAL_MS', 1_000),
     violations: {
       ttlSeconds: intEnv(env, 'FLOWHOUSE_VIOLATIONS_TTL_SECONDS', 30 * 86_400),
       maxKeysPerSecond: intEnv(env, 'FLOWHOUSE_VIOLATIONS_MAX_KEYS_PER_SECOND', 1_000),

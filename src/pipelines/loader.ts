@@ -22,6 +22,8 @@ export interface LoadedModule {
   defs?: ModuleDefinitions
   /** Why the module is not running (import error or configuration error message). */
   error?: string
+  /** Why a newer version of this running module was refused (hot reload); the loaded version keeps running. */
+  reloadError?: string
 }
 
 const MODULE_FILE = /^[^_.].*\.(ts|mts|js|mjs)$/

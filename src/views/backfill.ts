@@ -60,6 +60,12 @@ export function batchToken(view: string, jobId: number, node: string, lo: string
   return `flowhouse:mv:${view}:${jobId}:${node}:${lo ?? ''}-${hi}`
 }
 
+/** Rows of the source (on one node) at or before the cutoff. @throws ClickHouseError. */
+export async function countUpTo(ch: ClickHouse, access: SourceAccess, wm: Watermark, cutoff: string): Promise<number> {
+  const [row] = await queryRows<{ n: number | string }>(ch, `SELECT count() AS n FROM ${access.from} WHERE ${rangePredicate(wm, null, cutoff)}`)
+  return Number(row?.n ?? 0)
+}
+
 /** Plans batches by block number: consecutive blocks until at least `batchRows` rows. */
 export function planBlockBatches(blocks: ReadonlyArray<{ b: number; n: number }>, batchRows: number): Array<{ hi: string; rows: number }> {
   const out: Array<{ hi: string; rows: number }> = []
@@ -138,8 +144,8 @@ class NodeBackfill {
     const { ctx } = this
     const p = this.node.progress
     if (p.cutoff === null) return true
-    if (p.last_position === null && p.pending_to === null && p.processed_rows === 0) {
-      p.total_rows = await this.count(null, p.cutoff)
+    if (p.total_rows === 0 && p.last_position === null && p.pending_to === null) {
+      p.total_rows = await countUpTo(ctx.ch, this.node.access, this.wm, p.cutoff)
       await ctx.save(ctx.nodes.map((n) => n.progress))
     }
     if (p.pending_to !== null) {

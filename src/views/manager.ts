@@ -24,7 +24,7 @@ import { metrics } from '../metrics/metrics.ts'
 import { mergeSelect } from '../model/declarative.ts'
 import type { MaterializedViewLike } from '../model/types.ts'
 import { stageLog } from '../util/log.ts'
-import { runBackfill } from './backfill.ts'
+import { countUpTo, runBackfill } from './backfill.ts'
 import { resolveCluster, type ClusterInfo } from './cluster.ts'
 import { takeCutoff } from './cutoff.ts'
 import {
@@ -362,6 +362,9 @@ export class ViewManager {
     job.statements.push(mvSql)
     job.cutoff = cutoff
     job.nodes = job.nodes.map((n) => this.#node(n.node, cutoff))
+    if (cutoff !== null) {
+      for (const [i, node] of job.nodes.entries()) node.total_rows = await countUpTo(this.#ch, access.nodes[i] as SourceAccess, job.watermark, cutoff)
+    }
     job.status = cutoff === null ? 'completed' : def.backfill ? 'backfilling' : 'pending'
     job.error_message = null
     job = await this.#jobs.save(job)

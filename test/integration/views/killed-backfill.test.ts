@@ -25,18 +25,20 @@ test('a backfill killed with SIGKILL resumes from its last position after the re
   const pipelinesDir = path.join(ROOT, 'pipelines')
   // Small insert batches make many insert blocks, so the backfill has many small batches; the
   // pause between batches keeps it running long enough to be killed in the middle.
-  const env = { FLOWHOUSE_BATCH_MAX_ROWS: '5000', FLOWHOUSE_BATCH_FLUSH_MS: '200' }
-  daemon = await startDaemon({ pipelinesDir, dataDir, env: { ...env, FLOWHOUSE_MV_BACKFILL_PAUSE_MS: '250' } })
+  const env = { FLOWHOUSE_BATCH_MAX_ROWS: '20000', FLOWHOUSE_BATCH_FLUSH_MS: '200' }
+  daemon = await startDaemon({ pipelinesDir, dataDir, env: { ...env, FLOWHOUSE_MV_BACKFILL_PAUSE_MS: '400' } })
+  const t0 = Date.now()
   const replay = await runReplay([FLIGHTS_PARQUET, '--pipeline', 'flights', '--limit', String(N)]).done
   assert.equal(replay.code, 0, replay.output)
   await waitFor(async () => Number((await sql<{ n: string }>(daemon!.url, 'SELECT count() AS n FROM flights'))[0]!.n) === N, { timeoutMs: 300_000, what: `${N} flights` })
 
+  console.log('TIMING replay+ingest', Date.now() - t0)
   const created = await api<{ job: JobView; error?: string }>(daemon.url, 'POST', '/api/mv', {
     name: VIEW,
     source_table: 'flights',
     engine: 'AggregatingMergeTree',
     order_by: ['route'],
-    batch_rows: 10_000,
+    batch_rows: 20_000,
     select_query: 'SELECT route, countState() AS flights, sumState(delay) AS total_delay, maxState(delay) AS max_delay, uniqExactState(id) AS ids FROM {source_table} GROUP BY route',
   })
   assert.equal(created.status, 201, created.body.error)
@@ -44,7 +46,7 @@ test('a backfill killed with SIGKILL resumes from its last position after the re
   const before = await waitFor(
     async () => {
       const d = await details(daemon!.url, VIEW)
-      return d.job.status === 'backfilling' && d.job.processed_rows >= d.job.total_rows * 0.2 ? d.job : undefined
+      return d.job.status === 'backfilling' && d.job.total_rows > 0 && d.job.processed_rows >= d.job.total_rows * 0.2 ? d.job : undefined
     },
     { timeoutMs: 120_000, intervalMs: 25, what: 'the backfill to be under way' },
   )
@@ -52,8 +54,11 @@ test('a backfill killed with SIGKILL resumes from its last position after the re
   assert.ok(before.processed_rows < before.total_rows, `killed mid-backfill (${before.processed_rows} of ${before.total_rows} rows)`)
   assert.ok(before.last_position !== null)
 
+  console.log('TIMING until kill', Date.now() - t0)
   daemon = await startDaemon({ pipelinesDir, dataDir, env })
+  console.log('TIMING restarted', Date.now() - t0)
   const finished = await waitCompleted(daemon.url, VIEW)
+  console.log('TIMING completed', Date.now() - t0)
   assert.equal(finished.job.attempts, 2, 'the backfill was resumed once, not started over as a new job')
   assert.equal(finished.job.total_rows, N)
   assert.equal(finished.job.processed_rows, N)
