@@ -34,6 +34,16 @@ function removal(c: ConstraintSnapshot): 'dead_letter' | 'drop' {
   return c.action === 'drop' ? 'drop' : 'dead_letter'
 }
 
+/** The enabled resource constraint with the smallest max_processing_time_ms, if any. */
+export function processingLimitOf(constraints: readonly ConstraintSnapshot[] | undefined): { ms: number; constraint: ConstraintSnapshot } | undefined {
+  let limit: { ms: number; constraint: ConstraintSnapshot } | undefined
+  for (const c of constraints ?? []) {
+    const ms = c.type === 'resource' ? (c.config as ResourceConfig).max_processing_time_ms : undefined
+    if (ms !== undefined && (!limit || ms < limit.ms)) limit = { ms, constraint: c }
+  }
+  return limit
+}
+
 export class ConstraintEvaluator {
   readonly result: ConstraintResult = { checks: {}, violations: [], throttle: {}, deferred: [] }
   /** Smallest max_processing_time_ms among the enabled resource constraints, with its constraint. */
@@ -43,12 +53,7 @@ export class ConstraintEvaluator {
     private readonly constraints: ConstraintSnapshot[],
     private readonly keyField: string | undefined,
   ) {
-    let limit: { ms: number; constraint: ConstraintSnapshot } | undefined
-    for (const c of constraints) {
-      const ms = c.type === 'resource' ? (c.config as ResourceConfig).max_processing_time_ms : undefined
-      if (ms !== undefined && (!limit || ms < limit.ms)) limit = { ms, constraint: c }
-    }
-    this.processingLimit = limit
+    this.processingLimit = processingLimitOf(constraints)
   }
 
   recordKey(record: unknown): string {

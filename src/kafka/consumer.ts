@@ -16,7 +16,8 @@ import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kaf
 import type { ClickHouse } from '../clickhouse/client.ts'
 import { enforce, resourceGate } from '../constraints/enforce.ts'
 import type { ConstraintRegistry } from '../constraints/registry.ts'
-import type { ConstraintSnapshot, ResourceConfig } from '../constraints/types.ts'
+import { processingLimitOf } from '../constraints/evaluate.ts'
+import type { ConstraintSnapshot } from '../constraints/types.ts'
 import { dedupToken } from '../clickhouse/writer.ts'
 import type { BatchOptions } from '../config.ts'
 import { PartitionBatch } from '../delivery/batch.ts'
@@ -53,15 +54,6 @@ export interface StreamConsumerOptions {
   constraints?: ConstraintRegistry
 }
 
-/** Smallest max_processing_time_ms of the enabled resource constraints, if any. */
-function processingLimit(snapshots: ConstraintSnapshot[] | undefined): number | undefined {
-  let limit: number | undefined
-  for (const c of snapshots ?? []) {
-    const ms = c.type === 'resource' ? (c.config as ResourceConfig).max_processing_time_ms : undefined
-    if (ms !== undefined && (limit === undefined || ms < limit)) limit = ms
-  }
-  return limit
-}
 
 /** Messages processed concurrently per partition (results are applied in offset order). */
 const WINDOW = 8
@@ -181,7 +173,7 @@ export class StreamConsumer {
         constraints = registry.snapshots(pipeline)
       }
       const task = { file: this.o.file, version: this.o.version, stream: this.o.stream.name, value, ...(constraints?.length ? { constraints } : {}) }
-      inflight.push({ message, result: this.o.pool.run(task, processingLimit(constraints)) })
+      inflight.push({ message, result: this.o.pool.run(task, processingLimitOf(constraints)?.ms) })
       if (inflight.length >= WINDOW) await apply()
     }
     while (inflight.length > 0) {
