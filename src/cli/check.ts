@@ -10,6 +10,7 @@ export async function checkCommand(dir: string): Promise<number> {
     else {
       const d = m.defs!
       console.log(`✓ ${m.file}: ${d.pipelines.length} pipelines, ${d.streams.length} streams, ${d.tables.length} tables, ${d.views.length} views`)
+      for (const note of d.views.flatMap((v) => v.notes ?? [])) console.log(`    note: ${note}`)
     }
   }
   return modules.some((m) => m.error) ? 1 : 0

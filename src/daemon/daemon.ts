@@ -114,8 +114,8 @@ export class Daemon {
         logger.error({ module: m.file, error: m.error }, 'pipeline module could not be provisioned; it is not running')
       }
     }
-    for (const m of this.modules) if (!m.error) await this.startStreams(m)
     this.views.resume()
+    for (const m of this.modules) if (!m.error) await this.startStreams(m)
     this.updateModuleMetrics()
     this.http = buildServer({
       ch: this.ch,

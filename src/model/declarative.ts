@@ -191,7 +191,7 @@ export function compileDeclarative(
     }
     refresh = normalizeRefresh(owner, options.refresh, 'manual')
     if (options.refresh?.mode === undefined) {
-      notes.push(`view "${name}": ${what} need a full refresh, so the view is refreshed manually (POST /api/mv/${name}/refresh); ${fix.replace('set ', 'to refresh it on a schedule, set ')}`)
+      notes.push(`view "${name}": ${what} ${blocking.length === 1 ? 'needs' : 'need'} a full refresh, so the view is refreshed manually (POST /api/mv/${name}/refresh); ${fix.replace('set ', 'to refresh it on a schedule, set ')}`)
     }
   } else {
     refresh = normalizeRefresh(owner, options.refresh)

@@ -126,9 +126,13 @@ class NodeBackfill {
   private async write(lo: string | null, batch: Batch): Promise<void> {
     const { ctx } = this
     const p = this.node.progress
-    p.pending_to = batch.hi
-    await ctx.save(ctx.nodes.map((n) => n.progress))
-    const predicate = rangePredicate(this.wm, lo, batch.hi)
+    // Block-number batches are planned again identically after a restart (the rows at or before
+    // the cutoff never change), so only a column watermark records the batch before writing it.
+    if (this.wm.kind === 'column') {
+      p.pending_to = batch.hi
+      await ctx.save(ctx.nodes.map((n) => n.progress))
+    }
+    const predicate = rangePredicate(this.wm, lo, String(Number(batch.hi) + 2)) // MUTATION
     const select = renderSource(ctx.def.template, (ownAlias) => filteredSource(this.node.access.from, predicate, ownAlias ? null : ctx.def.source))
     const token = batchToken(ctx.def.name, ctx.jobId, p.node, lo, batch.hi)
     await runCommand(ctx.ch, insertSelectSql(ctx.def.target.name, ctx.insertColumns, select, dedupSettings(ctx.ch, token), { database: ctx.ch.database }), { view: ctx.def.name })

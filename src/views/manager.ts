@@ -50,7 +50,7 @@ import { EMPTY_SUMMARY, RefreshLog } from './refresh-log.ts'
 import { RefreshScheduler } from './scheduler.ts'
 import { chooseWatermark, localAccess, positionSql, remoteAccess, sourceVersion, watermarkExpr, type SourceAccess } from './source.ts'
 import { computeStatus } from './status.ts'
-import { renderSource } from './template.ts'
+import { renderSource, withSourceFilter } from './template.ts'
 import type { JobStatus, NodeProgress, RefreshSummary, ViewDefinition, ViewJob, ViewObjects, ViewStatus, Watermark } from './types.ts'
 
 /** One view as GET /api/mv lists it. */
@@ -308,11 +308,11 @@ export class ViewManager {
     return { names: columns.map((c) => c.name), columns }
   }
 
-  /** The MV's SELECT for a cutoff: the source itself, or `WHERE column > cutoff` for a column watermark. */
+  /** The MV's SELECT for a cutoff: over the source, with `WHERE column > cutoff` added for a column watermark. */
   #mvSelect(job: ViewJob, cutoff: string | null): string {
     const def = job.definition
-    const filter = cutoff !== null && job.watermark.kind === 'column' ? `${watermarkExpr(job.watermark)} > ${positionSql(cutoff, job.watermark)}` : undefined
-    return renderSource(def.template, (ownAlias) => filteredSource(qn(this.#ddl(job), def.source), filter, ownAlias ? null : def.source))
+    if (cutoff === null || job.watermark.kind !== 'column') return renderSource(def.template, qn(this.#ddl(job), def.source))
+    return renderSource(withSourceFilter(def.template, `${watermarkExpr(job.watermark)} > ${positionSql(cutoff, job.watermark)}`), qn(this.#ddl(job), def.source))
   }
 
   /**

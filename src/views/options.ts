@@ -5,7 +5,11 @@
 import { ConfigError } from '../errors.ts'
 
 export interface ViewsOptions {
-  /** Source rows per backfill batch (a batch never splits one insert block). Env FLOWHOUSE_MV_BATCH_ROWS. @default 250_000 */
+  /**
+   * Source rows per backfill batch (a batch never splits one insert block). At most ~1M keeps a
+   * non-aggregating view's batch within one insert block, which its dedup token needs.
+   * Env FLOWHOUSE_MV_BATCH_ROWS. @default 1_000_000
+   */
   batchRows: number
   /** Pause between backfill batches in milliseconds, to leave room for ingestion. Env FLOWHOUSE_MV_BACKFILL_PAUSE_MS. @default 0 */
   backfillPauseMs: number
@@ -28,7 +32,7 @@ export interface ViewsOptions {
 }
 
 export const VIEWS_DEFAULTS: ViewsOptions = {
-  batchRows: 250_000,
+  batchRows: 1_000_000,
   backfillPauseMs: 0,
   cluster: undefined,
   statusIntervalMs: 5_000,

@@ -73,3 +73,46 @@ export function renderSource(template: string, from: string | ((ownAlias: boolea
 export function hasSourcePlaceholder(template: string): boolean {
   return masked(template).includes(SOURCE_PLACEHOLDER)
 }
+
+const CLAUSE_END = /^(?:GROUP\s+BY|HAVING|ORDER\s+BY|LIMIT|SETTINGS|UNION|EXCEPT|INTERSECT|WINDOW|QUALIFY|FORMAT)\b/i
+
+/**
+ * Adds a predicate to the WHERE clause of the (sub)query that reads the source: `WHERE (<predicate>)
+ * AND (<existing condition>)`, or a new `WHERE <predicate>` before GROUP BY / HAVING / ORDER BY /
+ * LIMIT / SETTINGS / UNION or the end of that query. Used for the MV's cutoff filter, because a
+ * materialized view of ClickHouse 18.x runs its SELECT with the inserted block in place of the
+ * whole FROM subquery, so a filter inside `FROM (SELECT ... WHERE ...)` would be ignored there.
+ * The template's first `{source_table}` decides which query is filtered.
+ * @throws RangeError when the template has no placeholder (a programmer error).
+ */
+export function withSourceFilter(template: string, predicate: string): string {
+  const text = masked(template)
+  const at = text.indexOf(SOURCE_PLACEHOLDER)
+  if (at === -1) throw new RangeError('the template has no {source_table}')
+  let depth = 0
+  let where = -1
+  let end = text.length
+  for (let i = at + SOURCE_PLACEHOLDER.length; i < text.length; i++) {
+    const c = text[i]
+    if (c === '(') depth++
+    else if (c === ')') {
+      if (depth === 0) {
+        end = i
+        break
+      }
+      depth--
+    } else if (depth === 0 && /[A-Za-z]/.test(c as string) && !/[A-Za-z0-9_]/.test(text[i - 1] ?? ' ')) {
+      const rest = text.slice(i)
+      if (where === -1 && /^WHERE\b/i.test(rest)) where = i
+      else if (CLAUSE_END.test(rest)) {
+        end = i
+        break
+      }
+    }
+  }
+  const tail = template.slice(end).trimStart()
+  const gap = tail === '' || tail.startsWith(')') ? '' : ' '
+  if (where === -1) return `${template.slice(0, end).trimEnd()} WHERE ${predicate}${gap}${tail}`
+  const condition = template.slice(where + 'WHERE'.length, end).trim()
+  return `${template.slice(0, where)}WHERE (${predicate}) AND (${condition})${gap}${tail}`
+}

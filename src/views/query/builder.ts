@@ -71,6 +71,40 @@ export function emit(e: Expr, params: Params): string {
   }
 }
 
+/** Column names an expression refers to. */
+export function columnsIn(e: Expr, out: Set<string> = new Set()): Set<string> {
+  switch (e.k) {
+    case 'col':
+      out.add(e.name)
+      break
+    case 'bin':
+      columnsIn(e.l, out)
+      columnsIn(e.r, out)
+      break
+    case 'not':
+    case 'neg':
+    case 'isnull':
+    case 'interval':
+      columnsIn(e.e, out)
+      break
+    case 'fn':
+      for (const a of e.args) columnsIn(a, out)
+      break
+    case 'in':
+      columnsIn(e.e, out)
+      for (const x of e.list) columnsIn(x, out)
+      break
+    case 'between':
+      for (const x of [e.e, e.lo, e.hi]) columnsIn(x, out)
+      break
+    case 'like':
+      columnsIn(e.e, out)
+      columnsIn(e.pattern, out)
+      break
+  }
+  return out
+}
+
 const CONDITION_OPS: Readonly<Record<string, string>> = { eq: '=', ne: '!=', gt: '>', gte: '>=', lt: '<', lte: '<=' }
 
 function literalOf(value: unknown, ctx: LexContext, field: string): Expr {
@@ -141,6 +175,7 @@ export function buildViewQuery(view: string, database: string, table: string, co
   const params = new Params()
   const names = new Set(columns)
   const withAliases = new Set(columns)
+  const aliases = new Set<string>()
 
   let selectSql = '*'
   if (request.select !== undefined) {
@@ -148,7 +183,10 @@ export function buildViewQuery(view: string, database: string, table: string, co
     selectSql = items
       .map((item) => {
         if (item.expr === '*') return '*'
-        if (item.alias !== undefined) withAliases.add(item.alias)
+        if (item.alias !== undefined) {
+          withAliases.add(item.alias)
+          aliases.add(item.alias)
+        }
         return item.alias !== undefined ? `${emit(item.expr, params)} AS ${quoteIdentifier(item.alias, 'column')}` : emit(item.expr, params)
       })
       .join(', ')
@@ -164,7 +202,12 @@ export function buildViewQuery(view: string, database: string, table: string, co
           : (() => {
               throw queryError(scope, `must be an expression string or an object of column conditions (got ${JSON.stringify(request.filter)})`)
             })()
-    if (where) sql += ` WHERE ${emit(where, params)}`
+    if (where) {
+      // ClickHouse resolves a select alias before a column of the same name, even in WHERE.
+      const shadowed = [...columnsIn(where)].find((c) => withAliases.has(c) && aliases.has(c))
+      if (shadowed !== undefined) throw queryError(scope, `the select alias "${shadowed}" hides the column "${shadowed}" that the filter uses (ClickHouse would filter on the alias); give the alias another name`)
+      sql += ` WHERE ${emit(where, params)}`
+    }
   }
   if (request.group_by !== undefined) {
     const keys = parseExpressionList(textOf(request.group_by, ctx('group_by')), { ...ctx('group_by'), names: withAliases, aggregates: false })

@@ -16,7 +16,7 @@ export interface Token {
   pos: number
 }
 
-const OPERATORS = ['>=', '<=', '!=', '<>', '==', '=', '<', '>', '+', '-', '*', '/', '%', '(', ')', ',']
+const OPERATORS = ['>=', '<=', '!=', '<>', '==', '=', '<', '>', '+', '-', '*', '/', '%', '(', ')', ',', '.']
 
 /** Context for messages: which part of the request is being read. */
 export interface LexContext {

@@ -241,6 +241,13 @@ export const flights = new IngestPipeline('${name}', {
     env: { CLICKHOUSE_URL, FLOWHOUSE_BATCH_FLUSH_MS: '300', FLOWHOUSE_METRICS_INTERVAL_MS: '1000', FLOWHOUSE_READY_PAUSE_THRESHOLD_MS: '3000' },
   })
   let down = false
+  const withLog = async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work()
+    } catch (error) {
+      throw new Error(`${(error as Error).message}\n--- daemon output ---\n${server.output().slice(-3000)}`)
+    }
+  }
   try {
     assert.equal((await readiness(server.url)).status, 200)
     let r = await runReplay([FLIGHTS_PARQUET, '--pipeline', name, '--limit', '2000', '--batch', '500']).done
@@ -261,10 +268,10 @@ export const flights = new IngestPipeline('${name}', {
     // Rows arriving during the outage wait in their partition: retries, a pause, and lag.
     r = await runReplay([FLIGHTS_PARQUET, '--pipeline', name, '--skip', '2000', '--limit', '3000', '--batch', '500']).done
     assert.equal(r.code, 0, r.output)
-    const paused = await waitFor(async () => {
+    const paused = await withLog(() => waitFor(async () => {
       const got = await readiness(server.url)
       return !got.body.checks.partitions!.ok ? got.body.checks.partitions!.detail as { thresholdMs: number; waiting: Array<{ pipeline: string; table: string; token: string; pausedMs: number; attempts: number }> } : undefined
-    }, { timeoutMs: 60_000, what: 'the partitions check to fail after 3 s of retries' })
+    }, { timeoutMs: 60_000, what: 'the partitions check to fail after 3 s of retries' }))
     assert.equal(paused.thresholdMs, 3000)
     assert.equal(paused.waiting[0]!.pipeline, name)
     assert.match(paused.waiting[0]!.token, new RegExp(`^${name}:${name}:0:\\d+-\\d+$`))

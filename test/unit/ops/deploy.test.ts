@@ -70,7 +70,7 @@ test('the stack runs Apache Kafka 3.9, a ClickHouse LTS image, Prometheus, Grafa
   assert.deepEqual(Object.keys(services.flowhouse!.depends_on!).sort(), ['clickhouse', 'kafka'])
   assert.deepEqual(Object.keys(services.prometheus!.depends_on!), ['flowhouse'])
   assert.deepEqual(Object.keys(services.grafana!.depends_on!), ['prometheus'])
-  assert.match(String(services.flowhouse!.healthcheck!.test), /\/ready/)
+  assert.match(String(services.flowhouse!.healthcheck!.test), /\/health/)
   for (const s of Object.values(services)) for (const p of s.ports ?? []) assert.match(p, /^127\.0\.0\.1:/, `host port ${p} must bind to 127.0.0.1`)
 })
 
@@ -117,4 +117,24 @@ test('the Dockerfile is multi-stage, installs production dependencies only, runs
   assert.ok(pkg.dependencies.tsx, 'tsx runs the daemon and the pipeline modules: it must be a production dependency')
   const ignore = await readFile(path.join(ROOT, '.dockerignore'), 'utf8')
   for (const entry of ['node_modules', '.data', '.services', 'test']) assert.ok(ignore.split('\n').includes(entry), `.dockerignore lacks ${entry}`)
+})
+
+test('the image can run on production dependencies: everything bin/, src/ and pipelines/ import is a dependency or a Node builtin', async () => {
+  const { readdir } = await import('node:fs/promises')
+  const { builtinModules } = await import('node:module')
+  const pkg = JSON.parse(await readFile(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; dependencies: Record<string, string> }
+  const allowed = new Set([pkg.name, ...Object.keys(pkg.dependencies)])
+  const walk = async (dir: string): Promise<string[]> =>
+    (await Promise.all((await readdir(dir, { withFileTypes: true })).map((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : /\.(ts|mjs|js)$/.test(e.name) ? [path.join(dir, e.name)] : [])))).flat()
+  const problems: string[] = []
+  for (const file of [...(await walk(path.join(ROOT, 'bin'))), ...(await walk(path.join(ROOT, 'src'))), ...(await walk(path.join(ROOT, 'pipelines')))]) {
+    const text = await readFile(file, 'utf8')
+    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g)) {
+      const spec = m[1] ?? m[2]!
+      if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue
+      const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!
+      if (!allowed.has(name)) problems.push(`${path.relative(ROOT, file)} imports ${spec}, which is not a production dependency`)
+    }
+  }
+  assert.deepEqual(problems, [])
 })

@@ -106,3 +106,11 @@ test('every metric the dashboards and alert rules use is registered in src/metri
   }
   assert.deepEqual([...new Set(missing)], [])
 })
+
+test('metric names are read from PromQL: selectors and operands count, functions, label lists, durations and strings do not', async () => {
+  const { metricNames, queryMetricNames } = await import('./queries.ts')
+  assert.deepEqual(metricNames('sum by (pipeline, le) (rate(foo_seconds_bucket{pipeline=~"a|b", x="rate(y)"}[5m])) / on (pipeline) group_left bar_total offset 1h > 0'), ['bar_total', 'foo_seconds_bucket'])
+  assert.deepEqual(metricNames('min without (check) (flowhouse_ready) == 0 and up{job="flowhouse"} == 1'), ['flowhouse_ready', 'up'])
+  assert.deepEqual(metricNames('histogram_quantile(0.99, sum by (le) (rate(x_bucket[$__rate_interval])))'), ['x_bucket'])
+  assert.deepEqual(queryMetricNames({ source: 't', kind: 'label_values', expr: 'label_values(flowhouse_records_written_total{pipeline=~"$pipeline"}, table)' }), ['flowhouse_records_written_total'])
+})
