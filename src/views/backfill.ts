@@ -132,7 +132,7 @@ class NodeBackfill {
       p.pending_to = batch.hi
       await ctx.save(ctx.nodes.map((n) => n.progress))
     }
-    const predicate = rangePredicate(this.wm, lo, String(Number(batch.hi) + 2)) // MUTATION
+    const predicate = rangePredicate(this.wm, lo, batch.hi)
     const select = renderSource(ctx.def.template, (ownAlias) => filteredSource(this.node.access.from, predicate, ownAlias ? null : ctx.def.source))
     const token = batchToken(ctx.def.name, ctx.jobId, p.node, lo, batch.hi)
     await runCommand(ctx.ch, insertSelectSql(ctx.def.target.name, ctx.insertColumns, select, dedupSettings(ctx.ch, token), { database: ctx.ch.database }), { view: ctx.def.name })
