@@ -25,7 +25,7 @@ wait_port() { # port seconds name
   log "$3 did not open 127.0.0.1:$1 within $2 s"; return 1
 }
 
-have_packages() { command -v clickhouse-server >/dev/null 2>&1 && [ -f /usr/share/java/zookeeper.jar ]; }
+have_packages() { command -v clickhouse-server >/dev/null 2>&1 && command -v clickhouse-client >/dev/null 2>&1 && [ -f /usr/share/java/zookeeper.jar ]; }
 
 zk_classpath() {
   # Debian's zookeeper.jar names its dependencies in its manifest Class-Path; add the conf dir for log4j.
@@ -57,6 +57,28 @@ L4J
     -cp "$(zk_classpath)" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zk/zoo.cfg" >"$dir/zk/stdout.log" 2>&1 &
   echo $! >"$dir/zk/pid"
   wait_port "$ZK_PORT" 60 zookeeper || { tail -30 "$dir/zk/stdout.log" >&2; return 1; }
+  zk_ready || { tail -30 "$dir/zk/stdout.log" >&2; return 1; }
+}
+
+zk_ready() { # ZooKeeper answers "imok" to "ruok" once it serves sessions (an 18.16 server started before that crashes in its DDL worker)
+  local i reply
+  for ((i = 0; i < 240; i++)); do
+    reply=$( (exec 3<>"/dev/tcp/127.0.0.1/$ZK_PORT" && printf ruok >&3 && timeout 2 cat <&3) 2>/dev/null || true)
+    [ "$reply" = imok ] && return 0
+    sleep 0.25
+  done
+  log "zookeeper on 127.0.0.1:$ZK_PORT does not answer ruok"
+  return 1
+}
+
+node_ready() { # n: the node reads ZooKeeper (its distributed-DDL worker can run)
+  local i tcp=$((TCP_BASE + $1))
+  for ((i = 0; i < 240; i++)); do
+    clickhouse-client --host 127.0.0.1 --port "$tcp" -q "SELECT count() FROM system.zookeeper WHERE path = '/'" >/dev/null 2>&1 && return 0
+    sleep 0.25
+  done
+  log "clickhouse node $1 cannot reach zookeeper"
+  return 1
 }
 
 node_up() { # n
@@ -136,11 +158,13 @@ stop_pid() { # pidfile name
 case "${1:-}" in
   check) have_packages || exit 3 ;;
   up)
-    if ! have_packages; then log "missing packages: apt-get install clickhouse-server zookeeper"; exit 3; fi
+    if ! have_packages; then log "missing packages: apt-get install clickhouse-server clickhouse-client zookeeper"; exit 3; fi
     users_xml
     zk_up
     node_up 1
-    node_up 2 ;;
+    node_up 2
+    node_ready 1
+    node_ready 2 ;;
   down)
     stop_pid "$dir/node2/pid" "clickhouse node 2"
     stop_pid "$dir/node1/pid" "clickhouse node 1"

@@ -128,6 +128,7 @@ export class JobStore {
   #lastVersion = 0
   #lastId = 0
 
+  /** @param table the jobs table in the handle's database (created by open()). */
   constructor(ch: ClickHouse, table: string) {
     this.#ch = ch
     this.#table = table
@@ -153,6 +154,7 @@ export class JobStore {
     return [...this.#jobs.values()].sort((a, b) => a.name.localeCompare(b.name))
   }
 
+  /** The live job of a view, or undefined. */
   get(name: string): ViewJob | undefined {
     return this.#jobs.get(name)
   }

@@ -101,6 +101,7 @@ function conflict(message: string, view: string): FlowhouseError {
   return new FlowhouseError('VIEW_CONFLICT', message, { context: { view } })
 }
 
+/** The materialized-view lifecycle on one ClickHouse database (see the top of this file). */
 export class ViewManager {
   readonly options: ViewsOptions
   readonly #ch: ClickHouse

@@ -35,6 +35,7 @@ export class RefreshLog {
   readonly #ch: ClickHouse
   readonly #table: string
 
+  /** @param table the log table in the handle's database (created by open()). */
   constructor(ch: ClickHouse, table: string) {
     this.#ch = ch
     this.#table = table

@@ -4,6 +4,7 @@
  */
 import { Cron } from 'croner'
 
+/** One croner job per scheduled view. */
 export class RefreshScheduler {
   readonly #jobs = new Map<string, Cron>()
 

@@ -34,6 +34,7 @@ export interface BuiltQuery {
 export class Params {
   readonly values: Record<string, string> = {}
   #n = 0
+  /** Binds a value; @returns its placeholder `{p<n>:<type>}`. */
   add(value: string, type: string): string {
     const name = `p${this.#n++}`
     this.values[name] = value

@@ -24,6 +24,7 @@ export interface LexContext {
   part: string
 }
 
+/** A QueryError `view "<view>": <part>: <message> (at character <n>)`, with view, part and position as context. */
 export function queryError(ctx: LexContext, message: string, pos?: number): QueryError {
   const where = pos === undefined ? '' : ` (at character ${pos + 1})`
   return new QueryError(`view "${ctx.view}": ${ctx.part}: ${message}${where}`, { view: ctx.view, part: ctx.part, ...(pos === undefined ? {} : { position: pos }) })

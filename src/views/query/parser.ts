@@ -111,22 +111,27 @@ class Parser {
     return token.kind === 'end' ? 'the end of the text' : token.kind === 'string' ? 'a string' : `"${token.value}"`
   }
 
+  /** All tokens consumed. */
   atEnd(): boolean {
     return this.t.kind === 'end'
   }
 
+  /** @throws QueryError unless all tokens were consumed. */
   expectEnd(): void {
     if (!this.atEnd()) this.fail(`unexpected ${this.describe()}`)
   }
 
+  /** The next token is this keyword (case-insensitive). */
   peekWord(word: string): boolean {
     return this.isWord(word)
   }
 
+  /** Consumes the keyword if it is next. */
   takeWord(word: string): boolean {
     return this.acceptWord(word)
   }
 
+  /** Consumes the operator if it is next. */
   takeOp(op: string): boolean {
     return this.acceptOp(op)
   }
@@ -139,6 +144,7 @@ class Parser {
     return t.value
   }
 
+  /** One expression (OR of ANDs of comparisons ...). @throws QueryError. */
   expr(): Expr {
     if (++this.depth > MAX_DEPTH) this.fail('the expression is nested too deeply')
     try {

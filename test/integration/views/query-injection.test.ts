@@ -5,6 +5,7 @@
  * match the ground truth; values that look like SQL travel as bound parameters and match nothing.
  */
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { FLIGHTS_PARQUET, ROOT, flightsSource, removeDir, resetKafka, runReplay, sql, startDaemon, tempDir, truth, waitFor, type DaemonProcess } from '../helpers.ts'
@@ -135,5 +136,48 @@ describe('legitimate queries work and match the ground truth', () => {
     assert.equal(answer.status, 200, answer.body.error)
     assert.deepEqual(answer.body.rows, [])
     assert.equal(answer.body.params!.p0, "x' OR '1'='1")
+  })
+})
+
+/** Runs `flowhouse mv ...` against the daemon; resolves with the exit code and output. */
+function mv(args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    let out = ''
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin/flowhouse.js'), 'mv', ...args, '--url', daemon.url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    child.once('exit', (code) => resolve({ code, out }))
+  })
+}
+
+describe('flowhouse mv mirrors the API', () => {
+  test('create, list, status, query, refresh, backfill and drop from the command line', { timeout: 120_000 }, async () => {
+    const create = await mv(['create', '--name', 'cli_origin', '--source', 'flights', '--engine', 'SummingMergeTree', '--order-by', 'origin', '--query', 'SELECT origin, count() AS flights FROM {source_table} GROUP BY origin'])
+    assert.equal(create.code, 0, create.out)
+    assert.equal(JSON.parse(create.out).name, 'cli_origin')
+    const status = await mv(['status', 'cli_origin', '--watch', '--format', 'json'])
+    assert.equal(status.code, 0, status.out)
+    assert.match(status.out, /cli_origin: completed 100%/)
+    const list = await mv(['list', '--format', 'json'])
+    assert.ok((JSON.parse(list.out) as Array<{ name: string }>).some((v) => v.name === 'cli_origin'))
+    const rows = await mv(['query', 'cli_origin', '--select', 'sum(flights) AS total', '--filter', "origin != 'SFO'", '--format', 'json'])
+    assert.equal(rows.code, 0, rows.out)
+    const [expected] = await truth<{ n: number }>(`SELECT count() AS n FROM ${flightsSource(N)} WHERE origin != 'SFO'`)
+    assert.equal(Number((JSON.parse(rows.out) as Array<{ total: string }>)[0]!.total), Number(expected!.n))
+    const refused = await mv(['query', 'cli_origin', '--filter', "origin = 'SFO'; DROP TABLE flights"])
+    assert.equal(refused.code, 1)
+    assert.match(refused.out, /';' is not allowed.*\[QUERY_REJECTED\]/)
+    const again = await mv(['backfill', 'cli_origin'])
+    assert.equal(again.code, 1)
+    assert.match(again.out, /already backfilled/)
+    const refresh = await mv(['refresh', 'cli_origin'])
+    assert.equal(refresh.code, 0, refresh.out)
+    assert.equal(JSON.parse(refresh.out).kind, 'none')
+    const drop = await mv(['drop', 'cli_origin'])
+    assert.equal(drop.code, 0, drop.out)
+    assert.deepEqual(JSON.parse(drop.out).dropped, ['cli_origin', 'cli_origin_data'])
+    const gone = await mv(['status', 'cli_origin'])
+    assert.equal(gone.code, 1)
+    assert.match(gone.out, /materialized view "cli_origin" does not exist/)
   })
 })
