@@ -43,7 +43,7 @@ dataDir=$dir/zk/data
 clientPort=$ZK_PORT
 clientPortAddress=127.0.0.1
 admin.enableServer=false
-4lw.commands.whitelist=ruok,stat
+4lw.commands.whitelist=ruok,stat,srvr
 CFG
   cat >"$dir/zk/log4j.properties" <<'L4J'
 log4j.rootLogger=WARN, file
@@ -60,22 +60,34 @@ L4J
   zk_ready || { tail -30 "$dir/zk/stdout.log" >&2; return 1; }
 }
 
-zk_ready() { # ZooKeeper answers "imok" to "ruok" once it serves sessions (an 18.16 server started before that crashes in its DDL worker)
+zk_ready() { # ZooKeeper's `stat` reports its mode once it serves sessions (an 18.16 server that finds no ZooKeeper at start crashes in its DDL worker)
   local i reply
   for ((i = 0; i < 240; i++)); do
-    reply=$( (exec 3<>"/dev/tcp/127.0.0.1/$ZK_PORT" && printf ruok >&3 && timeout 2 cat <&3) 2>/dev/null || true)
-    [ "$reply" = imok ] && return 0
+    reply=$( (exec 3<>"/dev/tcp/127.0.0.1/$ZK_PORT" && printf stat >&3 && timeout 2 cat <&3) 2>/dev/null || true)
+    case "$reply" in *"Mode: standalone"*) return 0 ;; esac
     sleep 0.25
   done
-  log "zookeeper on 127.0.0.1:$ZK_PORT does not answer ruok"
+  log "zookeeper on 127.0.0.1:$ZK_PORT is not serving"
   return 1
 }
 
-node_ready() { # n: the node reads ZooKeeper (its distributed-DDL worker can run)
-  local i tcp=$((TCP_BASE + $1))
-  for ((i = 0; i < 240; i++)); do
-    clickhouse-client --host 127.0.0.1 --port "$tcp" -q "SELECT count() FROM system.zookeeper WHERE path = '/'" >/dev/null 2>&1 && return 0
-    sleep 0.25
+node_alive() { local f="$dir/node$1/pid"; [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; }
+
+node_ready() { # n: the node answers, reads ZooKeeper and is still running 2 s later; restarted (twice at most) when it died
+  local attempt i tcp=$((TCP_BASE + $1))
+  for attempt in 1 2 3; do
+    for ((i = 0; i < 120; i++)); do
+      node_alive "$1" || break
+      if clickhouse-client --host 127.0.0.1 --port "$tcp" -q "SELECT count() FROM system.zookeeper WHERE path = '/'" >/dev/null 2>&1; then
+        sleep 2
+        node_alive "$1" && return 0
+        break
+      fi
+      sleep 0.25
+    done
+    log "clickhouse node $1 is not ready (attempt $attempt); restarting it"
+    stop_pid "$dir/node$1/pid" "clickhouse node $1"
+    node_up "$1"
   done
   log "clickhouse node $1 cannot reach zookeeper"
   return 1
