@@ -4,7 +4,7 @@ import * as flowhouse from 'flowhouse'
 import { IngestPipeline, Key, t, type Static } from 'flowhouse'
 
 test('the flowhouse package exports exactly the pipeline authoring API', () => {
-  assert.deepEqual(Object.keys(flowhouse).sort(), ['ConfigError', 'Constraint', 'IngestPipeline', 'Key', 'MaterializedView', 'OlapTable', 'RateLimitExceededError', 'ResourceLimitExceededError', 'Stream', 'ValidationError', 't'])
+  assert.deepEqual(Object.keys(flowhouse).sort(), ['ConfigError', 'Constraint', 'IngestPipeline', 'Key', 'MaterializedView', 'OlapTable', 'QueryError', 'RateLimitExceededError', 'RefreshError', 'ResourceLimitExceededError', 'Stream', 'ValidationError', 'ViewNotFoundError', 't'])
 })
 
 test('a pipeline module written against the package infers record types in transforms', () => {
