@@ -29,6 +29,9 @@ async function endToEnd(pipelinesDir = path.join(ROOT, 'pipelines')): Promise<{ 
   const dataDir = await tempDir('bench-e2e')
   const daemon = await startDaemon({ pipelinesDir, dataDir })
   try {
+    const { modules } = (await (await fetch(`${daemon.url}/api/pipelines`)).json()) as { modules: Array<{ file: string; error: string | null }> }
+    const broken = modules.find((m) => m.error)
+    if (broken) throw new Error(`${broken.file} did not load: ${broken.error}`)
     const started = performance.now()
     const replay = runReplay([FLIGHTS_PARQUET, '--pipeline', 'flights', '--limit', String(ROWS)])
     await waitFor(async () => (await count(daemon.url, 'flights')) >= ROWS, { timeoutMs: 3_600_000, intervalMs: 200, what: 'all rows' })
@@ -84,10 +87,11 @@ export const benchConstraints = [
   new Constraint({ name: 'resources', type: 'resource', config: { max_memory_mb: 16_000, max_memory_per_event_kb: 4 } }),
 ]
 `
+  // Replacer functions: the constraints text holds `$'`, which a replacement string would expand.
   const module = source
-    .replace("import { IngestPipeline,", "import { Constraint, IngestPipeline,")
-    .replace('export const flightsPipeline', `${constraints}\nexport const flightsPipeline`)
-    .replace('deadLetterQueue: true,', 'deadLetterQueue: true,\n  constraints: benchConstraints,')
+    .replace('import { IngestPipeline,', () => 'import { Constraint, IngestPipeline,')
+    .replace('export const flightsPipeline', () => `${constraints}\nexport const flightsPipeline`)
+    .replace('deadLetterQueue: true,', () => 'deadLetterQueue: true,\n  constraints: benchConstraints,')
   if (!module.includes('constraints: benchConstraints')) throw new Error('could not add constraints to pipelines/flights.ts')
   await writeFile(path.join(dir, 'pipelines', 'flights.ts'), module)
   return path.join(dir, 'pipelines')
