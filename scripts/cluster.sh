@@ -18,12 +18,8 @@ INTER_BASE=${FH_CLUSTER_INTERSERVER_BASE:-9040}
 CLUSTER=${FH_CLUSTER_NAME:-fh_cluster}
 
 log() { echo "[cluster] $*" >&2; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-wait_port() { # port seconds name
-  local i
-  for ((i = 0; i < $2 * 4; i++)); do port_open "$1" && return 0; sleep 0.25; done
-  log "$3 did not open 127.0.0.1:$1 within $2 s"; return 1
-}
+# shellcheck source=lib/common.sh
+source "$root/scripts/lib/common.sh"
 
 have_packages() { command -v clickhouse-server >/dev/null 2>&1 && command -v clickhouse-client >/dev/null 2>&1 && [ -f /usr/share/java/zookeeper.jar ]; }
 
@@ -97,28 +93,8 @@ node_up() { # n
   local n=$1 http=$((HTTP_BASE + $1)) tcp=$((TCP_BASE + $1)) inter=$((INTER_BASE + $1))
   if port_open "$http"; then return 0; fi
   local d="$dir/node$n"
-  mkdir -p "$d/data" "$d/tmp" "$d/user_files" "$d/format_schemas" "$d/log"
-  cat >"$d/config.xml" <<XML
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>$d/log/server.log</log><errorlog>$d/log/error.log</errorlog><size>50M</size><count>2</count></logger>
-  <http_port>$http</http_port>
-  <tcp_port>$tcp</tcp_port>
-  <interserver_http_port>$inter</interserver_http_port>
+  ch_config "$d" "$http" "$tcp" "$dir/users.xml" "  <interserver_http_port>$inter</interserver_http_port>
   <interserver_http_host>127.0.0.1</interserver_http_host>
-  <listen_host>127.0.0.1</listen_host>
-  <max_connections>128</max_connections>
-  <max_concurrent_queries>50</max_concurrent_queries>
-  <mark_cache_size>134217728</mark_cache_size>
-  <path>$d/data/</path>
-  <tmp_path>$d/tmp/</tmp_path>
-  <user_files_path>$d/user_files/</user_files_path>
-  <format_schema_path>$d/format_schemas/</format_schema_path>
-  <users_config>$dir/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <timezone>UTC</timezone>
-  <mlock_executable>false</mlock_executable>
   <remote_servers>
     <$CLUSTER>
       <shard><replica><host>127.0.0.1</host><port>$((TCP_BASE + 1))</port></replica></shard>
@@ -127,51 +103,18 @@ node_up() { # n
   </remote_servers>
   <zookeeper><node><host>127.0.0.1</host><port>$ZK_PORT</port></node><session_timeout_ms>30000</session_timeout_ms></zookeeper>
   <distributed_ddl><path>/clickhouse/$CLUSTER/task_queue/ddl</path></distributed_ddl>
-  <macros><shard>$n</shard><replica>node$n</replica></macros>
-</yandex>
-XML
+  <macros><shard>$n</shard><replica>node$n</replica></macros>"
   log "starting clickhouse node $n on 127.0.0.1:$http (tcp $tcp)"
   nohup clickhouse-server --config-file="$d/config.xml" >"$d/log/stdout.log" 2>&1 &
   echo $! >"$d/pid"
   wait_port "$http" 60 "clickhouse node $n" || { tail -30 "$d/log/stdout.log" "$d/log/error.log" >&2 || true; return 1; }
 }
 
-users_xml() {
-  mkdir -p "$dir"
-  cat >"$dir/users.xml" <<'XML'
-<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
-  <users>
-    <default>
-      <password></password>
-      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
-      <profile>default</profile>
-      <quota>default</quota>
-    </default>
-  </users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-XML
-}
-
-stop_pid() { # pidfile name
-  [ -f "$1" ] || return 0
-  local pid; pid=$(cat "$1")
-  if kill -0 "$pid" 2>/dev/null; then
-    log "stopping $2 (pid $pid)"
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$1"
-}
-
 case "${1:-}" in
   check) have_packages || exit 3 ;;
   up)
     if ! have_packages; then log "missing packages: apt-get install clickhouse-server clickhouse-client zookeeper"; exit 3; fi
-    users_xml
+    ch_users "$dir/users.xml"
     zk_up
     node_up 1
     node_up 2

@@ -16,18 +16,8 @@ CH_TCP_PORT=${CH_TCP_PORT:-9000}
 mkdir -p "$svc"
 
 log() { echo "[services] $*" >&2; }
-
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-wait_port() { # port seconds name
-  local i
-  for ((i = 0; i < $2 * 4; i++)); do
-    port_open "$1" && return 0
-    sleep 0.25
-  done
-  log "$3 did not open 127.0.0.1:$1 within $2 s"
-  return 1
-}
+# shellcheck source=lib/common.sh
+source "$root/scripts/lib/common.sh"
 
 kafka_lib() {
   local lib="$svc/kafka/lib"
@@ -103,63 +93,12 @@ ch_up() {
   if port_open "$CH_HTTP_PORT"; then log "clickhouse already listening on 127.0.0.1:$CH_HTTP_PORT"; return 0; fi
   ch_install
   local dir="$svc/clickhouse"
-  mkdir -p "$dir/data" "$dir/tmp" "$dir/user_files" "$dir/format_schemas" "$dir/log"
-  cat >"$dir/config.xml" <<XML
-<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>$dir/log/server.log</log><errorlog>$dir/log/error.log</errorlog><size>100M</size><count>2</count></logger>
-  <http_port>$CH_HTTP_PORT</http_port>
-  <tcp_port>$CH_TCP_PORT</tcp_port>
-  <listen_host>127.0.0.1</listen_host>
-  <max_connections>256</max_connections>
-  <keep_alive_timeout>10</keep_alive_timeout>
-  <max_concurrent_queries>100</max_concurrent_queries>
-  <mark_cache_size>536870912</mark_cache_size>
-  <path>$dir/data/</path>
-  <tmp_path>$dir/tmp/</tmp_path>
-  <user_files_path>$dir/user_files/</user_files_path>
-  <format_schema_path>$dir/format_schemas/</format_schema_path>
-  <users_config>$dir/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-  <timezone>UTC</timezone>
-  <mlock_executable>false</mlock_executable>
-</yandex>
-XML
-  cat >"$dir/users.xml" <<'XML'
-<?xml version="1.0"?>
-<yandex>
-  <profiles>
-    <default><max_memory_usage>4000000000</max_memory_usage><load_balancing>random</load_balancing></default>
-    <readonly><readonly>1</readonly></readonly>
-  </profiles>
-  <users>
-    <default>
-      <password></password>
-      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
-      <profile>default</profile>
-      <quota>default</quota>
-    </default>
-  </users>
-  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
-</yandex>
-XML
+  ch_users "$dir/users.xml"
+  ch_config "$dir" "$CH_HTTP_PORT" "$CH_TCP_PORT" "$dir/users.xml"
   log "starting clickhouse-server on 127.0.0.1:$CH_HTTP_PORT"
   nohup clickhouse-server --config-file="$dir/config.xml" >"$dir/log/stdout.log" 2>&1 &
   echo $! >"$dir/pid"
   wait_port "$CH_HTTP_PORT" 60 clickhouse || { tail -30 "$dir/log/stdout.log" "$dir/log/error.log" >&2 || true; return 1; }
-}
-
-stop_pid() { # pidfile name
-  [ -f "$1" ] || return 0
-  local pid; pid=$(cat "$1")
-  if kill -0 "$pid" 2>/dev/null; then
-    log "stopping $2 (pid $pid)"
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$1"
 }
 
 what=${2:-all}
