@@ -4,4 +4,5 @@
 # Extra arguments go to `flowhouse dev` (e.g. npm run dev -- --limit 100000 --exit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export FLOWHOUSE_LOG_LEVEL=${FLOWHOUSE_LOG_LEVEL:-warn}
 exec node bin/flowhouse.js dev "$@"

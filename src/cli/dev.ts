@@ -21,13 +21,13 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const FLIGHTS = path.join(root, 'node_modules/vega-datasets/data/flights-3m.parquet')
 
 const SAMPLE = `SELECT origin,
-       sum(flights) AS flights,
+       sum(flights) AS total_flights,
        sum(delayed_flights) AS delayed,
-       round(100 * sum(delayed_flights) / sum(flights), 1) AS delayed_pct,
-       round(sum(total_delay) / sum(flights), 1) AS avg_delay_min
+       round(100 * delayed / total_flights, 1) AS delayed_pct,
+       round(sum(total_delay) / total_flights, 1) AS avg_delay_min
 FROM flights_daily_delays
 GROUP BY origin
-ORDER BY flights DESC
+ORDER BY total_flights DESC
 LIMIT 10`
 
 async function resetKafka(brokers: string[]): Promise<void> {
@@ -57,10 +57,27 @@ export async function devCommand(options: { limit?: number; keepRunning: boolean
   console.log(`▶ starting the daemon (embedded ClickHouse in ${path.relative(root, config.dataDir)}, pipelines from ./pipelines)`)
   const daemon = await Daemon.start(config)
   console.log(`▶ daemon on ${daemon.url}  (metrics: ${daemon.url}/metrics, readiness: ${daemon.url}/ready)`)
+  try {
+    await replayAndQuery(daemon, config.brokers, options.limit)
+  } catch (error) {
+    await daemon.stop()
+    throw error
+  }
+  if (!options.keepRunning) {
+    await daemon.stop()
+    return
+  }
+  console.log(`\nthe daemon keeps running on ${daemon.url}; Ctrl-C to stop`)
+  const stop = () => void daemon.stop().then(() => process.exit(0))
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+}
 
-  console.log(`▶ replaying ${options.limit ?? 'all 3,000,000'} real flights from vega-datasets flights-3m.parquet`)
+/** Replays the flights, waits until ClickHouse holds them all, and prints the sample query. */
+async function replayAndQuery(daemon: Daemon, brokers: string[], limit: number | undefined): Promise<void> {
+  console.log(`▶ replaying ${limit ?? 'all 3,000,000'} real flights from vega-datasets flights-3m.parquet`)
   const started = Date.now()
-  const sent = await replay({ file: FLIGHTS, topic: 'flights', brokers: config.brokers, limit: options.limit, onProgress: createProgressPrinter() })
+  const sent = await replay({ file: FLIGHTS, topic: 'flights', brokers, limit, onProgress: createProgressPrinter() })
   const ch = daemon.clickhouse
   let rows = 0
   for (;;) {
@@ -73,13 +90,4 @@ export async function devCommand(options: { limit?: number; keepRunning: boolean
   console.log(`\n▶ sample query on the materialized view flights_daily_delays:\n\n${SAMPLE}\n`)
   console.table(await queryRows(ch, SAMPLE))
   console.log(`\ntry:  npx flowhouse sql "SELECT route, countMerge(flights) AS n, round(avgMerge(avg_distance)) AS miles, maxMerge(max_delay) AS worst FROM flights_route_stats GROUP BY route ORDER BY n DESC LIMIT 5"`)
-
-  if (!options.keepRunning) {
-    await daemon.stop()
-    return
-  }
-  console.log(`\nthe daemon keeps running on ${daemon.url}; Ctrl-C to stop`)
-  const stop = () => void daemon.stop().then(() => process.exit(0))
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
 }
