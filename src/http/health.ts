@@ -29,7 +29,7 @@ export interface HealthOptions {
 export function registerHealth(app: FastifyInstance, options?: HealthOptions): void {
   const started = Date.now()
   const { monitor, maxEventLoopDelayMs } = options ?? { monitor: new EventLoopMonitor().start(), maxEventLoopDelayMs: 5_000 }
-  const schema = { summary: 'liveness', security: [], response: { 200: HealthBody, 503: HealthBody, ...errorResponses('open') } }
+  const schema = { summary: 'liveness', security: [], response: { ...errorResponses('open'), 200: HealthBody, 503: HealthBody } }
   app.get('/health', { config: { scope: 'open' }, schema }, async (_req, reply) => {
     const delay = monitor.delay()
     const responsive = delay.p99Ms <= maxEventLoopDelayMs

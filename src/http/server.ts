@@ -110,9 +110,9 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
           summary: 'readiness: every check passes',
           security: [],
           response: {
+            ...errorResponses('open'),
             200: Open({ ready: Type.Boolean(), checks: Type.Record(Type.String(), AnyObject) }),
             503: Open({ ready: Type.Boolean(), checks: Type.Record(Type.String(), AnyObject) }),
-            ...errorResponses('open'),
           },
         },
       },
