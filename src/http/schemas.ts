@@ -38,6 +38,7 @@ export function errorResponses(kind: 'open' | 'guarded' | 'body'): Record<number
   return <Record<number, TSchema>>{
     ...(kind === 'open' ? {} : { 401: err('no API key, or an unknown one'), 403: err('the key does not cover this route') }),
     400: err('the request does not match its schema'),
+    414: err('a path parameter is over 100 characters'),
     ...(kind === 'body' ? { 413: err('body over the size limit'), 415: err('body is not application/json') } : {}),
     421: err('Host header not served (only without API keys)'),
     500: err('internal error (logged and counted)'),

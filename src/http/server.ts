@@ -14,7 +14,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify'
 import type { ClickHouse } from '../clickhouse/client.ts'
 import { queryReadonly } from '../clickhouse/query.ts'
 import type { AccessOptions } from '../config.ts'
@@ -45,6 +45,12 @@ export interface HttpDeps extends IngestDeps {
   routes?: Array<(app: FastifyInstance) => void>
 }
 
+/** A JSON number ClickHouse receives exactly: within ±(2^53 - 1) (larger ones go as strings). */
+const SafeNumber = Type.Number({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER })
+const Scalar = Type.Union([Type.String(), SafeNumber, Type.Boolean()])
+/** A value bound to a `{name:Type}` placeholder: a scalar or an array of scalars. */
+const QueryParam = Type.Union([Scalar, Type.Array(Scalar)])
+
 const NO_ACCESS_RULES: AccessOptions = { apiKeys: [], metricsAuth: 'none', allowedHosts: [] }
 
 /** ajv for query strings, params and headers (coerced: they arrive as text) and for bodies (not coerced). */
@@ -74,7 +80,12 @@ class RouteTable {
 /** Builds the Fastify app (not listening). */
 export function buildServer(deps: HttpDeps): FastifyInstance {
   const access = deps.access ?? NO_ACCESS_RULES
-  const app = Fastify({ logger: false, bodyLimit: deps.ingestMaxBytes })
+  const app = Fastify({
+    logger: false,
+    bodyLimit: deps.ingestMaxBytes,
+    // Malformed URLs and path parameters over 100 characters are refused by the router itself, before any hook.
+    frameworkErrors: (error, _req, reply) => void (reply as FastifyReply).code(error.statusCode ?? 400).send({ error: error.message, code: 'BAD_REQUEST' }),
+  })
   const { coerced, strict } = validators()
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? strict : coerced).compile(schema))
   // Bodies are JSON only (text/plain is what browsers may post cross-site without a preflight).
@@ -156,7 +167,7 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
         schema: {
           summary: 'run one read-only query',
           body: Type.Object(
-            { query: Type.String({ minLength: 1, description: 'one SELECT / SHOW / DESCRIBE / EXPLAIN' }), params: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'values of `{name:Type}` placeholders' })) },
+            { query: Type.String({ minLength: 1, description: 'one SELECT / SHOW / DESCRIBE / EXPLAIN' }), params: Type.Optional(Type.Record(Type.String(), QueryParam, { description: 'values of `{name:Type}` placeholders' })) },
             { additionalProperties: false },
           ),
           response: { 200: Open({ rows: Type.Array(AnyObject) }), ...errorResponses('body') },
