@@ -2,8 +2,9 @@
  * Daemon configuration, resolved once at start from the environment (and CLI flags) into a
  * fully defaulted, typed object. Every variable is documented in README.md.
  */
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
-import { ConfigError } from './errors.ts'
+import { ConfigError, messageOf } from './errors.ts'
 
 export interface BatchOptions {
   /** Flush a partition's batch once it holds this many rows. @default 100_000 */
@@ -33,6 +34,27 @@ export interface ViolationOptions {
   flushMs: number
 }
 
+/** API key scopes: `ingest` (POST /ingest), `read` (GET routes, queries), `admin` (everything; includes the other two). */
+export const SCOPES = ['ingest', 'read', 'admin'] as const
+export type Scope = (typeof SCOPES)[number]
+
+/** One configured API key: its scope and the SHA-256 digest of the key (only hashes are kept). */
+export interface ApiKeyEntry {
+  scope: Scope
+  /** SHA-256 of the key's UTF-8 bytes, 32 bytes. */
+  sha256: Buffer
+}
+
+/** HTTP access control (src/http/auth.ts). */
+export interface AccessOptions {
+  /** Keys from FLOWHOUSE_API_KEYS (comma-separated `<scope>:<sha256 hex>`) and FLOWHOUSE_API_KEYS_FILE (one per line). Empty: no keys, loopback only. @default [] */
+  apiKeys: ApiKeyEntry[]
+  /** `none`: /metrics is open; `read`: /metrics needs a read (or admin) key. Env FLOWHOUSE_METRICS_AUTH. @default 'none' */
+  metricsAuth: 'none' | 'read'
+  /** Host names (no port) accepted in the Host header besides loopback names while no keys are configured. Env FLOWHOUSE_ALLOWED_HOSTS (comma-separated). @default [] */
+  allowedHosts: string[]
+}
+
 export interface DaemonConfig {
   /** Folder holding pipeline modules. Env FLOWHOUSE_PIPELINES. @default ./pipelines */
   pipelinesDir: string
@@ -60,6 +82,50 @@ export interface DaemonConfig {
   dataDir: string
   /** Lag/readiness refresh and health limits. */
   ops: OpsOptions
+  /** API keys, the /metrics rule and the Host allowlist. */
+  access: AccessOptions
+}
+
+const KEY_HELP = 'create one with `flowhouse keys create --scope <ingest|read|admin>`'
+
+/**
+ * Parses API key entries `<scope>:<sha256 hex of the key>`; blank entries and `#` comments are skipped.
+ * An entry's text is never echoed (it may be a key pasted by mistake).
+ * @param source where the entries come from, for messages (e.g. `FLOWHOUSE_API_KEYS`).
+ * @throws ConfigError naming the source and the entry's position when an entry is malformed.
+ */
+export function parseApiKeys(entries: string[], source: string): ApiKeyEntry[] {
+  const keys: ApiKeyEntry[] = []
+  entries.forEach((raw, i) => {
+    const entry = raw.trim()
+    if (entry === '' || entry.startsWith('#')) return
+    const at = entry.indexOf(':')
+    const scope = entry.slice(0, at)
+    const hex = entry.slice(at + 1).toLowerCase()
+    if (at < 0 || !(SCOPES as readonly string[]).includes(scope) || !/^[0-9a-f]{64}$/.test(hex)) {
+      throw new ConfigError(`${source} entry ${i + 1} is not <scope>:<sha256 hex of the key> with scope ${SCOPES.join(', ')} (only the hash is configured, never the key); ${KEY_HELP}`)
+    }
+    keys.push({ scope: scope as Scope, sha256: Buffer.from(hex, 'hex') })
+  })
+  return keys
+}
+
+function accessOptions(env: NodeJS.ProcessEnv): AccessOptions {
+  const apiKeys = parseApiKeys((env.FLOWHOUSE_API_KEYS ?? '').split(','), 'FLOWHOUSE_API_KEYS')
+  const file = env.FLOWHOUSE_API_KEYS_FILE
+  if (file) {
+    let text: string
+    try {
+      text = readFileSync(file, 'utf8')
+    } catch (error) {
+      throw new ConfigError(`FLOWHOUSE_API_KEYS_FILE="${file}" cannot be read: ${messageOf(error)}`)
+    }
+    apiKeys.push(...parseApiKeys(text.split(/\r?\n/), `FLOWHOUSE_API_KEYS_FILE (${file})`))
+  }
+  const metricsAuth = env.FLOWHOUSE_METRICS_AUTH || 'none'
+  if (metricsAuth !== 'none' && metricsAuth !== 'read') throw new ConfigError(`environment FLOWHOUSE_METRICS_AUTH="${metricsAuth}": must be none or read`)
+  const allowedHosts = (env.FLOWHOUSE_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)
+  return { apiKeys, metricsAuth, allowedHosts }
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -74,7 +140,8 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
  * Resolves the daemon configuration.
  * @param env process environment (variables listed on DaemonConfig).
  * @param overrides values from CLI flags; they win over the environment.
- * @throws ConfigError when a numeric variable is not a positive integer.
+ * @throws ConfigError when a numeric variable is not a positive integer, an API key entry is
+ *   malformed, FLOWHOUSE_API_KEYS_FILE cannot be read or FLOWHOUSE_METRICS_AUTH is not none|read.
  */
 export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<DaemonConfig> = {}): DaemonConfig {
   const config: DaemonConfig = {
@@ -103,6 +170,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
       readyPauseThresholdMs: intEnv(env, 'FLOWHOUSE_READY_PAUSE_THRESHOLD_MS', 60_000),
       healthMaxEventLoopDelayMs: intEnv(env, 'FLOWHOUSE_HEALTH_MAX_EVENT_LOOP_DELAY_MS', 5_000),
     },
+    access: accessOptions(env),
   }
   return { ...config, ...overrides, batch: { ...config.batch, ...overrides.batch }, ops: { ...config.ops, ...overrides.ops } }
 }

@@ -25,6 +25,11 @@ export const ErrorCodes = [
   'VIEW_CONFLICT',
   'QUERY_REJECTED',
   'REFRESH_FAILED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'HOST_NOT_ALLOWED',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'INTERNAL',
 ] as const
 export type ErrorCode = (typeof ErrorCodes)[number]
 
@@ -146,5 +151,18 @@ export class QueryError extends FlowhouseError {
 export class RefreshError extends FlowhouseError {
   constructor(message: string, options: { retriable?: boolean; cause?: unknown; context?: ErrorContext } = {}) {
     super('REFRESH_FAILED', message, options)
+  }
+}
+
+/**
+ * An HTTP request refused before its route ran: no or an unknown API key (`UNAUTHORIZED`, 401),
+ * a key of the wrong scope (`FORBIDDEN`, 403), a Host header that is not allowed
+ * (`HOST_NOT_ALLOWED`, 421), a body that is not JSON (`UNSUPPORTED_MEDIA_TYPE`, 415), or a
+ * malformed request (`BAD_REQUEST`, 400) / unknown resource (`NOT_FOUND`, 404).
+ * The status of each code is in src/http/errors.ts.
+ */
+export class RequestError extends FlowhouseError {
+  constructor(code: 'UNAUTHORIZED' | 'FORBIDDEN' | 'HOST_NOT_ALLOWED' | 'UNSUPPORTED_MEDIA_TYPE' | 'BAD_REQUEST' | 'NOT_FOUND', message: string, context: ErrorContext = {}) {
+    super(code, message, { context })
   }
 }

@@ -7,22 +7,15 @@
  *   flowhouse constraints violations [--pipeline P] [--constraint C] [--from ISO] [--to ISO] [--limit N]
  */
 import { Command } from 'commander'
+import { callApi, type ApiTarget } from './api.ts'
 
-async function call(url: string, method: string, pathname: string, body?: unknown): Promise<unknown> {
-  const response = await fetch(new URL(pathname, url), {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  })
-  const data = (await response.json()) as { error?: string }
-  if (!response.ok) throw new Error(data.error ?? `HTTP ${response.status}`)
-  return data
-}
+const call = (target: ApiTarget, method: string, pathname: string, body?: unknown) => callApi(target, method, pathname, body)
 
 const print = (value: unknown) => console.log(JSON.stringify(value, null, 2))
 const base = (pipeline: string, name: string) => `/api/constraints/${encodeURIComponent(pipeline)}/${encodeURIComponent(name)}`
 
-/** Adds the `constraints` command group to `program`; `url()` gives the daemon URL. */
-export function constraintsCommand(program: Command, url: () => string): void {
+/** Adds the `constraints` command group to `program`; `url()` gives the daemon URL and API key. */
+export function constraintsCommand(program: Command, url: () => ApiTarget): void {
   const group = program.command('constraints').description("inspect and change a running daemon's constraints (the /api/constraints API)")
   group.command('list').description('every running constraint with its status').action(async () => {
     const { constraints } = (await call(url(), 'GET', '/api/constraints')) as { constraints: Array<Record<string, unknown>> }

@@ -7,10 +7,14 @@
  *   flowhouse dev                                     local Kafka + daemon + replay of the real flights
  *   flowhouse constraints list|status|enable|disable|update|limits|metrics|stats|violations
  *   flowhouse mv list|create|status|backfill|refresh|query|drop   materialized views through /api/mv (src/cli/mv.ts)
+ *   flowhouse keys create --scope ingest|read|admin   a new API key and its FLOWHOUSE_API_KEYS entry
+ * Commands that call the daemon send `--api-key` (or FLOWHOUSE_API_KEY) as a bearer token.
  */
 import { Command, InvalidArgumentError } from 'commander'
 import { resolveConfig } from '../config.ts'
 import { messageOf } from '../errors.ts'
+import { apiTarget } from './api.ts'
+import { registerKeysCommands } from './keys.ts'
 import { registerMvCommands } from './mv.ts'
 
 function positiveInt(value: string): number {
@@ -25,7 +29,10 @@ function nonNegativeInt(value: string): number {
   return n
 }
 
-const program = new Command('flowhouse').description('Stream-processing daemon: Kafka → validation, constraints, transforms → ClickHouse tables and materialized views')
+const program = new Command('flowhouse')
+  .description('Stream-processing daemon: Kafka → validation, constraints, transforms → ClickHouse tables and materialized views')
+  .option('--api-key <key>', 'API key for the commands that call the daemon (env FLOWHOUSE_API_KEY)')
+const apiKey = (): string | undefined => program.opts<{ apiKey?: string }>().apiKey
 
 program
   .command('start')
@@ -70,7 +77,7 @@ program
   .option('--format <fmt>', 'json | table', 'table')
   .action(async (query: string, opts: { url?: string; format: string }) => {
     const { sqlCommand } = await import('./sql.ts')
-    await sqlCommand(query, opts.url ?? process.env.FLOWHOUSE_URL ?? 'http://127.0.0.1:4000', opts.format)
+    await sqlCommand(query, apiTarget({ ...(opts.url ? { url: opts.url } : {}), ...(apiKey() ? { apiKey: apiKey()! } : {}) }), opts.format)
   })
 
 program
@@ -84,10 +91,11 @@ program
     await devCommand({ limit: opts.limit, keepRunning: opts.exit ? false : (opts.keepRunning ?? Boolean(process.stdout.isTTY)) })
   })
 
-registerMvCommands(program)
+registerMvCommands(program, apiKey)
+registerKeysCommands(program)
 
 const { constraintsCommand } = await import('./constraints.ts')
-constraintsCommand(program, () => process.env.FLOWHOUSE_URL ?? 'http://127.0.0.1:4000')
+constraintsCommand(program, () => apiTarget(apiKey() ? { apiKey: apiKey()! } : {}))
 
 try {
   await program.parseAsync(process.argv)

@@ -13,32 +13,14 @@
  */
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
+import { apiTarget, callApi, DEFAULT_URL, type ApiTarget } from './api.ts'
 
-const DEFAULT_URL = 'http://127.0.0.1:4000'
+export { callApi }
 
 function positiveInt(value: string): number {
   const n = Number(value)
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer')
   return n
-}
-
-/**
- * Calls the daemon's API. @returns the JSON body.
- * @throws Error with the daemon's error message when it answers 4xx/5xx, or when it cannot be reached.
- */
-export async function callApi(url: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  let response: Response
-  try {
-    response = await fetch(new URL(path, url), {
-      method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    })
-  } catch (error) {
-    throw new Error(`cannot reach the daemon at ${url} (${(error as Error).message}); is \`flowhouse start\` running? (--url or FLOWHOUSE_URL)`)
-  }
-  const json = (await response.json().catch(() => ({}))) as Record<string, unknown>
-  if (!response.ok) throw new Error(`${json.error ?? `HTTP ${response.status}`}${json.code ? ` [${json.code}]` : ''}`)
-  return json
 }
 
 function print(value: unknown, format: string): void {
@@ -102,10 +84,13 @@ export function createBody(o: CreateOptions): Record<string, unknown> {
   }
 }
 
-/** Adds the `mv` command and its subcommands to the program. */
-export function registerMvCommands(program: Command): void {
+/**
+ * Adds the `mv` command and its subcommands to the program.
+ * @param apiKey the program's `--api-key` flag, if given (FLOWHOUSE_API_KEY otherwise).
+ */
+export function registerMvCommands(program: Command, apiKey: () => string | undefined = () => undefined): void {
   const mv = program.command('mv').description("manage materialized views through a running daemon's /api/mv")
-  const url = (o: { url?: string }): string => o.url ?? process.env.FLOWHOUSE_URL ?? DEFAULT_URL
+  const url = (o: { url?: string }): ApiTarget => apiTarget({ ...(o.url ? { url: o.url } : {}), ...(apiKey() ? { apiKey: apiKey()! } : {}) })
   const withUrl = (c: Command): Command => c.option('--url <url>', `daemon URL (env FLOWHOUSE_URL, default ${DEFAULT_URL})`).option('--format <fmt>', 'table | json', 'table')
 
   withUrl(mv.command('list').description('list views with their job status and freshness')).action(async (o: { url?: string; format: string }) => {

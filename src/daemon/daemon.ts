@@ -15,6 +15,7 @@ import { messageOf } from '../errors.ts'
 import { EventLoopMonitor } from '../health/event-loop.ts'
 import { Periodic } from '../health/periodic.ts'
 import { pausedPartitionsCheck, publishReadiness } from '../health/readiness.ts'
+import { checkListenAddress } from '../http/auth.ts'
 import { registerViewRoutes } from '../http/mv.ts'
 import { buildServer, type ReadyCheck } from '../http/server.ts'
 import { ensureTopics, type TopicSpec } from '../kafka/admin.ts'
@@ -93,6 +94,7 @@ export class Daemon {
 
   private async boot(): Promise<void> {
     const { config } = this
+    checkListenAddress(config.host, config.access)
     this.ch = await createClickHouse({ dataDir: config.dataDir })
     await this.admin.connect()
     await this.producer.connect()
@@ -122,6 +124,7 @@ export class Daemon {
       producer: this.producer,
       recordsPerMessage: config.recordsPerMessage,
       ingestMaxBytes: config.ingestMaxBytes,
+      access: config.access,
       pipeline: (name) => this.pipelines.get(name),
       ready: () => this.ready(),
       describe: () => this.describe(),

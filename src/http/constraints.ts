@@ -1,81 +1,99 @@
 /**
  * Constraint admin API.
  *
- * | Method and path | |
- * | GET  /api/constraints | every running constraint with its status |
- * | GET  /api/constraints/:pipeline/:name | status |
- * | POST /api/constraints/:pipeline/:name/enable, /disable | switch it (persists; all instances within 2 s) |
- * | PUT  /api/constraints/:pipeline/:name/config | body `{ config }`: merged into the config, checked as at load time |
- * | GET  /api/constraints/:pipeline/:name/limits, /metrics, /statistics | |
- * | GET  /api/constraints/:pipeline/:name/violations?from=&to=&limit= | its history |
- * | GET  /api/violations?constraint=&pipeline=&from=&to=&limit= | the history, filtered |
+ * | Method and path | scope | |
+ * | GET  /api/constraints | read | every running constraint with its status |
+ * | GET  /api/constraints/:pipeline/:name | read | status |
+ * | POST /api/constraints/:pipeline/:name/enable, /disable | admin | switch it (persists; all instances within 2 s); body `{}` |
+ * | PUT  /api/constraints/:pipeline/:name/config | admin | body `{ config }`: merged into the config, checked as at load time |
+ * | GET  /api/constraints/:pipeline/:name/limits, /metrics, /statistics | read | |
+ * | GET  /api/constraints/:pipeline/:name/violations?from=&to=&limit= | read | its history |
+ * | GET  /api/violations?constraint=&pipeline=&from=&to=&limit= | read | the history, filtered |
+ *
+ * Errors (src/http/errors.ts): 404 CONSTRAINT_NOT_FOUND, 400 CONFIG_INVALID / BAD_REQUEST.
  */
-import type { FastifyInstance, FastifyReply } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Type, type Static } from '@sinclair/typebox'
+import type { FastifyInstance } from 'fastify'
 import type { ConstraintRegistry, RunningConstraint } from '../constraints/registry.ts'
-import { ConfigError, messageOf } from '../errors.ts'
+import { FlowhouseError, RequestError } from '../errors.ts'
+import { AnyObject, ConstraintParams, EmptyBody, errorBody, errorResponses, Open } from './schemas.ts'
 
-type Params = { pipeline: string; name: string }
-type RangeQuery = { from?: string; to?: string; limit?: string; constraint?: string; pipeline?: string }
+const NotFound = errorBody('no such constraint')
+
+const Time = Type.String({ minLength: 1, description: 'ISO-8601 time, e.g. 2026-01-31T12:00:00Z' })
+const Range = { from: Type.Optional({ ...Time, description: 'inclusive' }), to: Type.Optional({ ...Time, description: 'exclusive' }), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1_000, description: 'most rows' })) }
+const RangeQuery = Type.Object(Range, { additionalProperties: false })
+const HistoryQuery = Type.Object({ ...Range, constraint: Type.Optional(Type.String({ minLength: 1 })), pipeline: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })
+const Violations = Open({ violations: Type.Array(AnyObject) })
+const Status = Open({}, 'the constraint: pipeline, name, type, enabled, priority, action, config ...')
+
+function read<E extends object>(summary: string, response: object, extra: E = {} as E) {
+  return { config: { scope: 'read' as const }, schema: { summary, ...extra, response: { 200: response, 404: NotFound, ...errorResponses('guarded') } } }
+}
+
+/** from/to as a caller wrote them, refused with 400 when they are not times. */
+function range(q: Static<typeof RangeQuery>) {
+  for (const [field, value] of [['from', q.from], ['to', q.to]] as const) {
+    if (value !== undefined && Number.isNaN(Date.parse(value))) throw new RequestError('BAD_REQUEST', `${field}=${JSON.stringify(value)} is not a time; use ISO-8601, e.g. 2026-01-31T12:00:00Z`, { field })
+  }
+  return { ...(q.from ? { from: q.from } : {}), ...(q.to ? { to: q.to } : {}), ...(q.limit ? { limit: q.limit } : {}) }
+}
 
 export function registerConstraintRoutes(app: FastifyInstance, registry: ConstraintRegistry): void {
-  const find = (p: Params, reply: FastifyReply): RunningConstraint | undefined => {
+  const r = app.withTypeProvider<TypeBoxTypeProvider>()
+  const find = (p: Static<typeof ConstraintParams>): RunningConstraint => {
     const c = registry.get(p.pipeline, p.name)
-    if (!c) void reply.code(404).send({ error: `no constraint "${p.name}" on pipeline "${p.pipeline}"` })
+    if (!c) throw new FlowhouseError('CONSTRAINT_NOT_FOUND', `no constraint "${p.name}" on pipeline "${p.pipeline}"`, { context: { pipeline: p.pipeline, constraint: p.name } })
     return c
   }
-  const range = (q: RangeQuery) => ({
-    ...(q.from ? { from: q.from } : {}),
-    ...(q.to ? { to: q.to } : {}),
-    ...(q.limit ? { limit: Number(q.limit) } : {}),
-  })
 
-  app.get('/api/constraints', async () => ({ constraints: await Promise.all(registry.all().map((c) => c.getStatus())) }))
+  r.get('/api/constraints', read('every running constraint with its status', Open({ constraints: Type.Array(AnyObject) })), async () => ({ constraints: (await Promise.all(registry.all().map((c) => c.getStatus()))) as object[] }))
 
-  app.get<{ Params: Params }>('/api/constraints/:pipeline/:name', async (req, reply) => find(req.params, reply)?.getStatus())
+  r.get('/api/constraints/:pipeline/:name', read('status of one constraint', Status, { params: ConstraintParams }), async (req) => (await find(req.params).getStatus()) as object)
 
   for (const action of ['enable', 'disable'] as const) {
-    app.post<{ Params: Params }>(`/api/constraints/:pipeline/:name/${action}`, async (req, reply) => {
-      const c = find(req.params, reply)
-      if (!c) return
-      await c[action]()
-      return c.getStatus()
-    })
+    r.post(
+      `/api/constraints/:pipeline/:name/${action}`,
+      { config: { scope: 'admin' }, schema: { summary: `${action} a constraint (persists; every instance within 2 s)`, params: ConstraintParams, body: EmptyBody, response: { 200: Status, 404: NotFound, ...errorResponses('body') } } },
+      async (req) => {
+        const c = find(req.params)
+        await c[action]()
+        return (await c.getStatus()) as object
+      },
+    )
   }
 
-  app.put<{ Params: Params; Body: { config?: unknown } }>('/api/constraints/:pipeline/:name/config', async (req, reply) => {
-    const c = find(req.params, reply)
-    if (!c) return
-    const config = req.body?.config
-    if (typeof config !== 'object' || config === null || Array.isArray(config)) return reply.code(400).send({ error: 'body must be { "config": { ... } }' })
-    try {
-      await c.updateConfig(config as never)
-    } catch (error) {
-      if (error instanceof ConfigError) return reply.code(400).send({ error: error.message })
-      throw error
-    }
-    return c.getStatus()
-  })
+  r.put(
+    '/api/constraints/:pipeline/:name/config',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        summary: 'merge fields into the config of a constraint (checked as at load time)',
+        params: ConstraintParams,
+        body: Type.Object({ config: Type.Object({}, { additionalProperties: true, description: 'fields to merge, e.g. { "max_events_per_second": 500 }' }) }, { additionalProperties: false }),
+        response: { 200: Status, 404: NotFound, ...errorResponses('body') },
+      },
+    },
+    async (req) => {
+      const c = find(req.params)
+      await c.updateConfig(req.body.config as never)
+      return (await c.getStatus()) as object
+    },
+  )
 
   for (const what of ['limits', 'metrics', 'statistics'] as const) {
     const method = ({ limits: 'getLimits', metrics: 'getMetrics', statistics: 'getStatistics' } as const)[what]
-    app.get<{ Params: Params }>(`/api/constraints/:pipeline/:name/${what}`, async (req, reply) => find(req.params, reply)?.[method]())
+    r.get(`/api/constraints/:pipeline/:name/${what}`, read(`${what} of one constraint`, AnyObject, { params: ConstraintParams }), async (req) => (await find(req.params)[method]()) as object)
   }
 
-  app.get<{ Params: Params; Querystring: RangeQuery }>('/api/constraints/:pipeline/:name/violations', async (req, reply) => {
-    if (!find(req.params, reply)) return
-    try {
-      return { violations: await registry.history.query({ constraint: req.params.name, pipeline: req.params.pipeline, ...range(req.query) }) }
-    } catch (error) {
-      return reply.code(400).send({ error: messageOf(error) })
-    }
+  r.get('/api/constraints/:pipeline/:name/violations', read('violation history of one constraint', Violations, { params: ConstraintParams, querystring: RangeQuery }), async (req) => {
+    find(req.params)
+    return { violations: await registry.history.query({ constraint: req.params.name, pipeline: req.params.pipeline, ...range(req.query) }) }
   })
 
-  app.get<{ Querystring: RangeQuery }>('/api/violations', async (req, reply) => {
-    try {
-      const q = req.query
-      return { violations: await registry.history.query({ ...(q.constraint ? { constraint: q.constraint } : {}), ...(q.pipeline ? { pipeline: q.pipeline } : {}), ...range(q) }) }
-    } catch (error) {
-      return reply.code(400).send({ error: messageOf(error) })
-    }
+  r.get('/api/violations', read('the violation history, filtered', Violations, { querystring: HistoryQuery }), async (req) => {
+    const q = req.query
+    return { violations: await registry.history.query({ ...(q.constraint ? { constraint: q.constraint } : {}), ...(q.pipeline ? { pipeline: q.pipeline } : {}), ...range(q) }) }
   })
 }

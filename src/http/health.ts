@@ -6,8 +6,17 @@
  *
  * Body: `{ status: 'ok' | 'unresponsive', uptimeSeconds, eventLoopDelayMs: { p50Ms, p99Ms, maxMs, samples }, maxEventLoopDelayMs }`.
  */
+import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { EventLoopMonitor } from '../health/event-loop.ts'
+import { errorResponses, Open } from './schemas.ts'
+
+const HealthBody = Open({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unresponsive')]),
+  uptimeSeconds: Type.Number(),
+  eventLoopDelayMs: Open({ p50Ms: Type.Number(), p99Ms: Type.Number(), maxMs: Type.Number(), samples: Type.Number() }),
+  maxEventLoopDelayMs: Type.Number(),
+})
 
 export interface HealthOptions {
   /** Event-loop delay monitor (started by the caller). */
@@ -20,7 +29,8 @@ export interface HealthOptions {
 export function registerHealth(app: FastifyInstance, options?: HealthOptions): void {
   const started = Date.now()
   const { monitor, maxEventLoopDelayMs } = options ?? { monitor: new EventLoopMonitor().start(), maxEventLoopDelayMs: 5_000 }
-  app.get('/health', async (_req, reply) => {
+  const schema = { summary: 'liveness', security: [], response: { ...errorResponses('open'), 200: HealthBody, 503: HealthBody } }
+  app.get('/health', { config: { scope: 'open' }, schema }, async (_req, reply) => {
     const delay = monitor.delay()
     const responsive = delay.p99Ms <= maxEventLoopDelayMs
     return reply.code(responsive ? 200 : 503).send({

@@ -8,6 +8,7 @@
  * | 404 | unknown pipeline, or its ingest API is off |
  * | 413 | body over FLOWHOUSE_INGEST_MAX_BYTES |
  */
+import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
 import { compileValidator } from '../model/schema.ts'
 import type { IngestPipelineLike } from '../model/types.ts'
@@ -17,6 +18,22 @@ import type { RecordProducer } from '../kafka/producer.ts'
 import { rateKey } from '../constraints/evaluate.ts'
 import type { ConstraintRegistry } from '../constraints/registry.ts'
 import { RateLimitExceededError } from '../errors.ts'
+import { ErrorBody, errorResponses, Open } from './schemas.ts'
+
+const RecordError = Type.Object({ index: Type.Integer(), field: Type.String(), reason: Type.String() })
+/** Route schema; the body is checked by the route itself (its 400 lists every invalid record). */
+const schema = {
+  summary: "produce a JSON array of records to a pipeline's topic",
+  params: Type.Object({ pipeline: Type.String({ minLength: 1 }) }),
+  body: Type.Array(Type.Unknown(), { description: 'the records, each checked against the pipeline schema' }),
+  response: {
+    ...errorResponses('body'),
+    200: Open({ pipeline: Type.String(), accepted: Type.Integer() }),
+    400: Type.Intersect([ErrorBody, Open({ errors: Type.Optional(Type.Array(RecordError, { description: 'invalid records (absent when the body is not JSON)' })) })]),
+    404: ErrorBody,
+    429: Type.Intersect([ErrorBody, Open({ retryAfterMs: Type.Integer() })]),
+  },
+}
 
 export interface IngestDeps {
   pipeline(name: string): IngestPipelineLike | undefined
@@ -60,16 +77,16 @@ function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[
 }
 
 export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
-  app.post<{ Params: { pipeline: string } }>('/ingest/:pipeline', async (req, reply) => {
+  app.post<{ Params: { pipeline: string } }>('/ingest/:pipeline', { config: { scope: 'ingest' }, schema, attachValidation: true }, async (req, reply) => {
     const name = req.params.pipeline
     const pipeline = deps.pipeline(name)
     const answer = (code: number, body: unknown) => {
       metrics.ingestRequests.inc({ pipeline: pipeline ? name : 'unknown', code: String(code) })
       return reply.code(code).send(body)
     }
-    if (!pipeline || !pipeline.ingestApi) return answer(404, { error: `unknown pipeline "${name}" (or its ingest API is off)` })
+    if (!pipeline || !pipeline.ingestApi) return answer(404, { error: `unknown pipeline "${name}" (or its ingest API is off)`, code: 'NOT_FOUND' })
     const body = req.body
-    if (!Array.isArray(body)) return answer(400, { error: 'body must be a JSON array of records (ingest format JSON_ARRAY)', errors: [] })
+    if (!Array.isArray(body)) return answer(400, { error: 'body must be a JSON array of records (ingest format JSON_ARRAY)', code: 'BAD_REQUEST', errors: [] })
     const validate = compileValidator(pipeline.schema)
     const errors: Array<{ index: number; field: string; reason: string }> = []
     const maxErrors = deps.maxErrors ?? 100
@@ -79,7 +96,7 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
       invalid++
       for (const e of fieldErrors(validate.errors)) if (errors.length < maxErrors) errors.push({ index, field: e.field, reason: e.reason })
     })
-    if (invalid > 0) return answer(400, { error: `${invalid} of ${body.length} records are invalid; nothing was accepted`, errors })
+    if (invalid > 0) return answer(400, { error: `${invalid} of ${body.length} records are invalid; nothing was accepted`, code: 'VALIDATION_FAILED', errors })
     if (deps.constraints) {
       try {
         admit(deps.constraints, name, body, req.id)

@@ -35,6 +35,9 @@ export const metrics = {
   endToEndLatency: histogram('flowhouse_end_to_end_latency_seconds', 'From the Kafka message timestamp to the insert acknowledgement.', ['pipeline'], [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]),
   pausedPartitions: gauge('flowhouse_paused_partitions', 'Partitions whose consumption waits on a retried insert.', ['pipeline']),
   ingestRequests: counter('flowhouse_ingest_requests_total', 'POST /ingest requests, by status code.', ['pipeline', 'code']),
+  // HTTP port (src/http): `route` is a declared route pattern (or `unknown`), `reason` and `status` are fixed sets.
+  httpServerErrors: counter('flowhouse_http_server_errors_total', 'HTTP answers with a 5xx status, by route pattern, status and error code (each is logged with its cause).', ['method', 'route', 'status', 'code']),
+  httpRefused: counter('flowhouse_http_refused_total', 'HTTP requests refused before their route ran, by reason (missing_key, unknown_key, scope, host, media_type).', ['reason']),
   ingestRecords: counter('flowhouse_ingest_records_total', 'Records accepted by POST /ingest and produced to the topic.', ['pipeline']),
   constraintChecks: counter('flowhouse_constraint_checks_total', 'Records evaluated by a constraint.', ['pipeline', 'constraint']),
   constraintViolations: counter('flowhouse_constraint_violations_total', 'Constraint violations, by action (throttle, dead_letter, drop, rejected).', ['pipeline', 'constraint', 'type', 'action']),

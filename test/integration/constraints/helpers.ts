@@ -67,7 +67,8 @@ export const event = (id: string, user_id: string, extra: Record<string, unknown
 export async function api<T = any>(url: string, method: string, pathname: string, body?: unknown): Promise<{ status: number; body: T }> {
   const res = await fetch(`${url}${pathname}`, {
     method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    // State-changing requests always carry a JSON body (the daemon answers 415 otherwise).
+    ...(body === undefined && (method === 'GET' || method === 'DELETE') ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) }),
   })
   return { status: res.status, body: (await res.json()) as T }
 }

@@ -148,7 +148,7 @@ test('a real Prometheus scrapes the daemon during a replay of real flights and s
     return alerts.find((a) => a.labels.alertname === 'FlowhouseMaterializedViewStale' && a.labels.view === view)
   }, { timeoutMs: 30_000, what: 'FlowhouseMaterializedViewStale to be pending' })
   assert.ok(['pending', 'firing'].includes(alert.state))
-  const refreshed = await fetch(`${daemon.url}/api/mv/${view}/refresh`, { method: 'POST' })
+  const refreshed = await fetch(`${daemon.url}/api/mv/${view}/refresh`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
   assert.equal(refreshed.status, 200, await refreshed.text())
   await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_mv_refresh_duration_seconds_count', { view })) >= 1 && (await metricValue(daemon.url, 'flowhouse_mv_staleness_seconds', { view })) === 0, { what: 'a refresh recorded and the view fresh' })
 

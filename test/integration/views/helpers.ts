@@ -7,7 +7,8 @@ import { waitFor } from '../helpers.ts'
 export async function api<T = Record<string, unknown>>(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const res = await fetch(`${url}${path}`, {
     method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    // State-changing requests always carry a JSON body (the daemon answers 415 otherwise).
+    ...(body === undefined && (method === 'GET' || method === 'DELETE') ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body ?? {}) }),
   })
   return { status: res.status, body: (await res.json()) as T }
 }
