@@ -25,6 +25,7 @@ export const ErrorCodes = [
   'VIEW_CONFLICT',
   'QUERY_REJECTED',
   'REFRESH_FAILED',
+  'QUERY_QUEUE_FULL',
 ] as const
 export type ErrorCode = (typeof ErrorCodes)[number]
 
