@@ -9,7 +9,7 @@
  * | `POST /api/mv/:name/backfill` | 202 `{ job }`; 409 when running or completed |
  * | `POST /api/mv/:name/refresh[?full=true]` | 200 `{ view, kind, rows, duration_ms, status, job }` (202 for a streaming rebuild); 409 when one is running |
  * | `POST /api/mv/:name/query` | 200 `{ rows, sql, params }`; 400 QueryError |
- * | `DELETE /api/mv/:name` | 200 `{ status: 'deleted', dropped }` |
+ * | `DELETE /api/mv/:name` | 200 `{ status: 'deleted', dropped }`; 409 for a view a loaded module declares |
  *
  * Errors answer `{ error, code }`: ViewNotFoundError 404, QueryError and ConfigError 400,
  * VIEW_CONFLICT and conflicting RefreshError 409, READONLY_VIOLATION 403, others 500
@@ -35,6 +35,8 @@ export function statusOf(error: unknown): number {
       return 403
     case 'VIEW_CONFLICT':
       return 409
+    case 'QUERY_QUEUE_FULL':
+      return 503
     case 'REFRESH_FAILED':
       return error.context.conflict ? 409 : error.retriable ? 503 : 500
     case 'CLICKHOUSE_ERROR':
@@ -80,5 +82,5 @@ export function registerViewRoutes(app: FastifyInstance, views: ViewManager): vo
 
   app.post<{ Params: { name: string }; Body: ViewQueryRequest }>('/api/mv/:name/query', (req, reply) => answer(reply, () => views.query(req.params.name, req.body ?? {})))
 
-  app.delete<{ Params: { name: string } }>('/api/mv/:name', (req, reply) => answer(reply, async () => ({ status: 'deleted', ...(await views.drop(req.params.name)) })))
+  app.delete<{ Params: { name: string } }>('/api/mv/:name', (req, reply) => answer(reply, async () => ({ status: 'deleted', ...(await views.drop(req.params.name, { caller: 'api' })) })))
 }

@@ -4,7 +4,7 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { ClickHouse } from '../clickhouse/client.ts'
 import { queryReadonly } from '../clickhouse/query.ts'
-import { messageOf } from '../errors.ts'
+import { FlowhouseError, messageOf } from '../errors.ts'
 import { registry } from '../metrics/metrics.ts'
 import { registerHealth, type HealthOptions } from './health.ts'
 import { registerIngest, type IngestDeps } from './ingest.ts'
@@ -64,7 +64,8 @@ export function buildServer(deps: HttpDeps): FastifyInstance {
       const rows = await queryReadonly(deps.ch, query, req.body.params)
       return { rows }
     } catch (error) {
-      return reply.code(400).send({ error: messageOf(error) })
+      const busy = error instanceof FlowhouseError && error.code === 'QUERY_QUEUE_FULL'
+      return reply.code(busy ? 503 : 400).send({ error: messageOf(error), ...(error instanceof FlowhouseError ? { code: error.code } : {}) })
     }
   })
 
