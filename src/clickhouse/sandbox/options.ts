@@ -55,10 +55,11 @@ const MAX: Record<keyof SandboxOptions, number> = {
 export function resolveSandboxOptions(env: NodeJS.ProcessEnv, given: Partial<SandboxOptions> = {}): SandboxOptions {
   const out = { ...SANDBOX_DEFAULTS }
   for (const key of Object.keys(VARIABLES) as Array<keyof SandboxOptions>) {
-    const raw = given[key] ?? (env[VARIABLES[key]] === undefined || env[VARIABLES[key]] === '' ? undefined : Number(env[VARIABLES[key]]))
+    const text = env[VARIABLES[key]]
+    const raw = given[key] ?? (text === undefined || text === '' ? undefined : Number(text))
     if (raw === undefined) continue
     if (!Number.isInteger(raw) || raw < 1 || raw > MAX[key]) {
-      throw new ConfigError(`${VARIABLES[key]}=${String(raw)}: must be an integer from 1 to ${MAX[key]}`, { field: VARIABLES[key] })
+      throw new ConfigError(`${VARIABLES[key]}=${given[key] ?? text}: must be an integer from 1 to ${MAX[key]}`, { field: VARIABLES[key] })
     }
     out[key] = raw
   }
