@@ -30,6 +30,7 @@ export const ErrorCodes = [
   'HOST_NOT_ALLOWED',
   'UNSUPPORTED_MEDIA_TYPE',
   'INTERNAL',
+  'QUERY_QUEUE_FULL',
 ] as const
 export type ErrorCode = (typeof ErrorCodes)[number]
 

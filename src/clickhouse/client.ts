@@ -10,6 +10,8 @@ import { detectCapabilities } from './capabilities.ts'
 import { openEmbedded } from './embedded.ts'
 import { toClickHouseError } from './errors.ts'
 import { resolveClickHouseOptions, type ClickHouseMode, type ClickHouseOptions, type ResolvedClickHouseOptions } from './options.ts'
+import { defaultConnectionParser, sessionParser } from './sandbox/engines.ts'
+import { Sandbox, serverRequestSettings, type ParseEngine } from './sandbox/sandbox.ts'
 import { quoteIdentifier } from './sql.ts'
 import type { Capabilities, PingResult } from './types.ts'
 
@@ -19,8 +21,10 @@ export class ClickHouse {
   readonly mode: ClickHouseMode
   /** The read-write @clickhouse/client. Prefer the helpers (insertBatch, queryRows ...): on chdb, `clickhouse_settings` stick to the session. */
   readonly client: ClickHouseClient
-  /** Client for user queries: a session pinned to `readonly = 1` (embedded) or the same client with `readonly: 1` per request (server). */
+  /** The first of the sandbox's read-only clients: a session pinned to the limits and `readonly = 1` (embedded), or `client` (server). Caller queries go through `sandbox`. */
   readonly readonlyClient: ClickHouseClient
+  /** The SQL sandbox every caller-supplied query runs through (src/clickhouse/sandbox). */
+  readonly sandbox: Sandbox
   /** Database of flowhouse's tables and views. */
   readonly database: string
   /** `SELECT version()`, e.g. `18.16.1` or `26.7.2.1`. */
@@ -28,11 +32,19 @@ export class ClickHouse {
   readonly capabilities: Capabilities
   readonly options: ResolvedClickHouseOptions
   #closing: Promise<void> | undefined
+  readonly #release: () => Promise<void>
+  readonly #others: ClickHouseClient[]
 
   constructor(init: {
     options: ResolvedClickHouseOptions
     client: ClickHouseClient
     readonlyClient: ClickHouseClient
+    /** @default a sandbox over `readonlyClient` sending the limits with each request, parsing on chDB's default connection */
+    sandbox?: Sandbox
+    /** Closes what else the handle holds (embedded: the engine's configuration holder). */
+    release?: () => Promise<void>
+    /** Clients to close besides client and readonlyClient. */
+    others?: ClickHouseClient[]
     serverVersion: string
     capabilities: Capabilities
   }) {
@@ -41,6 +53,11 @@ export class ClickHouse {
     this.database = init.options.database
     this.client = init.client
     this.readonlyClient = init.readonlyClient
+    this.sandbox =
+      init.sandbox ??
+      new Sandbox({ database: init.options.database, options: init.options.sandbox, parser: defaultConnectionParser(), readers: [init.readonlyClient], requestSettings: serverRequestSettings(init.options.sandbox) })
+    this.#release = init.release ?? (async () => undefined)
+    this.#others = init.others ?? []
     this.serverVersion = init.serverVersion
     this.capabilities = init.capabilities
   }
@@ -68,8 +85,10 @@ export class ClickHouse {
   /** Closes the clients (and, embedded, the chdb sessions). Idempotent; never throws. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      const clients = this.readonlyClient === this.client ? [this.client] : [this.readonlyClient, this.client]
+      await this.sandbox.close()
+      const clients = [...new Set([...this.#others, this.readonlyClient, this.client])]
       for (const c of clients) await c.close().catch(() => undefined)
+      await this.#release().catch(() => undefined)
     })()
     return this.#closing
   }
@@ -110,20 +129,30 @@ async function openServer(options: ResolvedClickHouseOptions): Promise<ClickHous
  */
 export async function createClickHouse(options: ClickHouseOptions = {}): Promise<ClickHouse> {
   const resolved = resolveClickHouseOptions(options)
-  let clients: { client: ClickHouseClient; readonlyClient: ClickHouseClient } | undefined
+  let clients: { client: ClickHouseClient; readers: ClickHouseClient[]; parser: ParseEngine; release: () => Promise<void> } | undefined
   try {
     if (resolved.mode === 'embedded') {
-      clients = await openEmbedded(resolved)
+      const embedded = await openEmbedded(resolved)
+      clients = { ...embedded, parser: sessionParser(embedded.parser) }
     } else {
       const client = await openServer(resolved)
-      clients = { client, readonlyClient: client }
+      clients = { client, readers: Array.from({ length: resolved.sandbox.sessions }, () => client), parser: defaultConnectionParser(), release: async () => undefined }
     }
     const { serverVersion, capabilities } = await detectCapabilities(clients.client)
-    return new ClickHouse({ options: resolved, ...clients, serverVersion, capabilities })
+    const sandbox = new Sandbox({
+      database: resolved.database,
+      options: resolved.sandbox,
+      parser: clients.parser,
+      readers: clients.readers,
+      ...(resolved.mode === 'server' ? { requestSettings: serverRequestSettings(resolved.sandbox) } : {}),
+    })
+    return new ClickHouse({ options: resolved, client: clients.client, readonlyClient: clients.readers[0] as ClickHouseClient, others: clients.readers, sandbox, release: clients.release, serverVersion, capabilities })
   } catch (error) {
     if (clients) {
-      await clients.readonlyClient.close().catch(() => undefined)
+      for (const c of new Set(clients.readers)) await c.close().catch(() => undefined)
+      await clients.parser.close().catch(() => undefined)
       await clients.client.close().catch(() => undefined)
+      await clients.release()
     }
     if (error instanceof FlowhouseError || isProgrammerError(error)) throw error
     throw toClickHouseError(error, { database: resolved.database })

@@ -10,6 +10,7 @@
 import { ConfigError } from '../errors.ts'
 import type { ColumnDef, EngineName, MaterializedViewLike, OlapTableLike } from '../model/types.ts'
 import type { ClickHouse } from './client.ts'
+import { canonicalColumnType } from './column-type.ts'
 import { queryRows } from './query.ts'
 import { qualifiedName, quoteIdentifier, settingsSql } from './sql.ts'
 import { splitStatements } from './sqltext.ts'
@@ -41,12 +42,16 @@ export interface TableShape {
 
 const ENGINES: ReadonlySet<string> = new Set<EngineName>(['MergeTree', 'ReplacingMergeTree', 'SummingMergeTree', 'AggregatingMergeTree'])
 
-/** `` `name` Type `` for one column. @throws ConfigError on an invalid name or an empty type. */
+/**
+ * `` `name` Type `` for one column; the type is parsed against the type grammar (column-type.ts)
+ * and printed by flowhouse, so no text of the declaration reaches the DDL as it was written.
+ * @throws ConfigError on an invalid name, an empty type or a type outside the grammar.
+ */
 export function columnSql(column: ColumnDef, table: string): string {
   if (typeof column.type !== 'string' || column.type.trim() === '') {
     throw new ConfigError(`table "${table}": column "${column.name}" has no ClickHouse type`, { table, field: column.name })
   }
-  return `${quoteIdentifier(column.name, 'column')} ${column.type.trim()}`
+  return `${quoteIdentifier(column.name, 'column')} ${canonicalColumnType(column.type, { field: `table "${table}" column "${column.name}" type` })}`
 }
 
 /**

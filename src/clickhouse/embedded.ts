@@ -7,7 +7,8 @@
  *   `chdb: only one active data directory per process`; after every connection on it is
  *   closed, another folder can be opened.
  * - Several connections on the same folder in one process, each with its own session:
- *   a `SET` on one does not affect the other. flowhouse opens two: read-write, and read-only.
+ *   a `SET` on one does not affect the other. flowhouse opens one read-write session and
+ *   FLOWHOUSE_SQL_SESSIONS + 1 read-only ones (the sandbox's readers and its parser).
  * - One process per folder: a second process gets `Cannot lock file <dir>/status. Another
  *   server instance in same directory is already running` (code 76).
  * - Settings passed as `clickhouse_settings` are sent as `SET k = v; <query>` and STICK to the
@@ -17,19 +18,51 @@
  *   read-only connection is read-only on purpose (`SET readonly = 1` once, which cannot be undone).
  */
 import { mkdirSync } from 'node:fs'
+import path from 'node:path'
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client'
 import { ConfigError, messageOf } from '../errors.ts'
 import type { ResolvedClickHouseOptions } from './options.ts'
-import { quoteIdentifier } from './sql.ts'
+import { limitSettings } from './sandbox/options.ts'
+import { quoteIdentifier, settingsSql } from './sql.ts'
 
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>
 
-/** The two clients over one embedded engine. */
+/** chdb's own query call on one session (its `.chdb` extension): text in the format asked, no FORMAT appended. */
+export interface RawSession {
+  text(sql: string): Promise<string>
+  close(): Promise<void>
+}
+
+/** The clients over one embedded engine. */
 export interface EmbeddedClients {
   /** Read-write session: DDL, inserts, internal reads. */
   client: ClickHouseClient
-  /** Session pinned to `readonly = 1`: user queries. */
-  readonlyClient: ClickHouseClient
+  /** Sessions pinned to the sandbox's limits and then `readonly = 1`: caller queries, one at a time each. */
+  readers: ClickHouseClient[]
+  /** Read-only session the sandbox parses on (`EXPLAIN AST`), so parsing never waits behind a slow query. */
+  parser: RawSession
+  /** Closes the engine's configuration holder (see confineEngine). Idempotent. */
+  release(): Promise<void>
+}
+
+/**
+ * Starts the engine with an empty `user_files_path` of its own, before any other session opens
+ * (the path is server configuration, read when the engine starts). chDB runs as clickhouse-local,
+ * which does not confine absolute paths to it, so the sandbox's allowlist (no file(), no INTO
+ * OUTFILE) is the wall and this one only stops relative paths from reaching the data folder.
+ */
+async function confineEngine(chdbPath: string): Promise<() => Promise<void>> {
+  if (chdbPath === ':memory:') return async () => undefined
+  const empty = path.join(chdbPath, 'flowhouse_no_user_files')
+  mkdirSync(empty, { recursive: true })
+  const { Session } = (await import('chdb')) as unknown as { Session: new (path: string, opts: { connectionArgs: string[] }) => { close(): unknown } }
+  const session = new Session(chdbPath, { connectionArgs: [`--user_files_path=${empty}`] })
+  let closed = false
+  return async () => {
+    if (closed) return
+    closed = true
+    await Promise.resolve(session.close()).catch(() => undefined)
+  }
 }
 
 function openError(path: string, error: unknown): ConfigError {
@@ -54,32 +87,55 @@ function openError(path: string, error: unknown): ConfigError {
  */
 export async function openEmbedded(options: ResolvedClickHouseOptions): Promise<EmbeddedClients> {
   if (options.chdbPath !== ':memory:') mkdirSync(options.chdbPath, { recursive: true })
+  let release: () => Promise<void>
+  try {
+    release = await confineEngine(options.chdbPath)
+  } catch (error) {
+    throw openError(options.chdbPath, error)
+  }
   // chdb/connection is CommonJS; Node's ESM loader exposes its named exports.
   const { createChdbConnection } = await import('chdb/connection')
-  const open = (): ClickHouseClient => {
-    let connection: ReturnType<typeof createChdbConnection>
+  const connect = (): ReturnType<typeof createChdbConnection> => {
     try {
-      connection = createChdbConnection({ path: options.chdbPath })
+      return createChdbConnection({ path: options.chdbPath })
     } catch (error) {
       throw openError(options.chdbPath, error)
     }
-    // chdb types the connection against @clickhouse/client-common, the client against its own
-    // copy of the same interface; the shapes are identical.
-    return createClient({ connection: connection as unknown as ClientConnection, application: 'flowhouse', log: { level: ClickHouseLogLevel.OFF } })
   }
-  const client = open()
-  let readonlyClient: ClickHouseClient | undefined
+  // chdb types the connection against @clickhouse/client-common, the client against its own
+  // copy of the same interface; the shapes are identical.
+  const open = (): ClickHouseClient => createClient({ connection: connect() as unknown as ClientConnection, application: 'flowhouse', log: { level: ClickHouseLogLevel.OFF } })
+  const opened: ClickHouseClient[] = []
   try {
-    readonlyClient = open()
+    const client = open()
+    opened.push(client)
     const database = quoteIdentifier(options.database, 'database')
     if (options.createDatabase) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` })
     await client.command({ query: `USE ${database}` })
-    await readonlyClient.command({ query: `USE ${database}` })
-    await readonlyClient.command({ query: 'SET readonly = 1' })
-    return { client, readonlyClient }
+    const pinned = async (): Promise<ClickHouseClient> => {
+      const session = open()
+      opened.push(session)
+      await session.command({ query: `USE ${database}` })
+      // The limits first: once readonly = 1, no setting can change on the session.
+      await session.command({ query: `SET ${settingsSql(limitSettings(options.sandbox))}` })
+      await session.command({ query: 'SET readonly = 1' })
+      return session
+    }
+    const readers: ClickHouseClient[] = []
+    for (let i = 0; i < options.sandbox.sessions; i++) readers.push(await pinned())
+    const connection = connect()
+    const parser: RawSession = {
+      text: async (sql) => (await connection.chdb.queryAsync(sql, { format: 'TabSeparatedRaw' })).text(),
+      close: () => connection.close(),
+    }
+    opened.push(parser as unknown as ClickHouseClient)
+    await parser.text(`USE ${database}`)
+    await parser.text(`SET ${settingsSql(limitSettings(options.sandbox))}`)
+    await parser.text('SET readonly = 1')
+    return { client, readers, parser, release }
   } catch (error) {
-    await readonlyClient?.close().catch(() => undefined)
-    await client.close().catch(() => undefined)
+    for (const c of opened) await c.close().catch(() => undefined)
+    await release()
     throw error
   }
 }

@@ -4,6 +4,7 @@
  */
 import path from 'node:path'
 import { ConfigError } from '../errors.ts'
+import { resolveSandboxOptions, type SandboxOptions } from './sandbox/options.ts'
 import { assertIdentifier } from './sql.ts'
 
 /** `server`: HTTP to a ClickHouse server. `embedded`: the in-process chdb engine. */
@@ -34,6 +35,8 @@ export interface ClickHouseOptions {
   dedupWindowBlocks?: number
   /** Run `CREATE DATABASE IF NOT EXISTS` for `database` at start. @default true */
   createDatabase?: boolean
+  /** Limits and pool of the SQL sandbox (caller queries). Env FLOWHOUSE_SQL_*. @default SANDBOX_DEFAULTS */
+  sandbox?: Partial<SandboxOptions>
   /** Environment to read the variables from. @default process.env */
   env?: NodeJS.ProcessEnv
 }
@@ -52,6 +55,7 @@ export interface ResolvedClickHouseOptions {
   maxOpenConnections: number
   dedupWindowBlocks: number
   createDatabase: boolean
+  sandbox: SandboxOptions
 }
 
 /** Defaults, with units in the names. */
@@ -112,5 +116,6 @@ export function resolveClickHouseOptions(options: ClickHouseOptions = {}): Resol
     maxOpenConnections: positiveInt('maxOpenConnections', options.maxOpenConnections ?? CLICKHOUSE_DEFAULTS.maxOpenConnections),
     dedupWindowBlocks: positiveInt('dedupWindowBlocks', options.dedupWindowBlocks ?? CLICKHOUSE_DEFAULTS.dedupWindowBlocks),
     createDatabase: options.createDatabase ?? CLICKHOUSE_DEFAULTS.createDatabase,
+    sandbox: resolveSandboxOptions(env, options.sandbox),
   }
 }

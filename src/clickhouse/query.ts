@@ -2,13 +2,12 @@
  * Reads and statements through the ClickHouse handle: `queryReadonly` for user SQL (admin API,
  * CLI), `queryRows` and `runCommand` for flowhouse's own SQL.
  *
- * Read-only enforcement: server mode sends ClickHouse's `readonly = 1` setting with the request;
- * embedded mode runs the query on a second chdb session pinned to `readonly = 1` (chdb honours
- * the setting: CREATE / INSERT / DROP / ALTER / TRUNCATE / OPTIMIZE, table functions and
- * `SETTINGS readonly = 0` all fail with READONLY, code 164). Only one statement per call is
- * accepted, because chdb runs every statement of a `;`-separated text.
+ * Caller queries go through the SQL sandbox (sandbox/sandbox.ts); read-only enforcement is its
+ * last wall: server mode sends `readonly = 1` with the request, embedded mode runs the query on
+ * chdb sessions pinned to `readonly = 1`. Only one statement per call is accepted, because chdb
+ * runs every statement of a `;`-separated text.
  */
-import { ClickHouseError, FlowhouseError, isProgrammerError, type ErrorContext } from '../errors.ts'
+import { FlowhouseError, isProgrammerError, type ErrorContext } from '../errors.ts'
 import type { ClickHouse } from './client.ts'
 import { toClickHouseError } from './errors.ts'
 import { bindParamsInline, splitStatements } from './sqltext.ts'
@@ -44,30 +43,27 @@ function mapped(error: unknown, context: ErrorContext = {}): Error {
 }
 
 /**
- * Runs one read-only statement (SELECT, SHOW, DESCRIBE, EXPLAIN, EXISTS) supplied by a user.
+ * Runs one statement supplied by a caller (SELECT, SHOW TABLES, DESCRIBE, EXPLAIN) through the SQL
+ * sandbox (src/clickhouse/sandbox): ClickHouse's parse judged against the allowlists, then a
+ * read-only session with limits the query cannot raise.
  * @param params values for `{name:Type}` placeholders (bound server-side, or into the text on 18.x).
  * @returns the rows as JSON objects.
- * @throws FlowhouseError READONLY_VIOLATION when the statement would write or change settings;
- *   FlowhouseError BAD_REQUEST for an empty text, several statements or a bad parameter;
- *   ClickHouseError for anything else ClickHouse refuses.
+ * @throws QueryError (QUERY_REJECTED) for a refused query or one stopped by a limit;
+ *   FlowhouseError QUERY_QUEUE_FULL when the sandbox's sessions and queue are full;
+ *   FlowhouseError READONLY_VIOLATION; FlowhouseError BAD_REQUEST for an empty text, several
+ *   statements or a bad parameter; ClickHouseError for anything else ClickHouse refuses.
  */
 export async function queryReadonly(ch: ClickHouse, sql: string, params?: QueryParams): Promise<Row[]> {
-  const prepared = prepare(ch, sql, params)
-  try {
-    const result = await ch.readonlyClient.query({
-      ...prepared,
-      format: 'JSONEachRow',
-      // Embedded: the read-only session already has readonly = 1, and a SET would be refused.
-      ...(ch.mode === 'server' ? { clickhouse_settings: { readonly: '1' } } : {}),
-    })
-    return await result.json<Row>()
-  } catch (error) {
-    const e = mapped(error)
-    if (e instanceof ClickHouseError && e.chCode === 164) {
-      throw new FlowhouseError('READONLY_VIOLATION', `only read-only queries are allowed here: ${e.message}`, { cause: e })
-    }
-    throw e
-  }
+  return ch.sandbox.query<Row>(prepare(ch, sql, params))
+}
+
+/**
+ * Checks a caller's statement against the sandbox's rules without running it (e.g. the SELECT of
+ * an API-created view before its DDL).
+ * @throws QueryError (QUERY_REJECTED) naming the rule; FlowhouseError BAD_REQUEST for several statements.
+ */
+export async function checkSandboxed(ch: ClickHouse, sql: string): Promise<void> {
+  await ch.sandbox.check(prepare(ch, sql, undefined))
 }
 
 /**

@@ -7,6 +7,11 @@ import type { IngestPipelineLike } from '../model/types.ts'
 import { isConstraint, type Constraint } from './constraint.ts'
 import type { RateConfig } from './types.ts'
 
+/** The top-level fields of a pipeline's schema (what a rate constraint may group by). */
+export function schemaFields(pipeline: IngestPipelineLike): ReadonlySet<string> {
+  return new Set(Object.keys((pipeline.schema as { properties?: Record<string, unknown> }).properties ?? {}))
+}
+
 /**
  * @returns the pipeline's constraints.
  * @throws ConfigError when an entry is not a Constraint, two share a name, or a rate
@@ -15,7 +20,7 @@ import type { RateConfig } from './types.ts'
 export function pipelineConstraints(pipeline: IngestPipelineLike): Constraint[] {
   const list = pipeline.constraints ?? []
   const names = new Set<string>()
-  const fields = new Set(Object.keys((pipeline.schema as { properties?: Record<string, unknown> }).properties ?? {}))
+  const fields = schemaFields(pipeline)
   return list.map((c, i) => {
     if (!isConstraint(c)) {
       throw new ConfigError(`pipeline "${pipeline.name}": option "constraints": item ${i} is not a Constraint; create it with new Constraint({ name, type, config })`, { pipeline: pipeline.name, rule: 'constraint' })

@@ -22,6 +22,25 @@ const CONFIG_KEYS: Record<ConstraintType, readonly string[]> = {
 }
 const RULE_KEYS = ['required', 'pattern', 'enum', 'format', 'min', 'max', 'max_size'] as const
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/
+/** Field names in group_by and rules: plain names, and none that JavaScript objects already carry (`__proto__`, `constructor`, `valueOf` ...). */
+const FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/
+const OBJECT_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype', 'constructor', '__proto__'])
+
+/**
+ * Documented bounds of the numeric options (README "Constraints"): a limit outside them is
+ * refused, so a stored config can never make a bucket or a timer that cannot exist.
+ */
+export const CONFIG_BOUNDS: Readonly<Record<string, readonly [number, number]>> = {
+  max_events_per_second: [0.01, 10_000_000],
+  max_events_per_minute: [1, 600_000_000],
+  max_memory_mb: [1, 1_048_576],
+  max_memory_per_event_kb: [1, 1_048_576],
+  max_processing_time_ms: [1, 3_600_000],
+  max_size: [1, 1_073_741_824],
+}
+const MAX_RULES = 1_000
+const MAX_ENUM = 10_000
+const MAX_PATTERN = 1_000
 
 function fail(name: string, option: string | undefined, problem: string, fix: string): never {
   const subject = option === undefined ? '' : `option "${option}": `
@@ -35,6 +54,18 @@ function positive(name: string, option: string, value: unknown, unit: string): v
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     fail(name, option, `must be a positive number of ${unit} (got ${got(value)})`, `set a limit above 0, or leave ${option.split('.').pop()} out`)
   }
+  const key = option.split('.').pop() as string
+  const bounds = CONFIG_BOUNDS[key]
+  if (bounds && (value < bounds[0] || value > bounds[1])) {
+    fail(name, option, `must be from ${bounds[0]} to ${bounds[1]} ${unit} (got ${got(value)})`, `set ${key} within those bounds, or leave it out`)
+  }
+}
+
+function fieldName(name: string, option: string, field: string, fields: ReadonlySet<string> | undefined): void {
+  if (!FIELD.test(field) || OBJECT_NAMES.has(field)) {
+    fail(name, option, `${got(field)} is not a field name`, 'use a top-level field of the schema (letters, digits and _)')
+  }
+  if (fields && !fields.has(field)) fail(name, option, `field ${got(field)} is not in the pipeline's schema`, `use one of ${[...fields].join(', ')}`)
 }
 
 function checkKeys(name: string, where: string, value: Record<string, unknown>, allowed: readonly string[]): void {
@@ -44,10 +75,13 @@ function checkKeys(name: string, where: string, value: Record<string, unknown>, 
 }
 
 /**
- * Checks a constraint config for its type and returns it unchanged.
+ * Checks a constraint config for its type and returns it unchanged: known keys only, finite
+ * numbers within CONFIG_BOUNDS, field names that are plain names (never `__proto__`-like) and,
+ * when `fields` is given, fields of the pipeline's schema (group_by).
+ * @param fields the pipeline's top-level schema fields, when known (run-time changes).
  * @throws ConfigError (exact wording tested in test/unit/constraints/constraint.test.ts).
  */
-export function checkConfig(name: string, type: ConstraintType, config: unknown): ConstraintConfig {
+export function checkConfig(name: string, type: ConstraintType, config: unknown, fields?: ReadonlySet<string>): ConstraintConfig {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     fail(name, 'config', `must be an object (got ${got(config)})`, `pass config: { ${CONFIG_KEYS[type].join(', ')} }`)
   }
@@ -61,6 +95,10 @@ export function checkConfig(name: string, type: ConstraintType, config: unknown)
     }
     if (c.group_by !== undefined && (!Array.isArray(c.group_by) || c.group_by.length === 0 || !c.group_by.every((f) => typeof f === 'string' && f !== ''))) {
       fail(name, 'config.group_by', `must be a non-empty list of field names (got ${got(c.group_by)})`, 'pass e.g. group_by: ["user_id"], or leave it out for one limit over all records')
+    }
+    if (Array.isArray(c.group_by)) {
+      if (c.group_by.length > 16) fail(name, 'config.group_by', `groups by at most 16 fields (got ${c.group_by.length})`, 'group by fewer fields')
+      for (const field of c.group_by as string[]) fieldName(name, 'config.group_by', field, fields)
     }
   } else if (type === 'resource') {
     positive(name, 'config.max_memory_mb', c.max_memory_mb, 'MiB')
@@ -76,8 +114,10 @@ export function checkConfig(name: string, type: ConstraintType, config: unknown)
     if (typeof rules !== 'object' || rules === null || Array.isArray(rules) || Object.keys(rules).length === 0) {
       fail(name, 'config.rules', `must map field names to rules (got ${got(rules)})`, 'pass rules: { user_id: { required: true, pattern: "..." } }')
     }
+    if (Object.keys(rules as object).length > MAX_RULES) fail(name, 'config.rules', `has more than ${MAX_RULES} fields`, 'split the rules over several constraints')
     for (const [field, rule] of Object.entries(rules as Record<string, unknown>)) {
       const where = `config.rules.${field}`
+      fieldName(name, 'config.rules', field, undefined)
       if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) fail(name, where, `must be an object of rules (got ${got(rule)})`, `use keys ${RULE_KEYS.join(', ')}`)
       const r = rule as Record<string, unknown>
       checkKeys(name, where, r, RULE_KEYS)
@@ -89,8 +129,9 @@ export function checkConfig(name: string, type: ConstraintType, config: unknown)
           fail(name, `${where}.pattern`, `is not a valid regular expression (${(error as Error).message})`, 'fix the pattern')
         }
         if (typeof r.pattern !== 'string') fail(name, `${where}.pattern`, `must be a string (got ${got(r.pattern)})`, 'pass the regular expression as a string')
+        if (r.pattern.length > MAX_PATTERN) fail(name, `${where}.pattern`, `is longer than ${MAX_PATTERN} characters`, 'use a shorter pattern')
       }
-      if (r.enum !== undefined && (!Array.isArray(r.enum) || r.enum.length === 0)) fail(name, `${where}.enum`, `must be a non-empty list (got ${got(r.enum)})`, 'list the allowed values')
+      if (r.enum !== undefined && (!Array.isArray(r.enum) || r.enum.length === 0 || r.enum.length > MAX_ENUM)) fail(name, `${where}.enum`, `must be a non-empty list of at most ${MAX_ENUM} values (got ${got(r.enum)})`, 'list the allowed values')
       if (r.format !== undefined && r.format !== 'iso8601') fail(name, `${where}.format`, `unknown format ${got(r.format)}`, 'use format: "iso8601"')
       for (const bound of ['min', 'max'] as const) {
         if (r[bound] !== undefined && (typeof r[bound] !== 'number' || !Number.isFinite(r[bound]))) fail(name, `${where}.${bound}`, `must be a number (got ${got(r[bound])})`, `set ${bound} to a number`)

@@ -5,7 +5,7 @@
  * A change takes effect at once on this instance and within `pollMs` (1 s) on every other
  * instance sharing the ClickHouse (contract: within 2 s, no restart).
  */
-import { FlowhouseError, RateLimitExceededError, ResourceLimitExceededError, ValidationError, messageOf } from '../errors.ts'
+import { ConfigError, FlowhouseError, RateLimitExceededError, ResourceLimitExceededError, ValidationError, messageOf } from '../errors.ts'
 import { rateKey } from './evaluate.ts'
 import { compileRules, type CompiledRules } from './validation.ts'
 import { metrics } from '../metrics/metrics.ts'
@@ -39,12 +39,18 @@ export class RunningConstraint implements ConstraintRuntime {
   /** Separate buckets for the ingest API (a record admitted there is limited again when consumed). */
   ingestRate: RateBuckets | undefined
   readonly stats: ConstraintStatistics = { checks: 0, violations: {}, throttleSeconds: 0, lastViolationAt: null }
+  /** Why the newest stored state was not applied (it no longer checks), or null; shown in the status. */
+  storedStateError: string | null = null
   private rules: CompiledRules | undefined
 
+  /**
+   * @param fields the pipeline's top-level schema fields: run-time configs may group by these only.
+   */
   constructor(
     readonly pipeline: string,
     readonly declared: Constraint,
     private readonly registry: ConstraintRegistry,
+    readonly fields?: ReadonlySet<string>,
   ) {
     this.enabled = declared.spec.enabled
     this.config = declared.spec.config
@@ -128,12 +134,13 @@ export class RunningConstraint implements ConstraintRuntime {
    * @throws ConfigError when the new config breaks a rule.
    */
   updateConfig(config: ConstraintConfig): Promise<void> {
-    const merged = checkConfig(this.name, this.declared.spec.type, { ...this.config, ...config })
+    if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ConfigError(`constraint "${this.name}": option "config": must be an object`, { constraint: this.name })
+    const merged = checkConfig(this.name, this.declared.spec.type, { ...this.config, ...Object.fromEntries(Object.entries(config)) }, this.fields)
     return this.change(this.enabled, merged)
   }
   async getStatus() {
     const s = this.spec
-    return { pipeline: this.pipeline, name: s.name, type: s.type, enabled: s.enabled, priority: s.priority, action: s.action, config: s.config, version: this.version }
+    return { pipeline: this.pipeline, name: s.name, type: s.type, enabled: s.enabled, priority: s.priority, action: s.action, config: s.config, version: this.version, stored_state_error: this.storedStateError }
   }
   async getLimits() {
     const c = this.config as RateConfig & ResourceConfig & { rules?: unknown }
@@ -212,13 +219,13 @@ export class ConstraintRegistry {
    * declared Constraint to its running handle.
    * @throws FlowhouseError when two constraints of the pipeline share a name.
    */
-  async attach(pipeline: string, declared: readonly Constraint[]): Promise<void> {
+  async attach(pipeline: string, declared: readonly Constraint[], fields?: ReadonlySet<string>): Promise<void> {
     const names = new Set<string>()
     for (const c of declared) {
       if (names.has(c.name)) throw new FlowhouseError('CONFIG_INVALID', `pipeline "${pipeline}": constraint "${c.name}" is attached twice; give each constraint of a pipeline its own name`)
       names.add(c.name)
     }
-    const running = declared.map((c) => new RunningConstraint(pipeline, c, this))
+    const running = declared.map((c) => new RunningConstraint(pipeline, c, this, fields))
     this.byPipeline.set(pipeline, running)
     for (const r of running) r.declared.bind(r)
     await this.poll(true)
@@ -240,9 +247,13 @@ export class ConstraintRegistry {
         const r = this.get(s.pipeline, s.constraint)
         if (!r || s.version <= r.version) continue
         try {
-          r.applyState(s.enabled, checkConfig(r.name, r.declared.spec.type, JSON.parse(s.config)), s.version)
+          r.applyState(s.enabled, checkConfig(r.name, r.declared.spec.type, JSON.parse(s.config), r.fields), s.version)
+          r.storedStateError = null
         } catch (error) {
-          logger.warn({ pipeline: s.pipeline, constraint: s.constraint, error: messageOf(error) }, 'ignoring a stored constraint state that no longer checks')
+          // Reported (log, status, metric-free) and skipped: the constraint keeps its last good config, ingest goes on.
+          r.version = s.version
+          r.storedStateError = `stored state of version ${s.version} ignored: ${messageOf(error)}`
+          logger.warn({ pipeline: s.pipeline, constraint: s.constraint, version: s.version, error: messageOf(error) }, 'ignoring a stored constraint state that no longer checks; the constraint keeps its last valid config')
         }
       }
     } catch (error) {

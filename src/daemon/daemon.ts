@@ -4,7 +4,7 @@
  */
 import type { Admin, Kafka } from 'kafkajs'
 import { createClickHouse, type ClickHouse } from '../clickhouse/client.ts'
-import { pipelineConstraints } from '../constraints/check.ts'
+import { pipelineConstraints, schemaFields } from '../constraints/check.ts'
 import { ViolationHistory } from '../constraints/history.ts'
 import { ConstraintRegistry } from '../constraints/registry.ts'
 import { ConstraintStore } from '../constraints/store.ts'
@@ -208,6 +208,7 @@ export class Daemon {
     const current = this.modules.find((m) => m.file === file)
     if (!current) return
     await this.stopModule(current)
+    this.views?.moduleRemoved(file)
     this.modules = this.modules.filter((m) => m !== current)
     logger.info({ module: file }, 'module removed; its consumers stopped and its data stays')
     this.updateModuleMetrics()
@@ -247,7 +248,7 @@ export class Daemon {
   /** Makes a provisioned module's pipelines and constraints live. */
   private async register(m: LoadedModule): Promise<void> {
     for (const p of m.defs!.pipelines) {
-      await this.registry!.attach(p.name, pipelineConstraints(p))
+      await this.registry!.attach(p.name, pipelineConstraints(p), schemaFields(p))
       this.pipelines.set(p.name, p)
       this.pipelineFiles.set(p.name, m.file)
     }

@@ -46,6 +46,7 @@ export const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   HOST_NOT_ALLOWED: 421,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
+  QUERY_QUEUE_FULL: 503,
 }
 
 /** The answer to an error: status, code and message. */

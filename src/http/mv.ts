@@ -9,7 +9,7 @@
  * | `POST /api/mv/:name/backfill` | admin | 202 `{ job }`; 409 when running or completed |
  * | `POST /api/mv/:name/refresh[?full=true]` | admin | 200 `{ view, kind, rows, duration_ms, status, job }` (202 for a streaming rebuild); 409 when one is running |
  * | `POST /api/mv/:name/query` | read | 200 `{ rows, sql, params }`; 400 QueryError |
- * | `DELETE /api/mv/:name` | admin | 200 `{ status: 'deleted', dropped }` |
+ * | `DELETE /api/mv/:name` | admin | 200 `{ status: 'deleted', dropped }`; 409 for a view a loaded module declares |
  *
  * Errors answer `{ error, code }` through the one error handler (src/http/errors.ts):
  * VIEW_NOT_FOUND 404, QUERY_REJECTED and CONFIG_INVALID 400, VIEW_CONFLICT and conflicting
@@ -125,8 +125,8 @@ export function registerViewRoutes(app: FastifyInstance, views: ViewManager): vo
     (await views.query(req.params.name, req.body)) as { rows: object[] },
   )
 
-  r.delete('/api/mv/:name', { config: { scope: 'admin' }, schema: { summary: 'drop a view: MV, target, Distributed table and job record', params: ViewParams, response: { 200: Open({ status: Type.Literal('deleted') }), 404: NotFound, ...guarded } } }, async (req) => ({
+  r.delete('/api/mv/:name', { config: { scope: 'admin' }, schema: { summary: 'drop a view: MV, target, Distributed table and job record', params: ViewParams, response: { 200: Open({ status: Type.Literal('deleted') }), 404: NotFound, 409: errorBody('a view a loaded module declares: take it out of the module first'), ...guarded } } }, async (req) => ({
     status: 'deleted' as const,
-    ...((await views.drop(req.params.name)) as object),
+    ...((await views.drop(req.params.name, { caller: 'api' })) as object),
   }))
 }

@@ -6,6 +6,7 @@
  * API requests are checked by the same model rules as modules (src/model), so the messages are
  * the same.
  */
+import { canonicalColumnType } from '../clickhouse/column-type.ts'
 import { ConfigError, FlowhouseError } from '../errors.ts'
 import { ENGINES } from '../model/options.ts'
 import type { EngineName, MaterializedViewLike } from '../model/types.ts'
@@ -86,6 +87,23 @@ export interface CreateViewRequest {
 
 const REQUEST_FIELDS = new Set(['name', 'source_table', 'target_table', 'distributed_table', 'engine', 'order_by', 'columns', 'select_query', 'cluster', 'refresh', 'watermark', 'backfill', 'batch_rows', 'filter', 'group_by', 'compute'])
 
+/**
+ * The `columns` of a request with every type parsed against the column-type grammar and printed
+ * by flowhouse (no caller text reaches the CREATE TABLE).
+ * @throws ConfigError naming the field, e.g. `columns[1].type`.
+ */
+function columnsOf(value: unknown): Array<{ name: string; type: string }> {
+  if (!Array.isArray(value) || value.length === 0 || value.length > 1_000) throw badRequest('columns must be a non-empty array (at most 1000) of { name, type }', 'columns')
+  return value.map((column: unknown, i) => {
+    if (typeof column !== 'object' || column === null || Array.isArray(column)) throw badRequest(`columns[${i}] must be an object { name, type }`, `columns[${i}]`)
+    const { name, type, ...rest } = column as Record<string, unknown>
+    const extra = Object.keys(rest)
+    if (extra.length > 0) throw badRequest(`columns[${i}]: unknown field(s) ${extra.map((k) => JSON.stringify(k)).join(', ')}; a column is { name, type }`, `columns[${i}].${extra[0]}`)
+    if (typeof name !== 'string') throw badRequest(`columns[${i}].name must be a column name`, `columns[${i}].name`)
+    return { name, type: canonicalColumnType(type, { field: `columns[${i}].type` }) }
+  })
+}
+
 function refreshOf(value: unknown): Record<string, unknown> | undefined {
   if (value === undefined || value === null) return undefined
   if (typeof value !== 'object') throw badRequest(`refresh must be an object (got ${JSON.stringify(value)})`, 'refresh')
@@ -136,7 +154,7 @@ export function definitionFromRequest(body: CreateViewRequest, database: string)
       ...common,
       source,
       select: renderSource(select, source),
-      target: { name: target as string, engine: engineOf(body.engine), orderByFields: orderBy, ...(body.columns !== undefined ? { columns: body.columns as never } : {}) },
+      target: { name: target as string, engine: engineOf(body.engine), orderByFields: orderBy, ...(body.columns !== undefined ? { columns: columnsOf(body.columns) } : {}) },
     })
   }
   const def = definitionFromModule(view, database, 'api')

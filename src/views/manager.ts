@@ -17,7 +17,7 @@ import type { Logger } from 'pino'
 import type { ClickHouse } from '../clickhouse/client.ts'
 import { ddlOptionsFor, inferColumns } from '../clickhouse/ddl.ts'
 import { provisionView } from '../clickhouse/provision.ts'
-import { queryReadonly, queryRows, runCommand, type Row } from '../clickhouse/query.ts'
+import { checkSandboxed, queryReadonly, queryRows, runCommand, type Row } from '../clickhouse/query.ts'
 import { qualifiedName, sqlString } from '../clickhouse/sql.ts'
 import { FlowhouseError, RefreshError, ViewNotFoundError, isProgrammerError, messageOf } from '../errors.ts'
 import { metrics } from '../metrics/metrics.ts'
@@ -115,6 +115,8 @@ export class ViewManager {
   readonly #refreshing = new Set<string>()
   /** Names being created (so that two requests for one name do not race). */
   readonly #creating = new Set<string>()
+  /** Views declared by a module this daemon runs now → its file (such a view cannot be dropped through the API). */
+  readonly #declared = new Map<string, string>()
   #statusTimer: NodeJS.Timeout | undefined
   #stopping: Promise<void> | undefined
 
@@ -174,12 +176,13 @@ export class ViewManager {
   async provisionModuleView(view: MaterializedViewLike, file: string): Promise<ViewJob> {
     for (const note of view.notes ?? []) this.#log.warn({ view: view.name, module: file }, note)
     const def = definitionFromModule(view, this.#ch.database, 'module', file)
+    this.#declared.set(def.name, file)
     const existing = this.#jobs.get(def.name)
     if (existing) {
       if (!sameDefinition(existing.definition, def)) {
         this.#log.warn(
           { view: def.name, module: file },
-          'the view is declared differently from the one running; left unchanged so no aggregated data is lost (drop it with DELETE /api/mv/<name> and restart to apply the new declaration)',
+          'the view is declared differently from the one running; left unchanged so no aggregated data is lost (to apply the new declaration, give the view a new name, or take it out of the module, drop it with DELETE /api/mv/<name>, and declare it again)',
         )
       }
       return existing
@@ -204,6 +207,7 @@ export class ViewManager {
    *   taken; ClickHouseError.
    */
   async create(def: ViewDefinition): Promise<ViewJob> {
+    if (def.origin === 'api') await this.#checkCallerSelect(def)
     if (this.#jobs.get(def.name) || this.#creating.has(def.name)) throw conflict(`materialized view "${def.name}" already exists; drop it first (DELETE /api/mv/${def.name})`, def.name)
     this.#creating.add(def.name)
     try {
@@ -229,6 +233,21 @@ export class ViewManager {
     } finally {
       this.#creating.delete(def.name)
     }
+  }
+
+  /**
+   * The SELECT of a view created through the API (its select_query, or the SELECT its filter,
+   * group_by and compute generate), over its source, judged by the SQL sandbox before any DDL:
+   * no table functions, no file or network functions, only flowhouse's tables.
+   * @throws QueryError (HTTP 400) naming the rule.
+   */
+  async #checkCallerSelect(def: ViewDefinition): Promise<void> {
+    await checkSandboxed(this.#ch, renderSource(def.template, qualifiedName(this.#ch.database, def.source)))
+  }
+
+  /** Forgets the views a module declared (it left the pipelines folder): they can be dropped through the API again. */
+  moduleRemoved(file: string): void {
+    for (const [name, declaredBy] of this.#declared) if (declaredBy === file) this.#declared.delete(name)
   }
 
   /** Undoes a creation that failed: drops what was created and forgets the job, so the request can be repeated. */
@@ -322,6 +341,7 @@ export class ViewManager {
    */
   async #build(job: ViewJob, signal: AbortSignal | undefined): Promise<ViewJob> {
     const def = job.definition
+    if (def.origin === 'api') await this.#checkCallerSelect(def)
     const ctx = this.#ddl(job)
     const objects = this.#objects(job)
     const { columns } = await this.#selectColumns(def)
@@ -671,11 +691,20 @@ export class ViewManager {
    * Drops a view: its MV (first, so nothing more is written), query view, Distributed table and
    * target (ON CLUSTER when clustered), leftovers of an interrupted swap, then its job record and
    * refresh log. A module view comes back (with a backfill) the next time the daemon starts.
+   * @param options.caller `api` for a request (DELETE /api/mv/:name): a view declared by a module
+   *   the daemon runs is refused (the module owns it; take the view out of the module first).
    * @returns the objects dropped.
-   * @throws ViewNotFoundError; ClickHouseError (the job is kept so the drop can be retried).
+   * @throws ViewNotFoundError; FlowhouseError VIEW_CONFLICT (HTTP 409) for an API drop of a
+   *   module's view, naming the module; ClickHouseError (the job is kept so the drop can be retried).
    */
-  async drop(name: string): Promise<{ dropped: string[] }> {
+  async drop(name: string, options: { caller?: 'api' | 'daemon' } = {}): Promise<{ dropped: string[] }> {
     const job = this.#get(name)
+    const module = this.#declared.get(name)
+    if (options.caller === 'api' && module !== undefined) {
+      throw new FlowhouseError('VIEW_CONFLICT', `materialized view "${name}" is declared by the module ${module}: it cannot be dropped through the API while the module declares it; take the view out of the module (hot reload applies it), then drop it`, {
+        context: { view: name, module },
+      })
+    }
     this.#scheduler.unschedule(name)
     await this.#cancel(name)
     const objects = this.#objects(job)

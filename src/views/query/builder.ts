@@ -128,7 +128,8 @@ export function structuredFilter(filter: Record<string, unknown>, scope: Scope):
     }
     for (const [rawOp, value] of Object.entries(condition)) {
       const op = rawOp.replace(/^\$/, '')
-      if (op in CONDITION_OPS) parts.push({ k: 'bin', op: CONDITION_OPS[op] as string, l: col, r: literalOf(value, scope, column) })
+      // Own properties only: `constructor`, `valueOf` ... of Object.prototype are not operators.
+      if (Object.hasOwn(CONDITION_OPS, op)) parts.push({ k: 'bin', op: CONDITION_OPS[op] as string, l: col, r: literalOf(value, scope, column) })
       else if (op === 'in' || op === 'nin') {
         if (!Array.isArray(value) || value.length === 0 || value.length > 1_000) throw queryError(scope, `"${column}".${rawOp} takes a non-empty array of at most 1000 values`)
         parts.push({ k: 'in', e: col, list: value.map((v) => literalOf(v, scope, column)), neg: op === 'nin' })

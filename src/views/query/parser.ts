@@ -144,14 +144,19 @@ class Parser {
     return t.value
   }
 
-  /** One expression (OR of ANDs of comparisons ...). @throws QueryError. */
-  expr(): Expr {
-    if (++this.depth > MAX_DEPTH) this.fail('the expression is nested too deeply')
+  /** Runs `parse` one nesting level deeper; every nesting (parentheses, calls, NOT, unary minus, INTERVAL) counts. */
+  private nested<T>(parse: () => T): T {
+    if (++this.depth > MAX_DEPTH) this.fail(`the expression is nested too deeply (more than ${MAX_DEPTH} levels)`)
     try {
-      return this.or()
+      return parse()
     } finally {
       this.depth--
     }
+  }
+
+  /** One expression (OR of ANDs of comparisons ...). @throws QueryError. */
+  expr(): Expr {
+    return this.nested(() => this.or())
   }
 
   private or(): Expr {
@@ -167,7 +172,7 @@ class Parser {
   }
 
   private not(): Expr {
-    if (this.acceptWord('NOT')) return { k: 'not', e: this.not() }
+    if (this.acceptWord('NOT')) return { k: 'not', e: this.nested(() => this.not()) }
     return this.comparison()
   }
 
@@ -230,7 +235,7 @@ class Parser {
 
   private unary(): Expr {
     if (this.acceptOp('-')) {
-      const e = this.unary()
+      const e = this.nested(() => this.unary())
       if (e.k === 'lit' && e.type !== 'String') return { ...e, value: e.value.startsWith('-') ? e.value.slice(1) : `-${e.value}`, type: e.type === 'UInt64' ? 'Float64' : e.type }
       return { k: 'neg', e }
     }
@@ -261,7 +266,7 @@ class Parser {
     }
     if (upper === 'INTERVAL') {
       this.i++
-      const e = this.unary()
+      const e = this.nested(() => this.unary())
       const unit = this.t
       if (unit.kind !== 'ident' || !INTERVAL_UNITS.has(unit.value.toUpperCase())) this.fail(`expected an interval unit (${[...INTERVAL_UNITS].join(', ')})`)
       this.i++
