@@ -3,6 +3,7 @@
 #   bash scripts/services.sh up     [kafka|clickhouse|all]   (default all)
 #   bash scripts/services.sh down   [kafka|clickhouse|all]
 #   bash scripts/services.sh status
+#   bash scripts/services.sh up|down kafka-secure   a second broker, SASL_SSL only (scripts/lib/kafka-secure.sh)
 # Data lives under .services/ (git-ignored). Kafka is Apache Kafka's broker in KRaft mode,
 # resolved from Maven Central by services/kafka/pom.xml and cached in .services/kafka/lib.
 # The ClickHouse server is Debian's clickhouse-server package, run as the current user.
@@ -18,6 +19,8 @@ mkdir -p "$svc"
 log() { echo "[services] $*" >&2; }
 # shellcheck source=lib/common.sh
 source "$root/scripts/lib/common.sh"
+# shellcheck source=lib/kafka-secure.sh
+source "$root/scripts/lib/kafka-secure.sh"
 
 kafka_lib() {
   local lib="$svc/kafka/lib"
@@ -107,6 +110,7 @@ case "${1:-}" in
     case "$what" in
       kafka) kafka_up ;;
       clickhouse) ch_up ;;
+      kafka-secure) kafka_secure_up ;;
       all) kafka_up; ch_up ;;
       *) echo "unknown service: $what" >&2; exit 2 ;;
     esac ;;
@@ -114,11 +118,12 @@ case "${1:-}" in
     case "$what" in
       kafka) stop_pid "$svc/kafka/pid" kafka ;;
       clickhouse) stop_pid "$svc/clickhouse/pid" clickhouse ;;
+      kafka-secure) kafka_secure_down ;;
       all) stop_pid "$svc/kafka/pid" kafka; stop_pid "$svc/clickhouse/pid" clickhouse ;;
       *) echo "unknown service: $what" >&2; exit 2 ;;
     esac ;;
   status)
     port_open "$KAFKA_PORT" && echo "kafka: up (127.0.0.1:$KAFKA_PORT)" || echo "kafka: down"
     port_open "$CH_HTTP_PORT" && echo "clickhouse: up (127.0.0.1:$CH_HTTP_PORT)" || echo "clickhouse: down" ;;
-  *) echo "usage: $0 up|down|status [kafka|clickhouse|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status [kafka|clickhouse|kafka-secure|all]" >&2; exit 2 ;;
 esac

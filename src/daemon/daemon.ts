@@ -70,7 +70,7 @@ export class Daemon {
   }
 
   private constructor(readonly config: DaemonConfig) {
-    this.kafka = createKafka(config.brokers, config.clientId)
+    this.kafka = createKafka(config.brokers, config.clientId, config.kafkaSecurity)
     this.admin = this.kafka.admin()
     this.producer = new RecordProducer(this.kafka)
   }
