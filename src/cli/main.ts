@@ -11,6 +11,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { resolveConfig } from '../config.ts'
 import { messageOf } from '../errors.ts'
+import { redactSecrets } from '../util/redact.ts'
 import { registerMvCommands } from './mv.ts'
 
 function positiveInt(value: string): number {
@@ -92,6 +93,6 @@ constraintsCommand(program, () => process.env.FLOWHOUSE_URL ?? 'http://127.0.0.1
 try {
   await program.parseAsync(process.argv)
 } catch (error) {
-  console.error(`flowhouse: ${messageOf(error)}`)
+  console.error(`flowhouse: ${redactSecrets(messageOf(error))}`)
   process.exitCode = 1
 }

@@ -3,11 +3,13 @@
  * optional CA and client certificate, and SASL PLAIN / SCRAM-SHA-256 / SCRAM-SHA-512.
  * Resolved once from the environment (src/config.ts calls resolveKafkaSecurity); certificate and
  * password files are read at resolution time, so a missing file fails at start, naming its variable.
+ * Passwords are registered with util/redact.ts, so no log line prints them.
  */
 import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'node:tls'
 import type { SASLOptions } from 'kafkajs'
 import { ConfigError } from '../errors.ts'
+import { registerSecret } from '../util/redact.ts'
 
 /** SASL mechanisms flowhouse configures (kafkajs's names). */
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const
@@ -83,6 +85,7 @@ export function resolveKafkaSecurity(env: NodeJS.ProcessEnv = process.env): Kafk
       ssl.cert = readSecretFile('KAFKA_SSL_CERT_FILE', certFile)
       ssl.key = readSecretFile('KAFKA_SSL_KEY_FILE', keyFile)
       const passphrase = set(env.KAFKA_SSL_KEY_PASSWORD)
+      registerSecret(passphrase)
       if (passphrase !== undefined) ssl.passphrase = passphrase
     }
   } else if (keyFile !== undefined) {
@@ -114,6 +117,7 @@ function resolveSasl(env: NodeJS.ProcessEnv): KafkaSecurity['sasl'] {
   if (password === undefined || password === '') {
     throw new ConfigError(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE`, { field: 'KAFKA_SASL_PASSWORD' })
   }
+  registerSecret(password)
   return { mechanism, username, password }
 }
 
