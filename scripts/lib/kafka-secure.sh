@@ -3,37 +3,26 @@
 #   SASL_SSL 127.0.0.1:$KAFKA_SECURE_PORT (default 9192), controller 127.0.0.1:$KAFKA_SECURE_CONTROLLER_PORT (9193)
 #   mechanisms PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; client certificates required (ssl.client.auth=required)
 # Everything lives in .services/kafka-secure (git-ignored):
-#   tls/ca.pem                       the test CA (openssl), trusted by the broker and by clients
+#   tls/ca.pem                       the test CA (scripts/lib/test-pki.sh), trusted by the broker and by clients
 #   tls/client.pem, tls/client.key   a client certificate signed by that CA
 #   tls/broker.p12, tls/truststore.p12   the broker's keystore (openssl) and truststore (keytool)
 #   credentials.env                  random passwords of the users `plain-user` (PLAIN),
 #                                    `scram-user` (SCRAM-SHA-256 and SCRAM-SHA-512), as shell variables
 # SCRAM users are written by the broker's own `kafka-storage format --add-scram` when the data
 # folder is first formatted; delete .services/kafka-secure to start over. Callers define log(),
-# port_open, wait_port and kafka_lib before sourcing.
+# port_open, wait_port, stop_pid (lib/common.sh), test_pki (lib/test-pki.sh) and kafka_lib.
 
 KAFKA_SECURE_PORT=${KAFKA_SECURE_PORT:-9192}
 KAFKA_SECURE_CONTROLLER_PORT=${KAFKA_SECURE_CONTROLLER_PORT:-9193}
 
-kafka_secure_tls() { # dir
+kafka_secure_tls() { # dir store-password: the test PKI plus the broker's PKCS12 keystore and truststore
   local t=$1/tls store_pw=$2
-  [ -f "$t/.done" ] && return 0
-  rm -rf "$t"; mkdir -p "$t"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=flowhouse test CA" \
-    -keyout "$t/ca.key" -out "$t/ca.pem" 2>/dev/null
-  local name
-  for name in broker client; do
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=flowhouse-$name" -keyout "$t/$name.key" -out "$t/$name.csr" 2>/dev/null
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n' >"$t/$name.ext"
-    openssl x509 -req -in "$t/$name.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial -days 3650 \
-      -extfile "$t/$name.ext" -out "$t/$name.pem" 2>/dev/null
-  done
-  openssl pkcs12 -export -in "$t/broker.pem" -inkey "$t/broker.key" -certfile "$t/ca.pem" -name broker \
+  [ -f "$t/truststore.p12" ] && return 0
+  test_pki "$t"
+  openssl pkcs12 -export -in "$t/server.pem" -inkey "$t/server.key" -certfile "$t/ca.pem" -name broker \
     -out "$t/broker.p12" -passout "pass:$store_pw"
   keytool -importcert -noprompt -alias ca -file "$t/ca.pem" -keystore "$t/truststore.p12" \
     -storetype PKCS12 -storepass "$store_pw" >/dev/null 2>&1
-  chmod 600 "$t"/*.key
-  touch "$t/.done"
 }
 
 kafka_secure_up() {
