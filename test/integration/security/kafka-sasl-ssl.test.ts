@@ -4,11 +4,10 @@
  * command reaching it with each SASL mechanism. The rows must land in ClickHouse exactly.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
-import { FLIGHTS_PARQUET, ROOT, flightsSource, freePort, removeDir, runReplay, sql, startDaemon, tempDir, truth, waitFor, type DaemonProcess } from '../helpers.ts'
-import { downSecure, ingest, kafkaSecureEnv, resetSecureKafka, syntheticFlights, upSecure } from './secure-services.ts'
+import { FLIGHTS_PARQUET, ROOT, flightsSource, removeDir, runReplay, sql, startDaemon, tempDir, truth, waitFor, type DaemonProcess } from '../helpers.ts'
+import { downSecure, ingest, kafkaSecureEnv, resetSecureKafka, startExpectingFailure, syntheticFlights, upSecure } from './secure-services.ts'
 
 const PIPELINES = path.join(ROOT, 'pipelines')
 const daemons: DaemonProcess[] = []
@@ -60,33 +59,12 @@ test('flowhouse replay produces to the SASL_SSL broker from the same variables (
   assert.equal(got!.delay, expected!.delay)
 })
 
-/** Runs `flowhouse start` expecting it to fail; resolves with its exit code, output and duration. */
-async function startExpectingFailure(env: Record<string, string>, dataDir: string): Promise<{ code: number | null; output: string; ms: number }> {
-  const port = await freePort()
-  const started = Date.now()
-  let output = ''
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/flowhouse.js'), 'start', '--pipelines', PIPELINES, '--port', String(port)], {
-    cwd: ROOT,
-    env: { ...process.env, FLOWHOUSE_DATA_DIR: dataDir, CLICKHOUSE_URL: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  child.stdout.on('data', (d) => (output += d))
-  child.stderr.on('data', (d) => (output += d))
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
-  return new Promise((resolve) =>
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, output, ms: Date.now() - started })
-    }),
-  )
-}
-
 test('a wrong SASL password stops the start within seconds with an authentication error that does not print the password', { timeout: 90_000 }, async () => {
   const dir = await tempDir('sasl-wrong')
   dirs.push(dir)
   for (const mechanism of ['scram-sha-512', 'plain'] as const) {
     const wrong = `wrong-${mechanism}-${Date.now()}`
-    const { code, output, ms } = await startExpectingFailure(kafkaSecureEnv(mechanism, wrong), dir)
+    const { code, output, ms } = await startExpectingFailure({ ...kafkaSecureEnv(mechanism, wrong), CLICKHOUSE_URL: '' }, dir, PIPELINES)
     assert.equal(code, 1, output)
     assert.ok(ms < 20_000, `took ${ms} ms`)
     const name = mechanism === 'plain' ? 'PLAIN' : 'SCRAM-SHA-512'

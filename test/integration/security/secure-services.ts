@@ -3,11 +3,11 @@
  * and stopped through scripts/services.sh (kafka-secure, clickhouse-secure), with their test
  * PKI and random credentials read from `.services/<service>/`.
  */
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { Kafka, logLevel } from 'kafkajs'
-import { ROOT, waitFor } from '../helpers.ts'
+import { ROOT, freePort, waitFor } from '../helpers.ts'
 
 export type SecureService = 'kafka-secure' | 'clickhouse-secure'
 
@@ -97,4 +97,25 @@ export async function ingest(url: string, pipeline: string, records: unknown[]):
   const res = await fetch(`${url}/ingest/${pipeline}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records) })
   await res.text()
   return res.status
+}
+
+/** Runs `flowhouse start` expecting it to fail; resolves with its exit code, output and duration. */
+export async function startExpectingFailure(env: Record<string, string>, dataDir: string, pipelinesDir: string): Promise<{ code: number | null; output: string; ms: number }> {
+  const port = await freePort()
+  const started = Date.now()
+  let output = ''
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/flowhouse.js'), 'start', '--pipelines', pipelinesDir, '--port', String(port)], {
+    cwd: ROOT,
+    env: { ...process.env, FLOWHOUSE_DATA_DIR: dataDir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000)
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, output, ms: Date.now() - started })
+    }),
+  )
 }
