@@ -9,7 +9,8 @@ export const REDACTED = '[Redacted]'
 /**
  * Fields whose value pino replaces with REDACTED, at the top of a log line's object or one or
  * two levels down (pino `redact` paths, https://getpino.io/#/docs/redaction): passwords, SASL and
- * TLS key material, API keys and tokens, and the credential-bearing HTTP headers.
+ * TLS key material, API keys, secrets, and the credential-bearing HTTP headers. Not `token`: the
+ * insert deduplication token is logged on purpose and is no secret.
  */
 export const REDACTED_PATHS = [
   'password',
@@ -28,8 +29,6 @@ export const REDACTED_PATHS = [
   '*.apiKey',
   'apiKeys',
   '*.apiKeys',
-  'token',
-  '*.token',
   'secret',
   '*.secret',
   'authorization',
