@@ -3,6 +3,8 @@
 #   bash scripts/services.sh up     [kafka|clickhouse|all]   (default all)
 #   bash scripts/services.sh down   [kafka|clickhouse|all]
 #   bash scripts/services.sh status
+#   bash scripts/services.sh up|down kafka-secure   a second broker, SASL_SSL only (scripts/lib/kafka-secure.sh)
+#   bash scripts/services.sh up|down clickhouse-secure   a second server, HTTPS with client certificates (scripts/lib/clickhouse-secure.sh)
 # Data lives under .services/ (git-ignored). Kafka is Apache Kafka's broker in KRaft mode,
 # resolved from Maven Central by services/kafka/pom.xml and cached in .services/kafka/lib.
 # The ClickHouse server is Debian's clickhouse-server package, run as the current user.
@@ -18,6 +20,12 @@ mkdir -p "$svc"
 log() { echo "[services] $*" >&2; }
 # shellcheck source=lib/common.sh
 source "$root/scripts/lib/common.sh"
+# shellcheck source=lib/test-pki.sh
+source "$root/scripts/lib/test-pki.sh"
+# shellcheck source=lib/kafka-secure.sh
+source "$root/scripts/lib/kafka-secure.sh"
+# shellcheck source=lib/clickhouse-secure.sh
+source "$root/scripts/lib/clickhouse-secure.sh"
 
 kafka_lib() {
   local lib="$svc/kafka/lib"
@@ -107,6 +115,8 @@ case "${1:-}" in
     case "$what" in
       kafka) kafka_up ;;
       clickhouse) ch_up ;;
+      kafka-secure) kafka_secure_up ;;
+      clickhouse-secure) clickhouse_secure_up ;;
       all) kafka_up; ch_up ;;
       *) echo "unknown service: $what" >&2; exit 2 ;;
     esac ;;
@@ -114,11 +124,13 @@ case "${1:-}" in
     case "$what" in
       kafka) stop_pid "$svc/kafka/pid" kafka ;;
       clickhouse) stop_pid "$svc/clickhouse/pid" clickhouse ;;
+      kafka-secure) kafka_secure_down ;;
+      clickhouse-secure) clickhouse_secure_down ;;
       all) stop_pid "$svc/kafka/pid" kafka; stop_pid "$svc/clickhouse/pid" clickhouse ;;
       *) echo "unknown service: $what" >&2; exit 2 ;;
     esac ;;
   status)
     port_open "$KAFKA_PORT" && echo "kafka: up (127.0.0.1:$KAFKA_PORT)" || echo "kafka: down"
     port_open "$CH_HTTP_PORT" && echo "clickhouse: up (127.0.0.1:$CH_HTTP_PORT)" || echo "clickhouse: down" ;;
-  *) echo "usage: $0 up|down|status [kafka|clickhouse|all]" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status [kafka|clickhouse|kafka-secure|clickhouse-secure|all]" >&2; exit 2 ;;
 esac

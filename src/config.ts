@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError, messageOf } from './errors.ts'
+import { resolveKafkaSecurity, type KafkaSecurity } from './kafka/options.ts'
 
 export interface BatchOptions {
   /** Flush a partition's batch once it holds this many rows. @default 100_000 */
@@ -66,6 +67,8 @@ export interface DaemonConfig {
   brokers: string[]
   /** Kafka client id. @default 'flowhouse' */
   clientId: string
+  /** TLS and SASL of every Kafka connection. Env KAFKA_SSL*, KAFKA_SASL_* (src/kafka/options.ts). @default PLAINTEXT */
+  kafkaSecurity: KafkaSecurity
   /** Prefix of consumer group ids: group = `<prefix>.<stream>`. Env FLOWHOUSE_GROUP_PREFIX. @default 'flowhouse' */
   groupPrefix: string
   /** Batch flush limits. Env FLOWHOUSE_BATCH_MAX_ROWS, FLOWHOUSE_BATCH_MAX_BYTES, FLOWHOUSE_BATCH_FLUSH_MS. */
@@ -141,7 +144,8 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
  * @param env process environment (variables listed on DaemonConfig).
  * @param overrides values from CLI flags; they win over the environment.
  * @throws ConfigError when a numeric variable is not a positive integer, an API key entry is
- *   malformed, FLOWHOUSE_API_KEYS_FILE cannot be read or FLOWHOUSE_METRICS_AUTH is not none|read.
+ *   malformed, FLOWHOUSE_API_KEYS_FILE cannot be read, FLOWHOUSE_METRICS_AUTH is not none|read,
+ *   or the Kafka TLS / SASL variables are incomplete or name unreadable files (src/kafka/options.ts).
  */
 export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<DaemonConfig> = {}): DaemonConfig {
   const config: DaemonConfig = {
@@ -150,6 +154,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     host: env.FLOWHOUSE_HOST || '127.0.0.1',
     brokers: (env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
     clientId: env.FLOWHOUSE_CLIENT_ID || 'flowhouse',
+    kafkaSecurity: resolveKafkaSecurity(env),
     groupPrefix: env.FLOWHOUSE_GROUP_PREFIX || 'flowhouse',
     batch: {
       maxRows: intEnv(env, 'FLOWHOUSE_BATCH_MAX_ROWS', 100_000),

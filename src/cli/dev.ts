@@ -14,6 +14,7 @@ import { queryRows } from '../clickhouse/query.ts'
 import { resolveConfig } from '../config.ts'
 import { Daemon } from '../daemon/daemon.ts'
 import { createKafka } from '../kafka/client.ts'
+import type { KafkaSecurity } from '../kafka/options.ts'
 import { replay } from '../replay/index.ts'
 import { createProgressPrinter } from '../replay/progress.ts'
 
@@ -30,8 +31,8 @@ GROUP BY origin
 ORDER BY total_flights DESC
 LIMIT 10`
 
-async function resetKafka(brokers: string[]): Promise<void> {
-  const admin = createKafka(brokers, 'flowhouse-dev').admin()
+async function resetKafka(brokers: string[], security: KafkaSecurity): Promise<void> {
+  const admin = createKafka(brokers, 'flowhouse-dev', security).admin()
   await admin.connect()
   try {
     const topics: string[] = (await admin.listTopics()).filter((t) => t === 'flights' || t === 'flights.dlq')
@@ -51,14 +52,14 @@ export async function devCommand(options: { limit?: number; keepRunning: boolean
 
   const config = resolveConfig(process.env, { pipelinesDir: path.join(root, 'pipelines'), dataDir: path.join(root, '.data/dev') })
   delete process.env.CLICKHOUSE_URL
-  await resetKafka(config.brokers)
+  await resetKafka(config.brokers, config.kafkaSecurity)
   await rm(config.dataDir, { recursive: true, force: true })
 
   console.log(`▶ starting the daemon (embedded ClickHouse in ${path.relative(root, config.dataDir)}, pipelines from ./pipelines)`)
   const daemon = await Daemon.start(config)
   console.log(`▶ daemon on ${daemon.url}  (metrics: ${daemon.url}/metrics, readiness: ${daemon.url}/ready)`)
   try {
-    await replayAndQuery(daemon, config.brokers, options.limit)
+    await replayAndQuery(daemon, config.brokers, config.kafkaSecurity, options.limit)
   } catch (error) {
     await daemon.stop()
     throw error
@@ -74,10 +75,10 @@ export async function devCommand(options: { limit?: number; keepRunning: boolean
 }
 
 /** Replays the flights, waits until ClickHouse holds them all, and prints the sample query. */
-async function replayAndQuery(daemon: Daemon, brokers: string[], limit: number | undefined): Promise<void> {
+async function replayAndQuery(daemon: Daemon, brokers: string[], security: KafkaSecurity, limit: number | undefined): Promise<void> {
   console.log(`▶ replaying ${limit ?? 'all 3,000,000'} real flights from vega-datasets flights-3m.parquet`)
   const started = Date.now()
-  const sent = await replay({ file: FLIGHTS, topic: 'flights', brokers, limit, onProgress: createProgressPrinter() })
+  const sent = await replay({ file: FLIGHTS, topic: 'flights', brokers, security, limit, onProgress: createProgressPrinter() })
   const ch = daemon.clickhouse
   let rows = 0
   for (;;) {

@@ -15,6 +15,7 @@ import { resolveConfig } from '../config.ts'
 import { messageOf } from '../errors.ts'
 import { apiTarget } from './api.ts'
 import { registerKeysCommands } from './keys.ts'
+import { redactSecrets } from '../util/redact.ts'
 import { registerMvCommands } from './mv.ts'
 
 function positiveInt(value: string): number {
@@ -100,6 +101,6 @@ constraintsCommand(program, () => apiTarget(apiKey() ? { apiKey: apiKey()! } : {
 try {
   await program.parseAsync(process.argv)
 } catch (error) {
-  console.error(`flowhouse: ${messageOf(error)}`)
+  console.error(`flowhouse: ${redactSecrets(messageOf(error))}`)
   process.exitCode = 1
 }

@@ -104,6 +104,7 @@ function httpClient(options: ResolvedClickHouseOptions, database: string | undef
     max_open_connections: options.maxOpenConnections,
     application: 'flowhouse',
     log: { level: ClickHouseLogLevel.OFF },
+    ...(options.tls ? { tls: options.tls } : {}),
   })
 }
 

@@ -2,9 +2,11 @@
  * Options of the ClickHouse client factory, resolved once into a fully defaulted object.
  * Explicit options win over environment variables, which win over defaults.
  */
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError } from '../errors.ts'
 import { resolveSandboxOptions, type SandboxOptions } from './sandbox/options.ts'
+import { redactUrl, registerSecret } from '../util/redact.ts'
 import { assertIdentifier } from './sql.ts'
 
 /** `server`: HTTP to a ClickHouse server. `embedded`: the in-process chdb engine. */
@@ -12,12 +14,23 @@ export type ClickHouseMode = 'server' | 'embedded'
 
 /** Options as a caller passes them; everything is optional. */
 export interface ClickHouseOptions {
-  /** Server URL, e.g. `http://127.0.0.1:8123`. Setting it selects server mode. Env CLICKHOUSE_URL. @default unset (embedded) */
+  /**
+   * Server URL, e.g. `http://127.0.0.1:8123` or `https://ch.example:8443`. Setting it selects server
+   * mode. A `user:password@` in it is taken out of the URL into `username` / `password` (an explicit
+   * option still wins). Env CLICKHOUSE_URL. @default unset (embedded)
+   */
   url?: string
   /** Server user. Env CLICKHOUSE_USER. @default 'default' */
   username?: string
-  /** Server password; never logged. Env CLICKHOUSE_PASSWORD. @default '' */
+  /** Server password; never logged (registered with util/redact.ts). Env CLICKHOUSE_PASSWORD. @default '' */
   password?: string
+  /**
+   * TLS of an `https://` URL: PEM files of the CA that signed the server's certificate (trusted
+   * instead of the system CAs), and of a client certificate and its key for servers that ask for
+   * one. A client certificate needs the CA file (@clickhouse/client's `tls` requires `ca_cert`).
+   * Env CLICKHOUSE_TLS_CA_FILE, CLICKHOUSE_TLS_CERT_FILE, CLICKHOUSE_TLS_KEY_FILE. @default unset (system CAs, no client certificate)
+   */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string }
   /** Database holding flowhouse's tables and views; created when missing. Env CLICKHOUSE_DATABASE. @default 'default' */
   database?: string
   /** flowhouse data folder; the embedded engine keeps its data in `<dataDir>/chdb`. Env FLOWHOUSE_DATA_DIR. @default './.data' */
@@ -44,7 +57,7 @@ export interface ClickHouseOptions {
 /** Options after resolution: every field present, paths absolute. */
 export interface ResolvedClickHouseOptions {
   mode: ClickHouseMode
-  /** Server URL (server mode only). */
+  /** Server URL without user and password (server mode only); safe to print. */
   url: string | undefined
   username: string
   password: string
@@ -56,6 +69,15 @@ export interface ResolvedClickHouseOptions {
   dedupWindowBlocks: number
   createDatabase: boolean
   sandbox: SandboxOptions
+  /** @clickhouse/client `tls` (file contents), or undefined for the system CAs and no client certificate. */
+  tls: ClickHouseTls | undefined
+}
+
+/** The `tls` option of @clickhouse/client's createClient: PEM contents. */
+export interface ClickHouseTls {
+  ca_cert: Buffer
+  cert?: Buffer
+  key?: Buffer
 }
 
 /** Defaults, with units in the names. */
@@ -81,26 +103,75 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value === undefined || value === '' ? undefined : value
 }
 
+function readPem(variable: string, file: string): Buffer {
+  try {
+    return readFileSync(file)
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw new ConfigError(`${variable}="${file}" cannot be read (${reason}): give the path of a readable PEM file`, { field: variable })
+  }
+}
+
+/** The URL split into a credential-free URL and its `user:password@` part (decoded), if any. */
+function parseUrl(url: string): { url: string; username: string | undefined; password: string | undefined } {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    throw new ConfigError(`CLICKHOUSE_URL "${redactUrl(url)}" is not a URL: use e.g. http://127.0.0.1:8123, or unset it for the embedded engine`, { field: 'CLICKHOUSE_URL' })
+  }
+  const username = parsed.username === '' ? undefined : decodeURIComponent(parsed.username)
+  const password = parsed.password === '' ? undefined : decodeURIComponent(parsed.password)
+  registerSecret(password)
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new ConfigError(`CLICKHOUSE_URL "${redactUrl(url)}" must use http:// or https:// (the HTTP interface, port 8123 by default)`, { field: 'CLICKHOUSE_URL' })
+  }
+  parsed.username = ''
+  parsed.password = ''
+  return { url: parsed.toString().replace(/\/$/, ''), username, password }
+}
+
+function resolveTls(options: ClickHouseOptions, env: NodeJS.ProcessEnv, url: string | undefined): ClickHouseTls | undefined {
+  const caFile = nonEmpty(options.tls?.caFile) ?? nonEmpty(env.CLICKHOUSE_TLS_CA_FILE)
+  const certFile = nonEmpty(options.tls?.certFile) ?? nonEmpty(env.CLICKHOUSE_TLS_CERT_FILE)
+  const keyFile = nonEmpty(options.tls?.keyFile) ?? nonEmpty(env.CLICKHOUSE_TLS_KEY_FILE)
+  if (caFile === undefined && certFile === undefined && keyFile === undefined) return undefined
+  if (url === undefined || !url.startsWith('https:')) {
+    throw new ConfigError('CLICKHOUSE_TLS_* files are set but CLICKHOUSE_URL is not an https:// URL: use https://host:8443, or unset the TLS variables', { field: 'CLICKHOUSE_URL' })
+  }
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError('CLICKHOUSE_TLS_CERT_FILE and CLICKHOUSE_TLS_KEY_FILE go together: set both for a client certificate, or neither', {
+      field: certFile === undefined ? 'CLICKHOUSE_TLS_CERT_FILE' : 'CLICKHOUSE_TLS_KEY_FILE',
+    })
+  }
+  if (caFile === undefined) {
+    throw new ConfigError('a ClickHouse client certificate needs CLICKHOUSE_TLS_CA_FILE too: the PEM of the CA that signed the server certificate', { field: 'CLICKHOUSE_TLS_CA_FILE' })
+  }
+  const tls: ClickHouseTls = { ca_cert: readPem('CLICKHOUSE_TLS_CA_FILE', caFile) }
+  if (certFile !== undefined && keyFile !== undefined) {
+    tls.cert = readPem('CLICKHOUSE_TLS_CERT_FILE', certFile)
+    tls.key = readPem('CLICKHOUSE_TLS_KEY_FILE', keyFile)
+  }
+  return tls
+}
+
 /**
- * Resolves options once: explicit values, then CLICKHOUSE_URL / CLICKHOUSE_USER /
- * CLICKHOUSE_PASSWORD / CLICKHOUSE_DATABASE / FLOWHOUSE_DATA_DIR, then CLICKHOUSE_DEFAULTS.
- * @throws ConfigError when the URL does not parse, the database name is not an identifier, or
- *   a number is not a positive integer; the message says which option and how to fix it.
+ * Resolves options once: explicit values, then CLICKHOUSE_URL (its `user:password@`, then
+ * CLICKHOUSE_USER / CLICKHOUSE_PASSWORD), CLICKHOUSE_DATABASE, CLICKHOUSE_TLS_*_FILE,
+ * FLOWHOUSE_DATA_DIR, then CLICKHOUSE_DEFAULTS. The password is registered as a secret
+ * (util/redact.ts) and the resolved `url` carries no credentials.
+ * @throws ConfigError when the URL does not parse (the message shows it without its password), the
+ *   database name is not an identifier, a number is not a positive integer, or the TLS files are
+ *   incomplete, unreadable or set for a non-https URL; the message says which option and how to fix it.
  */
 export function resolveClickHouseOptions(options: ClickHouseOptions = {}): ResolvedClickHouseOptions {
   const env = options.env ?? process.env
-  const url = nonEmpty(options.url) ?? nonEmpty(env.CLICKHOUSE_URL)
-  if (url !== undefined) {
-    let parsed: URL
-    try {
-      parsed = new URL(url)
-    } catch {
-      throw new ConfigError(`CLICKHOUSE_URL "${url}" is not a URL: use e.g. http://127.0.0.1:8123, or unset it for the embedded engine`, { field: 'CLICKHOUSE_URL' })
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new ConfigError(`CLICKHOUSE_URL "${url}" must use http:// or https:// (the HTTP interface, port 8123 by default)`, { field: 'CLICKHOUSE_URL' })
-    }
-  }
+  const rawUrl = nonEmpty(options.url) ?? nonEmpty(env.CLICKHOUSE_URL)
+  const fromUrl = rawUrl === undefined ? undefined : parseUrl(rawUrl)
+  const url = fromUrl?.url
+  const password = options.password ?? fromUrl?.password ?? env.CLICKHOUSE_PASSWORD ?? CLICKHOUSE_DEFAULTS.password
+  registerSecret(password)
+  const tls = resolveTls(options, env, url)
   const database = nonEmpty(options.database) ?? nonEmpty(env.CLICKHOUSE_DATABASE) ?? CLICKHOUSE_DEFAULTS.database
   assertIdentifier(database, 'database')
   const dataDir = nonEmpty(options.dataDir) ?? nonEmpty(env.FLOWHOUSE_DATA_DIR) ?? CLICKHOUSE_DEFAULTS.dataDir
@@ -108,8 +179,8 @@ export function resolveClickHouseOptions(options: ClickHouseOptions = {}): Resol
   return {
     mode: url === undefined ? 'embedded' : 'server',
     url,
-    username: options.username ?? nonEmpty(env.CLICKHOUSE_USER) ?? CLICKHOUSE_DEFAULTS.username,
-    password: options.password ?? env.CLICKHOUSE_PASSWORD ?? CLICKHOUSE_DEFAULTS.password,
+    username: options.username ?? fromUrl?.username ?? nonEmpty(env.CLICKHOUSE_USER) ?? CLICKHOUSE_DEFAULTS.username,
+    password,
     database,
     chdbPath: chdbPath === ':memory:' ? chdbPath : path.resolve(chdbPath),
     requestTimeoutMs: positiveInt('requestTimeoutMs', options.requestTimeoutMs ?? CLICKHOUSE_DEFAULTS.requestTimeoutMs),
@@ -117,5 +188,6 @@ export function resolveClickHouseOptions(options: ClickHouseOptions = {}): Resol
     dedupWindowBlocks: positiveInt('dedupWindowBlocks', options.dedupWindowBlocks ?? CLICKHOUSE_DEFAULTS.dedupWindowBlocks),
     createDatabase: options.createDatabase ?? CLICKHOUSE_DEFAULTS.createDatabase,
     sandbox: resolveSandboxOptions(env, options.sandbox),
+    tls,
   }
 }

@@ -19,7 +19,7 @@ import { checkListenAddress } from '../http/auth.ts'
 import { registerViewRoutes } from '../http/mv.ts'
 import { buildServer, type ReadyCheck } from '../http/server.ts'
 import { ensureTopics, type TopicSpec } from '../kafka/admin.ts'
-import { createKafka } from '../kafka/client.ts'
+import { createKafka, kafkaConnectError } from '../kafka/client.ts'
 import { StreamConsumer } from '../kafka/consumer.ts'
 import { RecordProducer } from '../kafka/producer.ts'
 import { LagCollector } from '../metrics/lag.ts'
@@ -71,7 +71,7 @@ export class Daemon {
   }
 
   private constructor(readonly config: DaemonConfig) {
-    this.kafka = createKafka(config.brokers, config.clientId)
+    this.kafka = createKafka(config.brokers, config.clientId, config.kafkaSecurity)
     this.admin = this.kafka.admin()
     this.producer = new RecordProducer(this.kafka)
   }
@@ -96,7 +96,9 @@ export class Daemon {
     const { config } = this
     checkListenAddress(config.host, config.access)
     this.ch = await createClickHouse({ dataDir: config.dataDir })
-    await this.admin.connect()
+    await this.admin.connect().catch((error: unknown) => {
+      throw kafkaConnectError(error, config.brokers, config.kafkaSecurity)
+    })
     await this.producer.connect()
     this.registry = new ConstraintRegistry(new ConstraintStore(this.ch), new ViolationHistory(this.ch, config.violations))
     await this.registry.start()

@@ -1,8 +1,11 @@
 /**
- * Kafka client factory (kafkajs), logging through pino instead of kafkajs's console logger.
+ * Kafka client factory (kafkajs), logging through pino instead of kafkajs's console logger, with
+ * the transport security resolved by options.ts (TLS, SASL) applied to every connection.
  */
-import { Kafka, logLevel, type LogEntry } from 'kafkajs'
+import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs'
+import { FlowhouseError, messageOf } from '../errors.ts'
 import { stageLog } from '../util/log.ts'
+import { describeKafkaSecurity, PLAINTEXT, type KafkaSecurity } from './options.ts'
 
 const kafkaLog = stageLog('kafka')
 
@@ -16,15 +19,45 @@ function logCreator() {
 }
 
 /**
+ * The `ssl` / `sasl` fields of a kafkajs config for `security` (both absent for PLAINTEXT).
+ * Spread it into every `new Kafka({...})` so no client skips TLS or SASL.
+ */
+export function kafkaSecurityConfig(security: KafkaSecurity): Pick<KafkaConfig, 'ssl' | 'sasl'> {
+  return {
+    ...(security.ssl ? { ssl: security.ssl } : {}),
+    ...(security.sasl ? { sasl: security.sasl } : {}),
+  }
+}
+
+/**
  * @param brokers `host:port` bootstrap brokers.
  * @param clientId Kafka client id, visible in broker logs and quotas.
+ * @param security TLS and SASL (DaemonConfig.kafkaSecurity). @default PLAINTEXT
  */
-export function createKafka(brokers: string[], clientId = 'flowhouse'): Kafka {
+export function createKafka(brokers: string[], clientId = 'flowhouse', security: KafkaSecurity = PLAINTEXT): Kafka {
   return new Kafka({
     clientId,
     brokers,
     logLevel: logLevel.WARN,
     logCreator,
     retry: { initialRetryTime: 200, retries: 8 },
+    ...kafkaSecurityConfig(security),
+  })
+}
+
+/**
+ * The error to raise when a first connection to the brokers fails, saying where and over which
+ * protocol. kafkajs does not retry a SASL authentication failure, so a wrong password ends the
+ * start at once, with a non-retriable error that names the variables to check; other failures
+ * (unreachable broker, TLS handshake) come after kafkajs's retries and are retriable.
+ * @returns FlowhouseError KAFKA_ERROR, e.g. `cannot connect to Kafka at 127.0.0.1:9192 over
+ *   SASL_SSL (SCRAM-SHA-512): SASL SCRAM SHA512 authentication failed: ... (check KAFKA_SASL_USERNAME and the password)`
+ */
+export function kafkaConnectError(error: unknown, brokers: string[], security: KafkaSecurity): FlowhouseError {
+  const auth = error instanceof Error && error.name === 'KafkaJSSASLAuthenticationError'
+  const hint = auth ? ' (check KAFKA_SASL_USERNAME and the password in KAFKA_SASL_PASSWORD / KAFKA_SASL_PASSWORD_FILE)' : ''
+  return new FlowhouseError('KAFKA_ERROR', `cannot connect to Kafka at ${brokers.join(',')} over ${describeKafkaSecurity(security)}: ${messageOf(error)}${hint}`, {
+    retriable: !auth,
+    cause: error,
   })
 }

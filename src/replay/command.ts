@@ -4,6 +4,7 @@
  * Pipeline modules are not loaded; the topic must already exist (the daemon creates it).
  */
 import { FlowhouseError } from '../errors.ts'
+import { resolveKafkaSecurity } from '../kafka/options.ts'
 import { createProgressPrinter, type ProgressPrinterOptions } from './progress.ts'
 import { replay } from './replay.ts'
 import type { ReplayResult } from './types.ts'
@@ -28,7 +29,7 @@ export interface ReplayCommandOptions {
   signal?: AbortSignal
   /** Progress output (stream, TTY mode, interval). @default stderr */
   progress?: ProgressPrinterOptions
-  /** Environment for KAFKA_BROKERS. @default process.env */
+  /** Environment for KAFKA_BROKERS and the Kafka TLS / SASL variables (src/kafka/options.ts). @default process.env */
   env?: NodeJS.ProcessEnv
 }
 
@@ -58,6 +59,7 @@ export async function runReplayCommand(options: ReplayCommandOptions): Promise<R
       file: options.file,
       topic,
       brokers,
+      security: resolveKafkaSecurity(env),
       limit: optionalInt('--limit', options.limit, 0),
       skip: optionalInt('--skip', options.skip, 0),
       batch: optionalInt('--batch', options.batch, 1),

@@ -1,6 +1,8 @@
 /** The replay stage's Kafka client: a kafkajs client logging through pino, and the topic check. */
 import { Kafka, logLevel, type Admin, type LogEntry } from 'kafkajs'
 import { FlowhouseError, messageOf } from '../errors.ts'
+import { kafkaSecurityConfig } from '../kafka/client.ts'
+import { PLAINTEXT, type KafkaSecurity } from '../kafka/options.ts'
 import { stageLog } from '../util/log.ts'
 
 const levelNames: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
@@ -13,8 +15,9 @@ const levelNames: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
 /**
  * A kafkajs client for replay. kafkajs logs at ERROR and above go to the `replay` pino logger
  * (payloads are never logged). Connecting is lazy: nothing opens a socket until a client connects.
+ * @param security TLS and SASL of the connections. @default PLAINTEXT
  */
-export function replayKafka(brokers: string[], clientId: string): Kafka {
+export function replayKafka(brokers: string[], clientId: string, security: KafkaSecurity = PLAINTEXT): Kafka {
   const log = stageLog('replay')
   return new Kafka({
     clientId,
@@ -24,6 +27,7 @@ export function replayKafka(brokers: string[], clientId: string): Kafka {
       const { message, ...extra } = entry.log
       log[levelNames[entry.level] === 'error' ? 'warn' : (levelNames[entry.level] ?? 'info')]({ kafkajs: entry.namespace, ...extra }, message)
     },
+    ...kafkaSecurityConfig(security),
   })
 }
 

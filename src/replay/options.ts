@@ -2,6 +2,7 @@
  * Options of the replay stage and their defaults. Row selection (`skip`, `limit`) and row
  * identity (`idField`) are shared by the readers and the producer.
  */
+import type { KafkaSecurity } from '../kafka/options.ts'
 import type { ReplayProgress } from './types.ts'
 
 /** Which rows of a file to read, and how records get an id. */
@@ -59,6 +60,8 @@ export interface ReplayOptions extends RowSelection {
   encodeInWorker?: boolean
   /** Kafka client id. @default 'flowhouse-replay' */
   clientId?: string
+  /** TLS and SASL of the connections (resolveKafkaSecurity, env KAFKA_SSL*, KAFKA_SASL_*). @default PLAINTEXT */
+  security?: KafkaSecurity
   /** Called after each acknowledged send with the running counters; must not throw. */
   onProgress?: (progress: ReplayProgress) => void
   /** Stops the replay: no new sends, in-flight sends are awaited, then `replay()` resolves with `aborted: true`. */

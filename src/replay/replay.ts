@@ -40,7 +40,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     { file: options.file, skip: options.skip, limit: options.limit, idField: options.idField, batch: pacedBatch(settings.batch, settings.rate) },
     settings.encodeInWorker,
   )
-  const kafka = replayKafka(settings.brokers, settings.clientId)
+  const kafka = replayKafka(settings.brokers, settings.clientId, options.security)
   let partitions: number[]
   try {
     partitions = await withAdmin(kafka, (admin) => topicPartitions(admin, options.topic))

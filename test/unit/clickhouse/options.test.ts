@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it } from 'node:test'
 import { resolveClickHouseOptions } from '../../../src/clickhouse/options.ts'
+import { redactSecrets } from '../../../src/util/redact.ts'
 
 describe('resolveClickHouseOptions', () => {
   it('defaults to the embedded engine under ./.data/chdb', () => {
@@ -17,6 +20,7 @@ describe('resolveClickHouseOptions', () => {
       dedupWindowBlocks: 1_000,
       createDatabase: true,
       sandbox: { maxSeconds: 30, maxMemoryBytes: 1_073_741_824, maxResultRows: 100_000, maxResultBytes: 67_108_864, sessions: 4, queue: 32 },
+      tls: undefined,
     })
   })
 
@@ -53,5 +57,47 @@ describe('resolveClickHouseOptions', () => {
       message: 'database name "my db" is not a valid ClickHouse identifier: use letters, digits, "_" and "-", starting with a letter or "_" (at most 128 characters)',
     })
     assert.throws(() => resolveClickHouseOptions({ requestTimeoutMs: 0, env: {} }), { message: 'clickhouse option requestTimeoutMs=0: must be a positive integer' })
+  })
+
+  it('takes user and password out of the URL, so the resolved URL is safe to print', () => {
+    const o = resolveClickHouseOptions({ env: { CLICKHOUSE_URL: 'http://fh:p%40ss-from-url@127.0.0.1:8123', CLICKHOUSE_USER: 'other', CLICKHOUSE_PASSWORD: 'env-pw' } })
+    assert.equal(o.url, 'http://127.0.0.1:8123')
+    assert.equal(o.username, 'fh')
+    assert.equal(o.password, 'p@ss-from-url')
+    assert.equal(redactSecrets('auth p@ss-from-url failed'), 'auth [Redacted] failed')
+    assert.equal(resolveClickHouseOptions({ password: 'explicit', env: { CLICKHOUSE_URL: 'http://fh:url-pw@h:1' } }).password, 'explicit')
+  })
+
+  it('a malformed URL fails without printing its password', () => {
+    for (const url of ['http://default:Hunter2-malformed@127.0.0.1:bad', 'default:Hunter2-noscheme@localhost:8123', 'ftp://u:Hunter2-ftp@h:21']) {
+      assert.throws(
+        () => resolveClickHouseOptions({ env: { CLICKHOUSE_URL: url } }),
+        (error: Error) => error.name === 'ConfigError' && error.message.startsWith('CLICKHOUSE_URL "') && !error.message.includes('Hunter2') && error.message.includes('[Redacted]@'),
+      )
+    }
+    assert.throws(() => resolveClickHouseOptions({ env: { CLICKHOUSE_URL: 'http://default:Hunter2-malformed@127.0.0.1:bad' } }), {
+      message: 'CLICKHOUSE_URL "http://[Redacted]@127.0.0.1:bad" is not a URL: use e.g. http://127.0.0.1:8123, or unset it for the embedded engine',
+    })
+  })
+
+  it('reads the CA, client certificate and key of an https URL into the client tls option', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fh-ch-tls-'))
+    for (const name of ['ca.pem', 'client.pem', 'client.key']) writeFileSync(path.join(dir, name), name.toUpperCase())
+    const env = { CLICKHOUSE_URL: 'https://127.0.0.1:8443', CLICKHOUSE_TLS_CA_FILE: path.join(dir, 'ca.pem') }
+    assert.deepEqual(resolveClickHouseOptions({ env }).tls, { ca_cert: Buffer.from('CA.PEM') })
+    const mutual = resolveClickHouseOptions({ env: { ...env, CLICKHOUSE_TLS_CERT_FILE: path.join(dir, 'client.pem'), CLICKHOUSE_TLS_KEY_FILE: path.join(dir, 'client.key') } }).tls
+    assert.deepEqual(mutual, { ca_cert: Buffer.from('CA.PEM'), cert: Buffer.from('CLIENT.PEM'), key: Buffer.from('CLIENT.KEY') })
+    assert.equal(resolveClickHouseOptions({ env: { CLICKHOUSE_URL: 'https://127.0.0.1:8443' } }).tls, undefined)
+  })
+
+  it('TLS files for a plain http URL, half a client certificate, or no CA fail, naming the variable', () => {
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ CLICKHOUSE_URL: 'http://127.0.0.1:8123', CLICKHOUSE_TLS_CA_FILE: '/x' }, 'CLICKHOUSE_TLS_* files are set but CLICKHOUSE_URL is not an https:// URL: use https://host:8443, or unset the TLS variables'],
+      [{ CLICKHOUSE_TLS_CA_FILE: '/x' }, 'CLICKHOUSE_TLS_* files are set but CLICKHOUSE_URL is not an https:// URL: use https://host:8443, or unset the TLS variables'],
+      [{ CLICKHOUSE_URL: 'https://h:8443', CLICKHOUSE_TLS_CA_FILE: '/x', CLICKHOUSE_TLS_KEY_FILE: '/k' }, 'CLICKHOUSE_TLS_CERT_FILE and CLICKHOUSE_TLS_KEY_FILE go together: set both for a client certificate, or neither'],
+      [{ CLICKHOUSE_URL: 'https://h:8443', CLICKHOUSE_TLS_CERT_FILE: '/c', CLICKHOUSE_TLS_KEY_FILE: '/k' }, 'a ClickHouse client certificate needs CLICKHOUSE_TLS_CA_FILE too: the PEM of the CA that signed the server certificate'],
+      [{ CLICKHOUSE_URL: 'https://h:8443', CLICKHOUSE_TLS_CA_FILE: '/nonexistent/ca.pem' }, 'CLICKHOUSE_TLS_CA_FILE="/nonexistent/ca.pem" cannot be read (ENOENT): give the path of a readable PEM file'],
+    ]
+    for (const [env, message] of cases) assert.throws(() => resolveClickHouseOptions({ env }), { name: 'ConfigError', message })
   })
 })

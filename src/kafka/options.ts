@@ -1,0 +1,128 @@
+/**
+ * Transport security of every kafkajs client flowhouse builds (daemon, replay, CLI): TLS with an
+ * optional CA and client certificate, and SASL PLAIN / SCRAM-SHA-256 / SCRAM-SHA-512.
+ * Resolved once from the environment (src/config.ts calls resolveKafkaSecurity); certificate and
+ * password files are read at resolution time, so a missing file fails at start, naming its variable.
+ * Passwords are registered with util/redact.ts, so no log line prints them.
+ */
+import { readFileSync } from 'node:fs'
+import type { ConnectionOptions } from 'node:tls'
+import type { SASLOptions } from 'kafkajs'
+import { ConfigError } from '../errors.ts'
+import { registerSecret } from '../util/redact.ts'
+
+/** SASL mechanisms flowhouse configures (kafkajs's names). */
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number]
+
+/** TLS and SASL settings handed to `new Kafka({ ssl, sasl })`. Both undefined = PLAINTEXT. */
+export interface KafkaSecurity {
+  /**
+   * TLS options (Node's `tls.connect`): `ca`, `cert`, `key`, `passphrase` as read from the files,
+   * `rejectUnauthorized` (always true unless KAFKA_SSL_REJECT_UNAUTHORIZED=false).
+   * Undefined = no TLS. Env KAFKA_SSL, KAFKA_SSL_CA_FILE, KAFKA_SSL_CERT_FILE, KAFKA_SSL_KEY_FILE,
+   * KAFKA_SSL_KEY_PASSWORD. @default undefined
+   */
+  ssl: ConnectionOptions | undefined
+  /**
+   * SASL credentials. Undefined = no SASL. Env KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME,
+   * KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE. @default undefined
+   */
+  sasl: (SASLOptions & { mechanism: SaslMechanism }) | undefined
+}
+
+/** No TLS, no SASL: the PLAINTEXT protocol. */
+export const PLAINTEXT: KafkaSecurity = Object.freeze({ ssl: undefined, sasl: undefined })
+
+function readSecretFile(variable: string, file: string): Buffer {
+  try {
+    return readFileSync(file)
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+    throw new ConfigError(`${variable}="${file}" cannot be read (${reason}): give the path of a readable PEM or text file`, { field: variable })
+  }
+}
+
+function flag(env: NodeJS.ProcessEnv, name: 'KAFKA_SSL' | 'KAFKA_SSL_REJECT_UNAUTHORIZED', fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase()
+  if (raw === undefined || raw === '') return fallback
+  if (raw === 'true' || raw === '1') return true
+  if (raw === 'false' || raw === '0') return false
+  throw new ConfigError(`environment ${name}="${env[name]}": must be true or false`, { field: name })
+}
+
+function set(value: string | undefined): string | undefined {
+  return value === undefined || value === '' ? undefined : value
+}
+
+/**
+ * Resolves TLS and SASL from the environment.
+ *  - TLS is on with KAFKA_SSL=true, or as soon as KAFKA_SSL_CA_FILE or KAFKA_SSL_CERT_FILE is set.
+ *    Without a CA file the system's CAs are trusted. A client certificate needs its key.
+ *  - SASL is on when KAFKA_SASL_MECHANISM is set (`plain`, `scram-sha-256`, `scram-sha-512`, any case);
+ *    it needs KAFKA_SASL_USERNAME and exactly one of KAFKA_SASL_PASSWORD / KAFKA_SASL_PASSWORD_FILE
+ *    (the file's trailing newline is dropped).
+ * @returns PLAINTEXT when nothing is set.
+ * @throws ConfigError naming the variable and the fix: an unknown mechanism, a missing username or
+ *   password, both password variables, a certificate without key (or key without certificate), an
+ *   unreadable file, a flag that is not true/false.
+ */
+export function resolveKafkaSecurity(env: NodeJS.ProcessEnv = process.env): KafkaSecurity {
+  const caFile = set(env.KAFKA_SSL_CA_FILE)
+  const certFile = set(env.KAFKA_SSL_CERT_FILE)
+  const keyFile = set(env.KAFKA_SSL_KEY_FILE)
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    throw new ConfigError('KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together: set both for a client certificate, or neither', {
+      field: certFile === undefined ? 'KAFKA_SSL_CERT_FILE' : 'KAFKA_SSL_KEY_FILE',
+    })
+  }
+  const tlsOn = flag(env, 'KAFKA_SSL', caFile !== undefined || certFile !== undefined)
+  let ssl: ConnectionOptions | undefined
+  if (tlsOn) {
+    ssl = { rejectUnauthorized: flag(env, 'KAFKA_SSL_REJECT_UNAUTHORIZED', true) }
+    if (caFile !== undefined) ssl.ca = readSecretFile('KAFKA_SSL_CA_FILE', caFile)
+    if (certFile !== undefined && keyFile !== undefined) {
+      ssl.cert = readSecretFile('KAFKA_SSL_CERT_FILE', certFile)
+      ssl.key = readSecretFile('KAFKA_SSL_KEY_FILE', keyFile)
+      const passphrase = set(env.KAFKA_SSL_KEY_PASSWORD)
+      registerSecret(passphrase)
+      if (passphrase !== undefined) ssl.passphrase = passphrase
+    }
+  } else if (keyFile !== undefined) {
+    throw new ConfigError('KAFKA_SSL=false but a client certificate is set: remove KAFKA_SSL=false or the KAFKA_SSL_*_FILE variables', { field: 'KAFKA_SSL' })
+  }
+  return { ssl, sasl: resolveSasl(env) }
+}
+
+function resolveSasl(env: NodeJS.ProcessEnv): KafkaSecurity['sasl'] {
+  const raw = set(env.KAFKA_SASL_MECHANISM)
+  if (raw === undefined) {
+    if (set(env.KAFKA_SASL_USERNAME) !== undefined || set(env.KAFKA_SASL_PASSWORD) !== undefined || set(env.KAFKA_SASL_PASSWORD_FILE) !== undefined) {
+      throw new ConfigError(`KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD are set without KAFKA_SASL_MECHANISM: set it to one of ${SASL_MECHANISMS.join(', ')}`, { field: 'KAFKA_SASL_MECHANISM' })
+    }
+    return undefined
+  }
+  const mechanism = raw.trim().toLowerCase() as SaslMechanism
+  if (!SASL_MECHANISMS.includes(mechanism)) {
+    throw new ConfigError(`KAFKA_SASL_MECHANISM="${raw}" is not supported: use one of ${SASL_MECHANISMS.join(', ')}`, { field: 'KAFKA_SASL_MECHANISM' })
+  }
+  const username = set(env.KAFKA_SASL_USERNAME)
+  if (username === undefined) throw new ConfigError(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_USERNAME`, { field: 'KAFKA_SASL_USERNAME' })
+  const inline = env.KAFKA_SASL_PASSWORD
+  const file = set(env.KAFKA_SASL_PASSWORD_FILE)
+  if (inline !== undefined && inline !== '' && file !== undefined) {
+    throw new ConfigError('set KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, not both', { field: 'KAFKA_SASL_PASSWORD' })
+  }
+  const password = file !== undefined ? readSecretFile('KAFKA_SASL_PASSWORD_FILE', file).toString('utf8').replace(/\r?\n$/, '') : inline
+  if (password === undefined || password === '') {
+    throw new ConfigError(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE`, { field: 'KAFKA_SASL_PASSWORD' })
+  }
+  registerSecret(password)
+  return { mechanism, username, password }
+}
+
+/** `PLAINTEXT`, `SSL`, `SASL_PLAINTEXT` or `SASL_SSL` plus the mechanism, for logs (never a credential). */
+export function describeKafkaSecurity(security: KafkaSecurity): string {
+  const protocol = security.sasl ? (security.ssl ? 'SASL_SSL' : 'SASL_PLAINTEXT') : security.ssl ? 'SSL' : 'PLAINTEXT'
+  return security.sasl ? `${protocol} (${security.sasl.mechanism.toUpperCase()})` : protocol
+}
