@@ -20,9 +20,6 @@ export interface DecodeLimits {
   maxRecordBytes: number
 }
 
-/** Largest `maxDepth` the configuration accepts: well below what breaks structured clone. */
-export const MAX_DEPTH_LIMIT = 1_000
-
 export type BoundError = 'max_depth_exceeded' | 'record_too_large' | 'message_too_large'
 
 /** A record of the top-level array that breaks a bound. */

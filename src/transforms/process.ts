@@ -12,9 +12,9 @@ import { compileValidator } from '../model/schema.ts'
 import type { StreamLike, TransformDef } from '../model/types.ts'
 import { describeErrors } from '../util/ajv-errors.ts'
 import { messageOf } from '../errors.ts'
+import { DEFAULT_BOUNDS, decodeMessage, rejectedMessage } from './decode.ts'
 import type { DlqItem, TableRows, TopicRecords, WorkResult, WorkTask } from './types.ts'
 
-const decoder = new TextDecoder('utf-8', { fatal: false })
 
 /** Outputs of one message, optionally remembering which record each line came from. */
 class Outputs {
@@ -97,20 +97,11 @@ function keyFieldOf(stream: StreamLike): string | undefined {
  */
 export async function processMessage(stream: StreamLike, value: Uint8Array, task: Partial<WorkTask> = {}): Promise<WorkResult> {
   const started = performance.now()
-  const text = decoder.decode(value)
-  const dlq: DlqItem[] = []
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (error) {
-    dlq.push({ stage: 'decode', errorType: 'invalid_json', reason: `message is not valid JSON: ${messageOf(error)}`, raw: text })
-    return { records: 1, tables: [], topics: [], dlq, filtered: 0, consumed: 0, durationMs: performance.now() - started }
-  }
-  if (!Array.isArray(parsed)) {
-    const got = parsed === null ? 'null' : typeof parsed
-    dlq.push({ stage: 'decode', errorType: 'not_json_array', reason: `message is not a JSON array (got ${got}); the ingest format is JSON_ARRAY`, raw: text })
-    return { records: 1, tables: [], topics: [], dlq, filtered: 0, consumed: 0, durationMs: performance.now() - started }
-  }
+  const decoded = decodeMessage(value, task.bounds ?? DEFAULT_BOUNDS)
+  if (!decoded.ok) return rejectedMessage(decoded.item, started)
+  const parsed = decoded.records
+  const dlq: DlqItem[] = decoded.dlq
+  const skip = new Set(dlq.map((d) => d.index))
   const constraints = task.constraints && task.constraints.length > 0 ? new ConstraintEvaluator(task.constraints, keyFieldOf(stream)) : undefined
   const limitMs = constraints?.processingLimit?.ms
   const stuck = new Set(task.stuck ?? [])
@@ -121,6 +112,7 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
   let filtered = 0
   let consumed = 0
   for (let index = 0; index < parsed.length; index++) {
+    if (skip.has(index)) continue
     const record = parsed[index]
     if (!validate(record)) {
       dlq.push({ stage: 'validation', errorType: 'schema', reason: describeErrors(validate.errors), index, record })
