@@ -84,7 +84,8 @@ test('a module that fails to load is reported in /ready detail and a metric whil
     const body = (await res.json()) as { checks: { modules: { detail: { failed: Array<{ file: string; error: string }> } } } }
     return body.checks.modules.detail.failed.some((f) => f.file.endsWith('broken.ts')) ? { status: res.status, body } : undefined
   }, { timeoutMs: 10_000, what: 'the broken module in /ready' })
-  assert.equal(ready.status, 200, 'a broken module does not make the daemon unready')
+  assert.equal(ready.status, 503, 'a module that is not running makes the daemon unready')
+  assert.equal((ready.body.checks.modules as unknown as { ok: boolean }).ok, false)
   assert.match(ready.body.checks.modules.detail.failed.find((f) => f.file.endsWith('broken.ts'))!.error, /pipeline "broken_/)
   assert.ok((await metricValue(daemon.url, 'flowhouse_module_load_errors')) >= 1)
   assert.equal((await ingest(B, [{ id: 'b2', n: 2 }])).status, 200)
