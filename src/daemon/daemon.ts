@@ -129,6 +129,7 @@ export class Daemon {
       producer: this.producer,
       recordsPerMessage: config.recordsPerMessage,
       ingestMaxBytes: config.ingestMaxBytes,
+      bounds: config.decode,
       pipeline: (name) => this.pipelines.get(name),
       ready: () => this.ready(),
       describe: () => this.describe(),

@@ -41,11 +41,10 @@ export interface ScanResult {
   depth: number
   /** Records of the top-level array over a bound (empty when `array` is false). */
   bad: BadRecord[]
-  /**
-   * Byte ranges of every top-level record, present only when some record is bad, so the good
-   * ones can be parsed one by one. Undefined when the brackets do not balance (not JSON).
-   */
-  records?: Array<[number, number]>
+  /** Byte ranges of the top-level records, flat: record i is [ranges[2i], ranges[2i+1]). Empty when `array` is false. */
+  ranges: number[]
+  /** Brackets and strings close, and only blanks follow the top-level value. When false the text is not JSON. */
+  balanced: boolean
 }
 
 const OPEN_ARRAY = 0x5b
@@ -65,38 +64,49 @@ const CLASS = new Uint8Array(256)
 for (const c of [0x20, 0x0a, 0x0d, 0x09]) CLASS[c] = 1
 for (const c of [OPEN_ARRAY, CLOSE_ARRAY, OPEN_OBJECT, CLOSE_OBJECT, QUOTE, COMMA]) CLASS[c] = 2
 
-/**
- * Scans a message's bytes for nesting depth and the byte size of each top-level record.
- * Linear in the bytes, constant stack; never throws (malformed JSON is left to JSON.parse,
- * which then runs on a value known to be shallow).
- * @param bytes the message value (UTF-8).
- * @param limits maxDepth (record nesting) and maxRecordBytes.
- */
-export function scanJson(bytes: Uint8Array, limits: DecodeLimits): ScanResult {
-  const n = bytes.length
+/** Scan position and findings between two steps. */
+interface ScanState {
+  bytes: Uint8Array
+  limits: DecodeLimits
+  i: number
+  array: boolean
+  depth: number
+  maxDepth: number
+  /** Current top-level record: its first byte (-1 between records) and the deepest absolute depth inside it. */
+  start: number
+  recordDepth: number
+  index: number
+  balanced: boolean
+  done: boolean
+  bad: BadRecord[]
+  ranges: number[]
+}
+
+function begin(bytes: Uint8Array, limits: DecodeLimits): ScanState {
   let i = 0
-  while (i < n && blank(bytes[i]!)) i++
-  const array = i < n && bytes[i] === OPEN_ARRAY
-  const messageLimit = limits.maxDepth + 1
-  let depth = 0
-  let maxDepth = 0
-  // Current top-level record: start byte, deepest absolute depth inside it.
-  let start = -1
-  let recordDepth = 0
-  let index = 0
-  let balanced = true
-  const bad: BadRecord[] = []
-  const ranges: Array<[number, number]> = []
+  while (i < bytes.length && blank(bytes[i]!)) i++
+  const array = i < bytes.length && bytes[i] === OPEN_ARRAY
+  return { bytes, limits, i, array, depth: 0, maxDepth: 0, start: -1, recordDepth: 0, index: 0, balanced: true, done: false, bad: [], ranges: [] }
+}
+
+/** Scans from `st.i` up to byte `stopAt` (a string in progress is finished first). */
+function step(st: ScanState, stopAt: number): void {
+  const { bytes, limits, array, bad, ranges } = st
+  const n = bytes.length
+  const stop = Math.min(n, stopAt)
+  const capDepth = limits.maxDepth + 2
+  let { i, depth, maxDepth, start, recordDepth, index, balanced } = st
   const end = (at: number) => {
     if (start < 0) return
-    const bytesOf = at - start
+    const size = at - start
     const deep = recordDepth - 1 > limits.maxDepth
-    if (deep || bytesOf > limits.maxRecordBytes) bad.push({ index, start, end: at, bound: deep ? 'max_depth_exceeded' : 'record_too_large', bytes: bytesOf })
-    ranges.push([start, at])
+    if (deep || size > limits.maxRecordBytes) bad.push({ index, start, end: at, bound: deep ? 'max_depth_exceeded' : 'record_too_large', bytes: size })
+    ranges.push(start, at)
     start = -1
     recordDepth = 0
   }
-  for (; i < n; i++) {
+  let done = false
+  for (; i < stop; i++) {
     const c = bytes[i]!
     const cls = CLASS[c]!
     if (cls === 0) {
@@ -118,6 +128,7 @@ export function scanJson(bytes: Uint8Array, limits: DecodeLimits): ScanResult {
       }
       if (j >= n) {
         balanced = false
+        done = true
         break
       }
       i = j
@@ -126,7 +137,7 @@ export function scanJson(bytes: Uint8Array, limits: DecodeLimits): ScanResult {
     if (c === OPEN_ARRAY || c === OPEN_OBJECT) {
       if (array && depth === 1 && start < 0) start = i
       depth++
-      if (depth > maxDepth) maxDepth = Math.min(depth, messageLimit + 1)
+      if (depth > maxDepth) maxDepth = Math.min(depth, capDepth)
       if (depth > recordDepth) recordDepth = depth
       continue
     }
@@ -135,6 +146,7 @@ export function scanJson(bytes: Uint8Array, limits: DecodeLimits): ScanResult {
       depth--
       if (depth < 0) {
         balanced = false
+        done = true
         break
       }
       // A container record ends with this bracket.
@@ -142,20 +154,51 @@ export function scanJson(bytes: Uint8Array, limits: DecodeLimits): ScanResult {
       if (depth === 0) {
         // The top-level value ended: only blanks may follow.
         for (i++; i < n; i++) if (!blank(bytes[i]!)) balanced = false
+        done = true
         break
       }
       continue
     }
-    if (c === COMMA) {
-      if (array && depth === 1) {
-        end(i)
-        index++
-      }
-      continue
+    // A comma.
+    if (array && depth === 1) {
+      end(i)
+      index++
     }
   }
-  if (depth !== 0) balanced = false
-  const result: ScanResult = { array, depth: maxDepth, bad: array ? bad : [] }
-  if (array && bad.length > 0 && balanced) result.records = ranges
-  return result
+  if (i >= n) done = true
+  Object.assign(st, { i, depth, maxDepth, start, recordDepth, index, balanced, done })
+}
+
+function finish(st: ScanState): ScanResult {
+  const { array, ranges, index } = st
+  let balanced = st.balanced && st.depth === 0
+  // One record per comma-separated slot: `[1,]`, `[,1]`, `[1,,2]` and `[{} {}]` are not JSON.
+  if (array && balanced && ranges.length / 2 !== (ranges.length === 0 && index === 0 ? 0 : index + 1)) balanced = false
+  return { array, depth: st.maxDepth, bad: array ? st.bad : [], ranges: array ? ranges : [], balanced }
+}
+
+/**
+ * Scans a message's bytes for nesting depth and the byte size of each top-level record.
+ * Linear in the bytes, constant stack; never throws (malformed JSON is left to JSON.parse,
+ * which then runs on a value known to be shallow).
+ * @param bytes the message value (UTF-8).
+ * @param limits maxDepth (record nesting) and maxRecordBytes.
+ */
+export function scanJson(bytes: Uint8Array, limits: DecodeLimits): ScanResult {
+  const st = begin(bytes, limits)
+  step(st, bytes.length)
+  return finish(st)
+}
+
+/**
+ * `scanJson` in steps of `sliceBytes`, awaiting `pause()` between steps (the ingest API yields
+ * to the event loop so a 16 MB body does not hold it). Same result as scanJson.
+ */
+export async function scanJsonInSlices(bytes: Uint8Array, limits: DecodeLimits, sliceBytes: number, pause: () => Promise<void>): Promise<ScanResult> {
+  const st = begin(bytes, limits)
+  for (;;) {
+    step(st, st.i + sliceBytes)
+    if (st.done) return finish(st)
+    await pause()
+  }
 }

@@ -80,13 +80,15 @@ export function decodeMessage(value: Uint8Array, bounds: WorkBounds): Decoded {
     }
     return { ok: true, records: parsed, dlq: [] }
   }
-  if (!scan.records) return decode('invalid_json', 'message is not valid JSON: its brackets or strings do not close')
+  if (!scan.balanced) return decode('invalid_json', 'message is not valid JSON: its brackets or strings do not close')
   // Some records are over a bound: parse the others one by one.
   const bad = new Map(scan.bad.map((b) => [b.index, b]))
-  const records: unknown[] = new Array(scan.records.length)
+  const count = scan.ranges.length / 2
+  const records: unknown[] = new Array(count)
   const dlq: DlqItem[] = []
-  for (let index = 0; index < scan.records.length; index++) {
-    const [start, end] = scan.records[index]!
+  for (let index = 0; index < count; index++) {
+    const start = scan.ranges[2 * index]!
+    const end = scan.ranges[2 * index + 1]!
     const over = bad.get(index)
     if (over) {
       const reason = over.bound === 'max_depth_exceeded'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { scanJson } from '../../../src/transforms/bounds.ts'
+import { scanJson, scanJsonInSlices } from '../../../src/transforms/bounds.ts'
 
 const enc = new TextEncoder()
 const limits = { maxDepth: 3, maxRecordBytes: 20 }
@@ -30,7 +30,9 @@ test('a record nested deeper than maxDepth is reported with its index and byte r
   const r = scan(text, { maxDepth: 3, maxRecordBytes: 1_000 })
   assert.equal(r.array, true)
   assert.deepEqual(r.bad, [{ index: 1, start: 12, end: 12 + deep.length, bound: 'max_depth_exceeded', bytes: deep.length }])
-  assert.deepEqual(r.records!.map(([s, e]) => text.slice(s, e)), ['{"id": 1}', deep, '{"id": 3}'])
+  const texts = []
+  for (let i = 0; i < r.ranges.length; i += 2) texts.push(text.slice(r.ranges[i], r.ranges[i + 1]))
+  assert.deepEqual(texts, ['{"id": 1}', deep, '{"id": 3}'])
 })
 
 test('a record exactly at maxDepth passes', () => {
@@ -59,10 +61,26 @@ test('multi-byte UTF-8 characters do not confuse the scan', () => {
   assert.deepEqual(r.bad, [])
 })
 
-test('unbalanced or trailing text leaves the record ranges out, so the message is judged by JSON.parse', () => {
+test('unclosed strings or brackets and trailing text make the scan unbalanced (not JSON)', () => {
   const deep = nested('[', ']', 5)
-  assert.equal(scan(`[${deep}, "open`).records, undefined)
-  assert.equal(scan(`[${deep}] [1]`).records, undefined)
-  assert.equal(scan(`[${deep}]]`).records, undefined)
-  assert.notEqual(scan(`[${deep}]  \n`).records, undefined)
+  assert.equal(scan(`[${deep}, "open`).balanced, false)
+  assert.equal(scan(`[${deep}`).balanced, false)
+  assert.equal(scan(`[${deep}] [1]`).balanced, false)
+  assert.equal(scan(`[${deep}]]`).balanced, false)
+  assert.equal(scan(`[${deep}]  \n`).balanced, true)
+  for (const text of ['[1,]', '[,1]', '[1,,2]', '[{} {}]', '[{},]']) assert.equal(scan(text).balanced, false, text)
+  for (const text of ['[]', '[ ]', '[1]', '[{}, [], "a", 2]']) assert.equal(scan(text).balanced, true, text)
+})
+
+test('scanning in slices with pauses between them finds exactly what one scan finds', async () => {
+  const texts = [`[{"a": "x\\\\"}, ${nested('[', ']', 6)}, "${'y'.repeat(40)}", 12, {"b": [1, {"c": "]"}]}]`, nested('{"a":', '}', 9), '[1,,2]', '[{"open": "]']
+  for (const text of texts) {
+    const bytes = enc.encode(text)
+    let pauses = 0
+    for (const slice of [1, 3, 7, 1_000]) {
+      const sliced = await scanJsonInSlices(bytes, limits, slice, async () => void pauses++)
+      assert.deepEqual(sliced, scanJson(bytes, limits), `${text} in slices of ${slice}`)
+    }
+    assert.ok(pauses > 0)
+  }
 })
