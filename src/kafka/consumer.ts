@@ -29,7 +29,7 @@ import { rawFields, rejectedMessage } from '../transforms/decode.ts'
 import type { TransformPool } from '../transforms/pool.ts'
 import type { WorkResult } from '../transforms/types.ts'
 import { stageLog } from '../util/log.ts'
-import { dlqEntry, type DlqEntry, type DlqWriter } from './dlq.ts'
+import type { DlqWriter } from './dlq.ts'
 import type { RecordProducer } from './producer.ts'
 
 const PENDING = 'flowhouse:pending:'
@@ -246,9 +246,7 @@ export class StreamConsumer {
     // A pending range must be re-formed exactly: flush at its last offset, never across it.
     if (state.pending && !state.batch.empty && offset > state.pending.last) await this.flush(state)
     const source = { pipeline: this.o.pipeline, stream: this.o.stream.name, topic: this.o.stream.name, partition: state.partition, offset: message.offset }
-    const time = new Date().toISOString()
-    const dlq: DlqEntry[] = result.dlq.map((item) => dlqEntry(item, source, time))
-    state.batch.add(offset, Number(message.timestamp), result, dlq)
+    state.batch.add(offset, Number(message.timestamp), result, source)
     const pipeline = this.o.pipeline
     metrics.messagesConsumed.inc({ pipeline })
     metrics.recordsConsumed.inc({ pipeline }, result.records)
@@ -291,20 +289,18 @@ export class StreamConsumer {
         const token = dedupToken(table, topic, partition, b.first, b.last)
         const result = await writeTable(ctx, table, chunk.parts.join(''), token)
         metrics.recordsWritten.inc({ pipeline, table }, result.written)
-        for (const item of result.rejected) {
-          b.dlq.push(dlqEntry(item, { pipeline, stream: stream.name, topic, partition, offset: `${b.first}-${b.last}` }))
-        }
+        if (result.rejected.length > 0) b.deadLetter(result.rejected, { pipeline, stream: stream.name, topic, partition, offset: `${b.first}-${b.last}` })
       }
       for (const [destination, records] of b.topics) {
         await this.o.producer.sendRecords(destination, records, this.o.recordsPerMessage)
         metrics.recordsProduced.inc({ pipeline, topic: destination }, records.length)
       }
-      if (this.o.dlqTopic && b.dlq.length > 0) {
+      if (this.o.dlqTopic && b.dlqCount > 0) {
         await this.o.dlqWriter.send(this.o.dlqTopic, b.dlq)
-      } else if (b.dlq.length > 0) {
-        this.log.warn({ count: b.dlq.length, first: b.dlq[0]?.reason }, 'dead-letter queue is off for this pipeline; bad records are counted and dropped')
+      } else if (b.dlqCount > 0) {
+        this.log.warn({ count: b.dlqCount, first: b.dlq[0]?.items[0]?.reason }, 'dead-letter queue is off for this pipeline; bad records are counted and dropped')
       }
-      for (const entry of b.dlq) metrics.recordsDeadLettered.inc({ pipeline, stage: entry.stage })
+      for (const [stage, n] of b.dlqStages) metrics.recordsDeadLettered.inc({ pipeline, stage }, n)
       metrics.recordsFiltered.inc({ pipeline }, b.filtered)
       await this.commit(partition, b.last + 1, null)
       state.pending = undefined

@@ -33,7 +33,28 @@ export interface DlqEntry extends DlqItem {
   time: string
 }
 
-export function dlqEntry(item: DlqItem, source: { pipeline: string; stream: string; topic: string; partition: number; offset: string }, time = new Date().toISOString()): DlqEntry {
+/** Where dead-letter entries come from: the source message (or, at stage insert, the batch's offset range). */
+export interface DlqSource {
+  pipeline: string
+  stream: string
+  topic: string
+  partition: number
+  /** Source offset (a decimal string), or `<first>-<last>` for insert-stage entries of a batch. */
+  offset: string
+}
+
+/**
+ * The dead-letter items of one source message, kept as the worker returned them: entries are
+ * made only when they are sent, a slice at a time (a message can carry 100,000 of them).
+ */
+export interface DlqGroup {
+  source: DlqSource
+  /** ISO-8601 time the items were received. */
+  time: string
+  items: DlqItem[]
+}
+
+export function dlqEntry(item: DlqItem, source: DlqSource, time = new Date().toISOString()): DlqEntry {
   return { ...source, ...item, time }
 }
 
@@ -167,20 +188,33 @@ export class DlqWriter {
   }
 
   /**
-   * Produces `entries` to `topic` in requests that fit its limit, in order; resolves when every
-   * one is acknowledged. Serialises in slices that yield to the event loop.
+   * Produces the entries of `groups` to `topic` in requests that fit its limit, in order;
+   * resolves when every one is acknowledged. Serialises in slices that yield to the event loop.
+   * An entry's value is `{ ...source, ...item, time }` (see DlqEntry).
    * @throws the producer's error for retriable failures (the caller retries the batch), or
    *   when even an entry shrunk to its coordinates is refused.
    */
-  async send(topic: string, entries: DlqEntry[]): Promise<void> {
-    if (entries.length === 0) return
+  async send(topic: string, groups: DlqGroup[]): Promise<void> {
+    if (!groups.some((g) => g.items.length > 0)) return
     const limit = await this.maxMessageBytes(topic)
     const maxEntry = limit - BATCH_OVERHEAD_BYTES
     const sized: Sized[] = []
-    for (let i = 0; i < entries.length; i++) {
-      if (i > 0 && i % ENTRIES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve))
-      const message = fitEntry(entries[i]!, maxEntry, this.keepBytes)
-      sized.push({ message, bytes: sizeOf(message) })
+    let made = 0
+    for (const { source, time, items } of groups) {
+      const key = `${source.topic}:${source.partition}:${source.offset}`
+      // `{"pipeline":…,"offset":"…",` + the item's own fields + `,"time":"…"}`: one JSON.stringify per item.
+      const head = `${JSON.stringify(source).slice(0, -1)},`
+      const tail = `,"time":${JSON.stringify(time)}}`
+      for (const item of items) {
+        if (++made % ENTRIES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve))
+        let message: Message = { key, value: head + JSON.stringify(item).slice(1, -1) + tail }
+        let bytes = sizeOf(message)
+        if (bytes > maxEntry) {
+          message = fitEntry(dlqEntry(item, source, time), maxEntry, this.keepBytes)
+          bytes = sizeOf(message)
+        }
+        sized.push({ message, bytes })
+      }
     }
     for (const chunk of splitMessages(sized, limit)) await this.produce(topic, chunk)
   }

@@ -64,34 +64,48 @@ test('messages are split into requests that each stay under the limit, in order'
   assert.deepEqual(chunks.flat().map((m) => m.value), messages.map((m) => m.message.value))
 })
 
-test('100,000 entries go out in requests under the topic limit read from its config, which is read once', async () => {
+test('100,000 entries of one message go out in requests under the topic limit read from its config, which is read once', async () => {
   const sent: Message[][] = []
   const calls = { n: 0 }
   const writer = new DlqWriter(admin(100_000, calls), { send: async (_t: string, m: Message[]) => void sent.push(m) })
-  const entries = Array.from({ length: 100_000 }, (_, i) => dlqEntry({ stage: 'validation', errorType: 'schema', reason: 'must be object', index: i, record: i }, source, 't'))
-  await writer.send('p.dlq', entries)
-  await writer.send('p.dlq', entries.slice(0, 10))
+  const items = Array.from({ length: 100_000 }, (_, i) => ({ stage: 'validation' as const, errorType: 'schema', reason: 'must be object', index: i, record: i }))
+  await writer.send('p.dlq', [{ source, time: 't', items }])
+  await writer.send('p.dlq', [{ source, time: 't', items: items.slice(0, 10) }])
   assert.equal(calls.n, 1)
   assert.equal(sent.flat().length, 100_010)
   for (const chunk of sent) assert.ok(chunk.reduce((n, m) => n + bytesOf(m) + 32, 512) <= 100_000)
+  const first = sent[0]![0]!
+  assert.equal(first.key, 'p:0:42')
+  assert.deepEqual(JSON.parse(first.value as string), dlqEntry(items[0]!, source, 't'))
+  assert.deepEqual(Object.keys(JSON.parse(first.value as string) as object), Object.keys(dlqEntry(items[0]!, source, 't')))
 })
 
 test('MESSAGE_TOO_LARGE from the broker splits and shrinks instead of retrying the same request', async () => {
   const sent: Message[][] = []
+  const attempts: number[] = []
   const producer = {
     send: async (_t: string, m: Message[]) => {
+      attempts.push(m.length)
       if (m.reduce((n, x) => n + bytesOf(x), 0) > 3_000) throw Object.assign(new Error('too large'), { name: 'KafkaJSNonRetriableError', cause: { type: 'MESSAGE_TOO_LARGE' } })
       sent.push(m)
     },
   }
   const writer = new DlqWriter(admin(1_000_000), producer)
-  const entries = [dlqEntry({ stage: 'decode', errorType: 'invalid_json', reason: 'r', raw: 'q'.repeat(20_000) }, source, 't'), ...Array.from({ length: 50 }, (_, i) => dlqEntry({ stage: 'validation', errorType: 'schema', reason: 'r', index: i, record: i }, source, 't'))]
-  await writer.send('p.dlq', entries)
+  const items = [{ stage: 'decode' as const, errorType: 'invalid_json', reason: 'r', raw: 'q'.repeat(20_000) }, ...Array.from({ length: 50 }, (_, i) => ({ stage: 'validation' as const, errorType: 'schema', reason: 'r', index: i, record: i }))]
+  await writer.send('p.dlq', [{ source, time: 't', items }])
   assert.equal(sent.flat().length, 51)
   assert.equal((JSON.parse(sent[0]![0]!.value as string) as DlqEntry).truncated, true)
+  assert.ok(attempts.length < 30, `${attempts.length} produce attempts`)
+})
+
+test('an entry the broker refuses even when shrunk to its coordinates fails the send instead of looping', async () => {
+  let attempts = 0
+  const writer = new DlqWriter(admin(200), { send: async () => { attempts++; throw Object.assign(new Error('too large'), { type: 'MESSAGE_TOO_LARGE' }) } })
+  await assert.rejects(writer.send('p.dlq', [{ source, time: 't', items: [{ stage: 'decode', errorType: 'invalid_json', reason: 'r', raw: 'x'.repeat(1_000) }] }]), /too large/)
+  assert.ok(attempts <= 12, `${attempts} attempts`)
 })
 
 test('a retriable produce error is thrown to the caller, which retries the batch', async () => {
   const writer = new DlqWriter(admin(1_000_000), { send: async () => { throw Object.assign(new Error('leader not available'), { type: 'LEADER_NOT_AVAILABLE', retriable: true }) } })
-  await assert.rejects(writer.send('p.dlq', [dlqEntry({ stage: 'decode', errorType: 'x', reason: 'r' }, source, 't')]), /leader not available/)
+  await assert.rejects(writer.send('p.dlq', [{ source, time: 't', items: [{ stage: 'decode', errorType: 'x', reason: 'r' }] }]), /leader not available/)
 })
