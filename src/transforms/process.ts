@@ -12,7 +12,8 @@ import { compileValidator } from '../model/schema.ts'
 import type { StreamLike, TransformDef } from '../model/types.ts'
 import { describeErrors } from '../util/ajv-errors.ts'
 import { messageOf } from '../errors.ts'
-import { DEFAULT_BOUNDS, decodeMessage, rejectedMessage } from './decode.ts'
+import { scanJson } from './bounds.ts'
+import { DEFAULT_BOUNDS, decodeMessage, rawFields, rejectedMessage, type WorkBounds } from './decode.ts'
 import type { DlqItem, TableRows, TopicRecords, WorkResult, WorkTask } from './types.ts'
 
 
@@ -55,7 +56,26 @@ function outputsOf(result: unknown): unknown[] {
   return Array.isArray(result) ? result : [result]
 }
 
-async function runTransform(t: TransformDef, record: unknown, index: number, staged: Staged, limitMs: number | undefined): Promise<void> {
+/**
+ * A transform's output as it may cross back to the main thread: itself when its JSON text is
+ * within the record bounds (scanned, no recursion), otherwise its text cut to `rawKeepBytes`
+ * (or nothing when it cannot even be serialised: a cycle, or nesting too deep for JSON.stringify).
+ */
+function boundedOutput(output: unknown, bounds: WorkBounds): Pick<DlqItem, 'record' | 'raw' | 'truncated' | 'rawBytes' | 'rawSha256'> {
+  let json: string | undefined
+  try {
+    json = JSON.stringify(output)
+  } catch {
+    return {}
+  }
+  if (json === undefined) return { record: output }
+  const bytes = Buffer.from(json)
+  const scan = scanJson(bytes, bounds)
+  if (scan.depth <= bounds.maxDepth && bytes.length <= bounds.maxRecordBytes) return { record: output }
+  return rawFields(bytes, bounds.rawKeepBytes, true)
+}
+
+async function runTransform(t: TransformDef, record: unknown, index: number, staged: Staged, limitMs: number | undefined, bounds: WorkBounds): Promise<void> {
   let produced: unknown[]
   try {
     const returned = t.fn(record)
@@ -67,11 +87,18 @@ async function runTransform(t: TransformDef, record: unknown, index: number, sta
   }
   const validate = compileValidator(t.destination.schema)
   for (const output of produced) {
-    if (!validate(output)) {
-      staged.dlq.push({ stage: 'transform', errorType: 'output_schema', reason: `transform output does not match "${t.destination.name}": ${describeErrors(validate.errors)}`, index, record: output })
+    let json: string
+    try {
+      if (!validate(output)) {
+        staged.dlq.push({ stage: 'transform', errorType: 'output_schema', reason: `transform output does not match "${t.destination.name}": ${describeErrors(validate.errors)}`, index, ...boundedOutput(output, bounds) })
+        continue
+      }
+      json = JSON.stringify(output)
+    } catch (error) {
+      // A cycle, or nesting deep enough to overflow the validator or JSON.stringify.
+      staged.dlq.push({ stage: 'transform', errorType: 'output_schema', reason: `transform output for "${t.destination.name}" cannot be validated or serialised: ${messageOf(error)}`, index })
       continue
     }
-    const json = JSON.stringify(output)
     if (t.destination.kind === 'table') staged.rows.push([t.destination.name, json])
     else staged.records.push([t.destination.name, json])
     staged.delivered++
@@ -97,7 +124,8 @@ function keyFieldOf(stream: StreamLike): string | undefined {
  */
 export async function processMessage(stream: StreamLike, value: Uint8Array, task: Partial<WorkTask> = {}): Promise<WorkResult> {
   const started = performance.now()
-  const decoded = decodeMessage(value, task.bounds ?? DEFAULT_BOUNDS)
+  const bounds = task.bounds ?? DEFAULT_BOUNDS
+  const decoded = decodeMessage(value, bounds)
   if (!decoded.ok) return rejectedMessage(decoded.item, started)
   const parsed = decoded.records
   const dlq: DlqItem[] = decoded.dlq
@@ -140,7 +168,7 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
     const t0 = performance.now()
     let late = false
     try {
-      for (const t of stream.transforms) await runTransform(t, copy(), index, staged, limitMs)
+      for (const t of stream.transforms) await runTransform(t, copy(), index, staged, limitMs, bounds)
       for (const fn of stream.consumers) {
         try {
           await fn(copy())

@@ -127,3 +127,18 @@ test('a message with a deep record and broken JSON elsewhere is invalid_json as 
   const r = await processMessage(pipeline('p11').stream, bytes(`[[[[[[1]]]]]], {oops}]`), { bounds })
   assert.deepEqual(r.dlq.map((d) => [d.errorType, d.index]), [['invalid_json', undefined]])
 })
+
+test('a transform output nested 10,000 deep is dead-lettered as output_schema without the value, so the result can cross back to the main thread', async () => {
+  const p = new IngestPipeline('p12', { schema: Event, table: false })
+  const out = new OlapTable('p12_out', t.Object({ id: Key(t.String()), n2: t.Int32() }), { orderByFields: ['id'] })
+  p.stream.addTransform(out, (e) => {
+    if (e.n !== 7) return [{ id: e.id, n2: e.n }]
+    let deep: unknown = {}
+    for (let i = 0; i < 10_000; i++) deep = { deep }
+    return [{ id: e.id, n2: 1, deep } as unknown as { id: string; n2: number }]
+  })
+  const r = await processMessage(p.stream, bytes([{ id: 'a', n: 1 }, { id: 'b', n: 7 }]), { bounds })
+  assert.deepEqual(r.dlq.map((d) => [d.index, d.errorType, 'record' in d, d.raw]), [[1, 'output_schema', false, undefined]])
+  assert.doesNotThrow(() => structuredClone(r))
+  assert.equal(r.tables[0]!.rows, '{"id":"a","n2":1}\n')
+})
