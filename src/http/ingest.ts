@@ -37,20 +37,24 @@ export interface IngestDeps {
 
 /**
  * Checks the pipeline's enabled rate constraints for a request (contract: 429 with
- * Retry-After on the ingest path). Tokens are taken only when every limit admits every key.
+ * Retry-After on the ingest path). Records are counted per key in slices that yield; tokens
+ * are then taken only when every limit admits every key.
  * @throws RateLimitExceededError naming the constraint and key, with the wait in ms.
  */
-function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[], requestId: string): void {
+async function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[], requestId: string): Promise<void> {
   const rates = registry.enabled(pipeline).filter((r) => r.ingestRate)
   if (rates.length === 0) return
-  const plans = rates.map((r) => {
+  const plans: Array<{ r: (typeof rates)[number]; counts: Map<string, number> }> = []
+  for (const r of rates) {
     const counts = new Map<string, number>()
-    for (const rec of records) {
-      const key = rateKey(rec as Record<string, unknown>, r.ingestRate!.config.group_by)
+    for (let i = 0; i < records.length; i++) {
+      if (i > 0 && i % RECORDS_PER_SLICE === 0) await yieldToLoop()
+      const key = rateKey(records[i] as Record<string, unknown>, r.ingestRate!.config.group_by)
       counts.set(key, (counts.get(key) ?? 0) + 1)
     }
-    return { r, counts }
-  })
+    plans.push({ r, counts })
+  }
+  // From here on synchronous: the limits are checked and taken at once.
   for (const { r, counts } of plans) {
     for (const [key, count] of counts) {
       r.checked(count)
@@ -101,7 +105,7 @@ function ingestRoute(app: FastifyInstance, deps: IngestDeps, bounds: DecodeLimit
     if (invalid > 0) return answer(400, { error: `${invalid} of ${body.length} records are invalid; nothing was accepted`, errors })
     if (deps.constraints) {
       try {
-        admit(deps.constraints, name, body, req.id)
+        await admit(deps.constraints, name, body, req.id)
       } catch (error) {
         if (!(error instanceof RateLimitExceededError)) throw error
         void reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))))
