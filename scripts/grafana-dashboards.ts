@@ -174,10 +174,11 @@ function overview(): Record<string, unknown> {
       {
         row: 'Readiness',
         panels: [
-          { title: 'Readiness by check', description: 'flowhouse_ready: 1 when the /ready check passes, 0 when it fails (kafka, clickhouse, consumers, modules, partitions).', kind: 'stat', readiness: true, w: 12, h: 5, targets: [{ expr: 'min by (check) (flowhouse_ready)', legend: '{{check}}' }] },
+          { title: 'Readiness by check', description: 'flowhouse_ready: 1 when the /ready check passes, 0 when it fails (kafka, clickhouse, consumers, modules, partitions).', kind: 'stat', readiness: true, w: 8, h: 5, targets: [{ expr: 'min by (check) (flowhouse_ready)', legend: '{{check}}' }] },
           { title: 'Pipelines running', description: 'Pipeline modules loaded and running.', kind: 'stat', w: 4, h: 5, unit: 'none', targets: [{ expr: 'sum(flowhouse_pipelines_loaded)' }] },
           { title: 'Modules failing', description: 'Pipeline modules that failed to load or check (see /ready and /api/pipelines).', kind: 'stat', w: 4, h: 5, unit: 'none', targets: [{ expr: 'sum(flowhouse_module_load_errors)' }] },
           { title: 'Paused partitions', description: 'Partitions waiting on retried ClickHouse inserts.', kind: 'stat', w: 4, h: 5, unit: 'none', targets: [{ expr: 'sum(flowhouse_paused_partitions)' }] },
+          { title: 'Stalled partitions', description: 'Partitions with lag whose committed offset has not moved for FLOWHOUSE_STALL_SECONDS (flowhouse_partition_stalled); /ready names them.', kind: 'stat', w: 4, h: 5, unit: 'none', targets: [{ expr: 'sum(flowhouse_partition_stalled)' }] },
         ],
       },
       {
@@ -290,6 +291,7 @@ function perPipeline(): Record<string, unknown> {
             { expr: `sum(rate(flowhouse_topic_high_watermark${p}[${RATE}]))`, legend: 'produced' },
           ] },
           { title: 'Paused partitions', description: 'Partitions waiting on retried ClickHouse inserts.', unit: 'none', targets: [{ expr: `sum(flowhouse_paused_partitions${p})`, legend: 'paused' }] },
+          { title: 'Stalled partitions', description: 'flowhouse_partition_stalled: 1 while a partition has lag and its committed offset has not moved for FLOWHOUSE_STALL_SECONDS (the /ready detail names its oldest pending offset).', unit: 'none', targets: [{ expr: `max by (partition) (flowhouse_partition_stalled${p})`, legend: 'partition {{partition}}' }] },
         ],
       },
       {

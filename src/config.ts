@@ -16,6 +16,30 @@ export interface BatchOptions {
   flushIntervalMs: number
 }
 
+/** Largest FLOWHOUSE_MAX_DEPTH accepted: structured clone between threads drops values nested about 4,000 levels deep (Node 20). */
+export const MAX_DEPTH_LIMIT = 1_000
+
+/**
+ * Bounds on consumed input (DESIGN.md "Bounded input"), checked before anything recursive
+ * touches a value; a message or record over a bound is dead-lettered with an errorType naming it.
+ */
+export interface DecodeOptions {
+  /** Deepest nesting of one record (a scalar is 0, `{}` is 1); deeper: `max_depth_exceeded`. Env FLOWHOUSE_MAX_DEPTH. @default 64, at most 1_000 */
+  maxDepth: number
+  /** Largest record, as bytes of its JSON text; larger: `record_too_large`. Env FLOWHOUSE_MAX_RECORD_BYTES. @default 1 MiB */
+  maxRecordBytes: number
+  /** Largest Kafka message value; larger: `message_too_large`, dead-lettered without going to a worker. Env FLOWHOUSE_MAX_MESSAGE_BYTES. @default 16 MiB */
+  maxMessageBytes: number
+  /** A task sent to a worker that has not answered after this long is retried once, then dead-lettered (`task_timeout`), in ms. Env FLOWHOUSE_TASK_TIMEOUT_MS. @default 60_000 */
+  taskTimeoutMs: number
+}
+
+/** Dead-letter entries. */
+export interface DlqOptions {
+  /** An entry over the DLQ topic's max.message.bytes keeps this many leading bytes of the raw message or record, with its size and SHA-256. Env FLOWHOUSE_DLQ_RAW_KEEP_BYTES. @default 64 KiB */
+  rawKeepBytes: number
+}
+
 /** Operations: lag and readiness gauges, readiness and liveness limits. */
 export interface OpsOptions {
   /** How often consumer lag and the `flowhouse_ready` gauges are refreshed, in milliseconds. Env FLOWHOUSE_METRICS_INTERVAL_MS. @default 10_000 */
@@ -24,6 +48,8 @@ export interface OpsOptions {
   readyPauseThresholdMs: number
   /** /health answers 503 when the event loop's p99 delay exceeds this, in milliseconds. Env FLOWHOUSE_HEALTH_MAX_EVENT_LOOP_DELAY_MS. @default 5_000 */
   healthMaxEventLoopDelayMs: number
+  /** A partition with lag and no commit for this long is stalled: /ready fails and `flowhouse_partition_stalled` is 1, in seconds. Env FLOWHOUSE_STALL_SECONDS. @default 60 */
+  stallSeconds: number
 }
 
 export interface ViolationOptions {
@@ -87,6 +113,10 @@ export interface DaemonConfig {
   ops: OpsOptions
   /** API keys, the /metrics rule and the Host allowlist. */
   access: AccessOptions
+  /** Depth and size bounds on consumed messages, and the worker task timeout. */
+  decode: DecodeOptions
+  /** Dead-letter entry truncation. */
+  dlq: DlqOptions
 }
 
 const KEY_HELP = 'create one with `flowhouse keys create --scope <ingest|read|admin>`'
@@ -174,8 +204,26 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
       metricsIntervalMs: intEnv(env, 'FLOWHOUSE_METRICS_INTERVAL_MS', 10_000),
       readyPauseThresholdMs: intEnv(env, 'FLOWHOUSE_READY_PAUSE_THRESHOLD_MS', 60_000),
       healthMaxEventLoopDelayMs: intEnv(env, 'FLOWHOUSE_HEALTH_MAX_EVENT_LOOP_DELAY_MS', 5_000),
+      stallSeconds: intEnv(env, 'FLOWHOUSE_STALL_SECONDS', 60),
     },
     access: accessOptions(env),
+    decode: {
+      maxDepth: intEnv(env, 'FLOWHOUSE_MAX_DEPTH', 64),
+      maxRecordBytes: intEnv(env, 'FLOWHOUSE_MAX_RECORD_BYTES', 1024 * 1024),
+      maxMessageBytes: intEnv(env, 'FLOWHOUSE_MAX_MESSAGE_BYTES', 16 * 1024 * 1024),
+      taskTimeoutMs: intEnv(env, 'FLOWHOUSE_TASK_TIMEOUT_MS', 60_000),
+    },
+    dlq: { rawKeepBytes: intEnv(env, 'FLOWHOUSE_DLQ_RAW_KEEP_BYTES', 64 * 1024) },
   }
-  return { ...config, ...overrides, batch: { ...config.batch, ...overrides.batch }, ops: { ...config.ops, ...overrides.ops } }
+  if (config.decode.maxDepth > MAX_DEPTH_LIMIT) {
+    throw new ConfigError(`environment FLOWHOUSE_MAX_DEPTH="${config.decode.maxDepth}": must be at most ${MAX_DEPTH_LIMIT} (structured clone between threads drops values nested a few thousand levels deep)`)
+  }
+  return {
+    ...config,
+    ...overrides,
+    batch: { ...config.batch, ...overrides.batch },
+    ops: { ...config.ops, ...overrides.ops },
+    decode: { ...config.decode, ...overrides.decode },
+    dlq: { ...config.dlq, ...overrides.dlq },
+  }
 }

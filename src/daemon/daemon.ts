@@ -16,11 +16,13 @@ import { EventLoopMonitor } from '../health/event-loop.ts'
 import { Periodic } from '../health/periodic.ts'
 import { pausedPartitionsCheck, publishReadiness } from '../health/readiness.ts'
 import { checkListenAddress } from '../http/auth.ts'
+import { StallDetector } from '../health/stall.ts'
 import { registerViewRoutes } from '../http/mv.ts'
 import { buildServer, type ReadyCheck } from '../http/server.ts'
 import { ensureTopics, type TopicSpec } from '../kafka/admin.ts'
 import { createKafka, kafkaConnectError } from '../kafka/client.ts'
 import { StreamConsumer } from '../kafka/consumer.ts'
+import { DlqWriter } from '../kafka/dlq.ts'
 import { RecordProducer } from '../kafka/producer.ts'
 import { LagCollector } from '../metrics/lag.ts'
 import { metrics } from '../metrics/metrics.ts'
@@ -47,6 +49,9 @@ export class Daemon {
   private readonly kafka: Kafka
   private readonly admin: Admin
   private readonly producer: RecordProducer
+  private readonly dlqWriter: DlqWriter
+  /** Partitions with lag and no commit for FLOWHOUSE_STALL_SECONDS (fed by the lag collector). */
+  private readonly stalls: StallDetector
   private ch!: ClickHouse
   private http!: FastifyInstance
   private registry: ConstraintRegistry | undefined
@@ -74,6 +79,8 @@ export class Daemon {
     this.kafka = createKafka(config.brokers, config.clientId, config.kafkaSecurity)
     this.admin = this.kafka.admin()
     this.producer = new RecordProducer(this.kafka)
+    this.dlqWriter = new DlqWriter(this.admin, this.producer, { rawKeepBytes: config.dlq.rawKeepBytes })
+    this.stalls = new StallDetector(config.ops.stallSeconds)
   }
 
   /**
@@ -127,6 +134,7 @@ export class Daemon {
       recordsPerMessage: config.recordsPerMessage,
       ingestMaxBytes: config.ingestMaxBytes,
       access: config.access,
+      bounds: config.decode,
       pipeline: (name) => this.pipelines.get(name),
       ready: () => this.ready(),
       describe: () => this.describe(),
@@ -136,7 +144,7 @@ export class Daemon {
     })
     this.url = await this.http.listen({ port: config.port, host: config.host })
     this.ops = [
-      new LagCollector(this.admin, () => this.running.map((r) => ({ pipeline: this.pipelineOf(r.stream)?.name ?? r.stream.name, groupId: r.consumer.status.groupId, topic: r.consumer.status.topic })), config.ops.metricsIntervalMs).start(),
+      new LagCollector(this.admin, () => this.running.map((r) => ({ pipeline: this.pipelineOf(r.stream)?.name ?? r.stream.name, groupId: r.consumer.status.groupId, topic: r.consumer.status.topic })), config.ops.metricsIntervalMs, (lags) => this.stalls.observe(lags)).start(),
       new Periodic('readiness', config.ops.metricsIntervalMs, () => this.ready().then(() => undefined)).start(),
     ]
     if (config.reloadIntervalMs > 0) this.reloader = new ModuleReloader(this, config.pipelinesDir, config.reloadIntervalMs).start()
@@ -271,7 +279,7 @@ export class Daemon {
   private async startStreams(m: LoadedModule): Promise<void> {
     for (const stream of m.defs!.streams) {
       initPipelineSeries(this.pipelineOf(stream)?.name ?? stream.name, tablesOf(stream), topicsOf(stream))
-      const pool = new TransformPool(stream.config.parallelism)
+      const pool = new TransformPool(stream.config.parallelism, { taskTimeoutMs: this.config.decode.taskTimeoutMs })
       const consumer = new StreamConsumer({
         kafka: this.kafka,
         admin: this.admin,
@@ -287,6 +295,9 @@ export class Daemon {
         batch: this.config.batch,
         recordsPerMessage: this.config.recordsPerMessage,
         constraints: this.registry,
+        dlqWriter: this.dlqWriter,
+        decode: this.config.decode,
+        rawKeepBytes: this.config.dlq.rawKeepBytes,
       })
       await consumer.start()
       this.running.push({ file: m.file, stream, pool, consumer })
@@ -294,8 +305,9 @@ export class Daemon {
   }
 
   /**
-   * Readiness checks: Kafka reachable, ClickHouse ping, every consumer group joined, modules
-   * loaded, no partition waiting on retried inserts longer than FLOWHOUSE_READY_PAUSE_THRESHOLD_MS.
+   * Readiness checks: Kafka reachable, ClickHouse ping, every consumer group joined, every module
+   * loaded and provisioned, no partition waiting on retried inserts longer than
+   * FLOWHOUSE_READY_PAUSE_THRESHOLD_MS and none stalled (lag without a commit for FLOWHOUSE_STALL_SECONDS).
    * Publishes each check on the `flowhouse_ready{check}` gauge. Never throws.
    */
   async ready(): Promise<Record<string, ReadyCheck>> {
@@ -305,14 +317,15 @@ export class Daemon {
       .catch((error: unknown) => ({ ok: false, detail: messageOf(error) }))
     const ping = await this.ch.ping()
     const consumers = this.running.map((r) => r.consumer.status)
-    // A broken module is reported here but does not make the daemon unready: the others run.
+    // A module that failed to load or provision is not running: the daemon is not ready. A
+    // refused reload (the previous version keeps running) is reported without failing.
     const failed = this.modules.filter((m) => m.error || m.reloadError).map((m) => ({ file: m.file, running: !m.error, error: m.error ?? m.reloadError }))
     const checks = {
       kafka,
       clickhouse: ping.ok ? { ok: true } : { ok: false, detail: messageOf(ping.error) },
       consumers: { ok: consumers.every((c) => c.joined), detail: consumers },
-      modules: { ok: true, detail: { loaded: this.modules.length, failed } },
-      partitions: pausedPartitionsCheck(this.config.ops.readyPauseThresholdMs),
+      modules: { ok: failed.every((f) => f.running), detail: { loaded: this.modules.length, failed } },
+      partitions: pausedPartitionsCheck(this.config.ops.readyPauseThresholdMs, undefined, undefined, this.stalls),
     }
     publishReadiness(checks)
     return checks

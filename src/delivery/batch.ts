@@ -4,7 +4,7 @@
  * Deterministic per offset range, so a retry after a crash re-forms the same batch and carries
  * the same ClickHouse deduplication token.
  */
-import type { DlqEntry } from '../kafka/dlq.ts'
+import type { DlqGroup, DlqSource } from '../kafka/dlq.ts'
 import type { WorkResult } from '../transforms/types.ts'
 
 export interface TableChunk {
@@ -24,7 +24,11 @@ export class PartitionBatch {
   oldestTimestamp = Number.POSITIVE_INFINITY
   readonly tables = new Map<string, TableChunk>()
   readonly topics = new Map<string, string[]>()
-  readonly dlq: DlqEntry[] = []
+  /** Dead-letter items per source message, in offset order. */
+  readonly dlq: DlqGroup[] = []
+  /** Dead-letter items in the batch, in total and per stage. */
+  dlqCount = 0
+  readonly dlqStages = new Map<string, number>()
   records = 0
   filtered = 0
   rows = 0
@@ -34,8 +38,11 @@ export class PartitionBatch {
     return this.first < 0
   }
 
-  /** Adds the processed result of the message at `offset` (offsets must increase). */
-  add(offset: number, timestamp: number, result: WorkResult, dlq: DlqEntry[]): void {
+  /**
+   * Adds the processed result of the message at `offset` (offsets must increase); its
+   * dead-letter items, if any, are kept with `source` (required when there are some).
+   */
+  add(offset: number, timestamp: number, result: WorkResult, source?: DlqSource): void {
     if (this.first < 0) {
       this.first = offset
       this.openedAt = Date.now()
@@ -55,9 +62,17 @@ export class PartitionBatch {
     }
     for (const t of result.topics) {
       const list = this.topics.get(t.topic)
-      if (list) list.push(...t.records)
-      else this.topics.set(t.topic, [...t.records])
+      // A loop, not push(...records): a spread of a million arguments overflows the stack.
+      if (list) for (const r of t.records) list.push(r)
+      else this.topics.set(t.topic, t.records.slice())
     }
-    this.dlq.push(...dlq)
+    if (result.dlq.length > 0) this.deadLetter(result.dlq, source!)
+  }
+
+  /** Adds dead-letter items from `source` (a message, or the batch's insert stage). */
+  deadLetter(items: DlqGroup['items'], source: DlqSource, time: string = new Date().toISOString()): void {
+    this.dlq.push({ source, time, items })
+    this.dlqCount += items.length
+    for (const item of items) this.dlqStages.set(item.stage, (this.dlqStages.get(item.stage) ?? 0) + 1)
   }
 }

@@ -4,9 +4,12 @@
  *
  * | code | when |
  * | 200 | every record was accepted: `{ pipeline, accepted }` |
- * | 400 | body not a JSON array, or some record invalid: nothing is produced; `{ error, errors: [{ index, field, reason }] }` |
+ * | 400 | body not a JSON array, nested deeper than FLOWHOUSE_MAX_DEPTH or with a record over FLOWHOUSE_MAX_RECORD_BYTES (`code` names the bound), or some record invalid: nothing is produced; `{ error, code?, errors: [{ index, field, reason }] }` |
  * | 404 | unknown pipeline, or its ingest API is off |
  * | 413 | body over FLOWHOUSE_INGEST_MAX_BYTES |
+ *
+ * The body is read as bytes and checked by a linear scan before it is parsed, then parsed and
+ * validated a slice of records at a time, yielding to the event loop (ingest-body.ts).
  */
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
@@ -34,6 +37,8 @@ const schema = {
     429: Type.Intersect([ErrorBody, Open({ retryAfterMs: Type.Integer() })]),
   },
 }
+import type { DecodeLimits } from '../transforms/bounds.ts'
+import { RECORDS_PER_SLICE, readIngestBody, yieldToLoop } from './ingest-body.ts'
 
 export interface IngestDeps {
   pipeline(name: string): IngestPipelineLike | undefined
@@ -43,24 +48,30 @@ export interface IngestDeps {
   maxErrors?: number
   /** Running constraints: rate limits answer 429 with Retry-After on this path. */
   constraints?: ConstraintRegistry
+  /** Depth and record-size bounds (FLOWHOUSE_MAX_DEPTH, FLOWHOUSE_MAX_RECORD_BYTES). @default 64 levels, 1 MiB */
+  bounds?: DecodeLimits
 }
 
 /**
  * Checks the pipeline's enabled rate constraints for a request (contract: 429 with
- * Retry-After on the ingest path). Tokens are taken only when every limit admits every key.
+ * Retry-After on the ingest path). Records are counted per key in slices that yield; tokens
+ * are then taken only when every limit admits every key.
  * @throws RateLimitExceededError naming the constraint and key, with the wait in ms.
  */
-function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[], requestId: string): void {
+async function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[], requestId: string): Promise<void> {
   const rates = registry.enabled(pipeline).filter((r) => r.ingestRate)
   if (rates.length === 0) return
-  const plans = rates.map((r) => {
+  const plans: Array<{ r: (typeof rates)[number]; counts: Map<string, number> }> = []
+  for (const r of rates) {
     const counts = new Map<string, number>()
-    for (const rec of records) {
-      const key = rateKey(rec as Record<string, unknown>, r.ingestRate!.config.group_by)
+    for (let i = 0; i < records.length; i++) {
+      if (i > 0 && i % RECORDS_PER_SLICE === 0) await yieldToLoop()
+      const key = rateKey(records[i] as Record<string, unknown>, r.ingestRate!.config.group_by)
       counts.set(key, (counts.get(key) ?? 0) + 1)
     }
-    return { r, counts }
-  })
+    plans.push({ r, counts })
+  }
+  // From here on synchronous: the limits are checked and taken at once.
   for (const { r, counts } of plans) {
     for (const [key, count] of counts) {
       r.checked(count)
@@ -77,6 +88,16 @@ function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[
 }
 
 export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
+  const bounds = deps.bounds ?? { maxDepth: 64, maxRecordBytes: 1024 * 1024 }
+  // The ingest route reads its JSON body as bytes (checked before parsing); other routes keep Fastify's parser.
+  void app.register(async (scope) => {
+    scope.removeContentTypeParser('application/json')
+    scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
+    ingestRoute(scope, deps, bounds)
+  })
+}
+
+function ingestRoute(app: FastifyInstance, deps: IngestDeps, bounds: DecodeLimits): void {
   app.post<{ Params: { pipeline: string } }>('/ingest/:pipeline', { config: { scope: 'ingest' }, schema, attachValidation: true }, async (req, reply) => {
     const name = req.params.pipeline
     const pipeline = deps.pipeline(name)
@@ -85,28 +106,33 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
       return reply.code(code).send(body)
     }
     if (!pipeline || !pipeline.ingestApi) return answer(404, { error: `unknown pipeline "${name}" (or its ingest API is off)`, code: 'NOT_FOUND' })
-    const body = req.body
-    if (!Array.isArray(body)) return answer(400, { error: 'body must be a JSON array of records (ingest format JSON_ARRAY)', code: 'BAD_REQUEST', errors: [] })
+    const read = await readIngestBody(req.body as Buffer, bounds)
+    if (!read.ok) return answer(400, { error: read.error, code: read.code, errors: [] })
+    const body = read.records
     const validate = compileValidator(pipeline.schema)
     const errors: Array<{ index: number; field: string; reason: string }> = []
     const maxErrors = deps.maxErrors ?? 100
     let invalid = 0
-    body.forEach((record, index) => {
-      if (validate(record)) return
+    for (let index = 0; index < body.length; index++) {
+      if (index > 0 && index % RECORDS_PER_SLICE === 0) await yieldToLoop()
+      if (validate(body[index])) continue
       invalid++
       for (const e of fieldErrors(validate.errors)) if (errors.length < maxErrors) errors.push({ index, field: e.field, reason: e.reason })
-    })
+    }
     if (invalid > 0) return answer(400, { error: `${invalid} of ${body.length} records are invalid; nothing was accepted`, code: 'VALIDATION_FAILED', errors })
     if (deps.constraints) {
       try {
-        admit(deps.constraints, name, body, req.id)
+        await admit(deps.constraints, name, body, req.id)
       } catch (error) {
         if (!(error instanceof RateLimitExceededError)) throw error
         void reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))))
         return answer(429, { error: error.message, code: error.code, retryAfterMs: Math.ceil(error.retryAfterMs) })
       }
     }
-    await deps.producer.sendRecords(pipeline.stream.name, body.map((r) => JSON.stringify(r)), deps.recordsPerMessage)
+    // Messages carry the records' text as received (validated above), not a re-serialisation.
+    const messages: Array<{ value: string }> = []
+    for (let i = 0; i < body.length; i += deps.recordsPerMessage) messages.push({ value: `[${read.text(i, Math.min(body.length, i + deps.recordsPerMessage))}]` })
+    await deps.producer.send(pipeline.stream.name, messages)
     metrics.ingestRecords.inc({ pipeline: name }, body.length)
     return answer(200, { pipeline: name, accepted: body.length })
   })

@@ -19,16 +19,17 @@ import type { ConstraintRegistry } from '../constraints/registry.ts'
 import { processingLimitOf } from '../constraints/evaluate.ts'
 import type { ConstraintSnapshot } from '../constraints/types.ts'
 import { dedupToken } from '../clickhouse/writer.ts'
-import type { BatchOptions } from '../config.ts'
+import type { BatchOptions, DecodeOptions } from '../config.ts'
 import { PartitionBatch } from '../delivery/batch.ts'
 import { writeTable } from '../delivery/sink.ts'
 import { messageOf } from '../errors.ts'
 import { metrics } from '../metrics/metrics.ts'
 import type { StreamLike } from '../model/types.ts'
+import { rawFields, rejectedMessage } from '../transforms/decode.ts'
 import type { TransformPool } from '../transforms/pool.ts'
 import type { WorkResult } from '../transforms/types.ts'
 import { stageLog } from '../util/log.ts'
-import { dlqEntry, dlqMessage, type DlqEntry } from './dlq.ts'
+import type { DlqWriter } from './dlq.ts'
 import type { RecordProducer } from './producer.ts'
 
 const PENDING = 'flowhouse:pending:'
@@ -52,6 +53,12 @@ export interface StreamConsumerOptions {
   recordsPerMessage: number
   /** Running constraints; the stream's pipeline constraints apply when present. */
   constraints?: ConstraintRegistry
+  /** Writes dead-letter entries within the DLQ topic's message limit. */
+  dlqWriter: DlqWriter
+  /** Depth and size bounds on messages and records. */
+  decode: DecodeOptions
+  /** Leading bytes of a message kept in a dead-letter entry (FLOWHOUSE_DLQ_RAW_KEEP_BYTES). */
+  rawKeepBytes: number
 }
 
 
@@ -166,13 +173,21 @@ export class StreamConsumer {
     }
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || this.draining) break
-      const value = message.value ?? new Uint8Array(0)
+      const rejected = this.rejectEarly(message.value)
+      if (rejected) {
+        inflight.push({ message, result: Promise.resolve(rejected) })
+        if (inflight.length >= WINDOW) await apply()
+        continue
+      }
+      const value = message.value!
       let constraints: ConstraintSnapshot[] | undefined
       if (registry) {
         await resourceGate(registry, pipeline, 1, heartbeat)
         constraints = registry.snapshots(pipeline)
       }
-      const task = { file: this.o.file, version: this.o.version, stream: this.o.stream.name, value, ...(constraints?.length ? { constraints } : {}) }
+      const { maxDepth, maxRecordBytes } = this.o.decode
+      const bounds = { maxDepth, maxRecordBytes, rawKeepBytes: this.o.rawKeepBytes }
+      const task = { file: this.o.file, version: this.o.version, stream: this.o.stream.name, value, bounds, ...(constraints?.length ? { constraints } : {}) }
       inflight.push({ message, result: this.o.pool.run(task, processingLimitOf(constraints)?.ms) })
       if (inflight.length >= WINDOW) await apply()
     }
@@ -184,6 +199,19 @@ export class StreamConsumer {
       }
       await apply()
     }
+  }
+
+  /**
+   * A message dead-lettered without going to a worker: a null value (tombstone), or one over
+   * FLOWHOUSE_MAX_MESSAGE_BYTES (only its first FLOWHOUSE_DLQ_RAW_KEEP_BYTES are kept).
+   */
+  private rejectEarly(value: Buffer | null): WorkResult | undefined {
+    const started = performance.now()
+    if (value === null) return rejectedMessage({ stage: 'decode', errorType: 'null_value', reason: 'message value is null (a tombstone); the ingest format is JSON_ARRAY' }, started)
+    const max = this.o.decode.maxMessageBytes
+    if (value.length <= max) return undefined
+    const reason = `message is ${value.length} bytes, over FLOWHOUSE_MAX_MESSAGE_BYTES=${max}`
+    return rejectedMessage({ stage: 'decode', errorType: 'message_too_large', reason, ...rawFields(value, this.o.rawKeepBytes, true) }, started)
   }
 
   private async loadPending(state: PartitionState): Promise<void> {
@@ -218,8 +246,7 @@ export class StreamConsumer {
     // A pending range must be re-formed exactly: flush at its last offset, never across it.
     if (state.pending && !state.batch.empty && offset > state.pending.last) await this.flush(state)
     const source = { pipeline: this.o.pipeline, stream: this.o.stream.name, topic: this.o.stream.name, partition: state.partition, offset: message.offset }
-    const dlq: DlqEntry[] = result.dlq.map((item) => dlqEntry(item, source))
-    state.batch.add(offset, Number(message.timestamp), result, dlq)
+    state.batch.add(offset, Number(message.timestamp), result, source)
     const pipeline = this.o.pipeline
     metrics.messagesConsumed.inc({ pipeline })
     metrics.recordsConsumed.inc({ pipeline }, result.records)
@@ -262,20 +289,18 @@ export class StreamConsumer {
         const token = dedupToken(table, topic, partition, b.first, b.last)
         const result = await writeTable(ctx, table, chunk.parts.join(''), token)
         metrics.recordsWritten.inc({ pipeline, table }, result.written)
-        for (const item of result.rejected) {
-          b.dlq.push(dlqEntry(item, { pipeline, stream: stream.name, topic, partition, offset: `${b.first}-${b.last}` }))
-        }
+        if (result.rejected.length > 0) b.deadLetter(result.rejected, { pipeline, stream: stream.name, topic, partition, offset: `${b.first}-${b.last}` })
       }
       for (const [destination, records] of b.topics) {
         await this.o.producer.sendRecords(destination, records, this.o.recordsPerMessage)
         metrics.recordsProduced.inc({ pipeline, topic: destination }, records.length)
       }
-      if (this.o.dlqTopic && b.dlq.length > 0) {
-        await this.o.producer.send(this.o.dlqTopic, b.dlq.map(dlqMessage))
-      } else if (b.dlq.length > 0) {
-        this.log.warn({ count: b.dlq.length, first: b.dlq[0]?.reason }, 'dead-letter queue is off for this pipeline; bad records are counted and dropped')
+      if (this.o.dlqTopic && b.dlqCount > 0) {
+        await this.o.dlqWriter.send(this.o.dlqTopic, b.dlq)
+      } else if (b.dlqCount > 0) {
+        this.log.warn({ count: b.dlqCount, first: b.dlq[0]?.items[0]?.reason }, 'dead-letter queue is off for this pipeline; bad records are counted and dropped')
       }
-      for (const entry of b.dlq) metrics.recordsDeadLettered.inc({ pipeline, stage: entry.stage })
+      for (const [stage, n] of b.dlqStages) metrics.recordsDeadLettered.inc({ pipeline, stage }, n)
       metrics.recordsFiltered.inc({ pipeline }, b.filtered)
       await this.commit(partition, b.last + 1, null)
       state.pending = undefined

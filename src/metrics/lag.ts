@@ -89,11 +89,13 @@ export class LagCollector {
    * @param admin a connected kafkajs admin client (owned by the caller).
    * @param targets called at each collection: the consumer groups currently running.
    * @param intervalMs collection period in milliseconds (FLOWHOUSE_METRICS_INTERVAL_MS).
+   * @param onCollect called with every round's partitions (the stall detector); must not throw.
    */
   constructor(
     private readonly admin: Admin,
     private readonly targets: () => LagTarget[],
     intervalMs: number,
+    private readonly onCollect?: (partitions: PartitionLag[]) => void,
   ) {
     this.task = new Periodic('consumer-lag', intervalMs, () => this.collect().then(() => undefined))
   }
@@ -144,6 +146,7 @@ export class LagCollector {
       labels.forEach((l) => this.remove(l))
       this.series.delete(key)
     }
+    this.onCollect?.(out)
     return out
   }
 

@@ -51,6 +51,7 @@ export const metrics = {
   consumerLag: gauge('flowhouse_consumer_lag_messages', 'Messages in a partition after the consumer group\'s committed offset (high watermark minus committed offset).', ['pipeline', 'topic', 'partition']),
   committedOffset: gauge('flowhouse_consumer_committed_offset', 'Offset the consumer group committed (the next offset it reads).', ['pipeline', 'topic', 'partition']),
   topicHighWatermark: gauge('flowhouse_topic_high_watermark', 'High watermark of a partition (the offset the next produced message gets).', ['pipeline', 'topic', 'partition']),
+  partitionStalled: gauge('flowhouse_partition_stalled', 'Partitions with lag whose committed offset has not moved for FLOWHOUSE_STALL_SECONDS: 1 stalled, 0 moving.', ['pipeline', 'partition']),
   ready: gauge('flowhouse_ready', 'Readiness checks: 1 when the check passes, 0 when it fails (refreshed by GET /ready and periodically).', ['check']),
   // Materialized views (src/views): `view` is bounded by the views declared in modules or created through the API.
   mvRefreshDuration: histogram('flowhouse_mv_refresh_duration_seconds', 'Duration of materialized-view refreshes, backfills and rebuilds.', ['view', 'kind'], [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900]),

@@ -4,7 +4,22 @@
  * message; user transforms therefore run on as many cores as the stream asks for.
  */
 import { Piscina } from 'piscina'
+import { stageLog } from '../util/log.ts'
+import { DEFAULT_BOUNDS, rawFields, rejectedMessage } from './decode.ts'
 import type { WorkResult, WorkTask } from './types.ts'
+
+const logger = stageLog('transforms')
+
+export interface PoolOptions {
+  /**
+   * A task without an answer after this long is aborted (its worker thread is replaced) and
+   * run once more; a second timeout dead-letters the message as `task_timeout`, in ms.
+   * FLOWHOUSE_TASK_TIMEOUT_MS. @default 60_000
+   */
+  taskTimeoutMs?: number
+}
+
+const TIMEOUT = Symbol('task timeout')
 
 const entry = new URL('./worker-entry.mjs', import.meta.url).href
 
@@ -12,8 +27,14 @@ export class TransformPool {
   private readonly pool: Piscina
   private closed = false
 
+  private readonly taskTimeoutMs: number
+
   /** @param threads number of worker threads (the stream's parallelism), ≥ 1. */
-  constructor(readonly threads: number) {
+  constructor(
+    readonly threads: number,
+    options: PoolOptions = {},
+  ) {
+    this.taskTimeoutMs = options.taskTimeoutMs ?? 60_000
     this.pool = new Piscina({
       filename: entry,
       minThreads: threads,
@@ -26,7 +47,10 @@ export class TransformPool {
   }
 
   /**
-   * Processes one message in a worker.
+   * Processes one message in a worker. Always settles: a task that has not answered after
+   * `taskTimeoutMs` (a lost answer, a worker that died, a value the thread boundary dropped) is
+   * aborted and tried once more, then the message is dead-lettered at stage `transform` with
+   * errorType `task_timeout`.
    *
    * With `maxRecordMs` (a max_processing_time_ms constraint), a record whose transform has not
    * returned `maxRecordMs` + max(1 s, maxRecordMs) after it started is declared stuck: the
@@ -36,28 +60,52 @@ export class TransformPool {
    * @throws when the worker cannot load the pipeline module (the stream cannot run), or the pool is closed.
    */
   async run(task: WorkTask, maxRecordMs?: number): Promise<WorkResult> {
-    if (maxRecordMs === undefined) return this.pool.run(task) as Promise<WorkResult>
-    const graceMs = Math.max(1_000, maxRecordMs)
+    const started = performance.now()
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      try {
+        return await this.attempt(task, maxRecordMs)
+      } catch (error) {
+        if (error !== TIMEOUT) throw error
+        logger.warn({ stream: task.stream, attempt, timeoutMs: this.taskTimeoutMs }, 'worker task did not answer in time; aborted')
+      }
+    }
+    const reason = `no answer from the transform worker within ${this.taskTimeoutMs} ms, twice (FLOWHOUSE_TASK_TIMEOUT_MS)`
+    return rejectedMessage({ stage: 'transform', errorType: 'task_timeout', reason, ...rawFields(task.value, (task.bounds ?? DEFAULT_BOUNDS).rawKeepBytes, true) }, started)
+  }
+
+  /** One run of a task; rejects with TIMEOUT after taskTimeoutMs. */
+  private async attempt(task: WorkTask, maxRecordMs: number | undefined): Promise<WorkResult> {
+    const graceMs = maxRecordMs === undefined ? 0 : Math.max(1_000, maxRecordMs)
     let stuck = task.stuck ?? []
     for (;;) {
-      const progress = new SharedArrayBuffer(16)
-      const view = new Float64Array(progress)
+      const progress = maxRecordMs === undefined ? undefined : new SharedArrayBuffer(16)
+      const view = progress ? new Float64Array(progress) : undefined
       const abort = new AbortController()
       let stuckIndex: number | undefined
-      const watch = setInterval(() => {
-        const startedAt = view[1]!
-        if (startedAt > 0 && performance.timeOrigin + performance.now() - startedAt > maxRecordMs + graceMs) {
-          stuckIndex = view[0]!
-          abort.abort()
-        }
-      }, 50)
+      let timedOut = false
+      const deadline = setTimeout(() => {
+        timedOut = true
+        abort.abort()
+      }, this.taskTimeoutMs)
+      const watch = view
+        ? setInterval(() => {
+            const startedAt = view[1]!
+            if (startedAt > 0 && performance.timeOrigin + performance.now() - startedAt > maxRecordMs! + graceMs) {
+              stuckIndex = view[0]!
+              abort.abort()
+            }
+          }, 50)
+        : undefined
       try {
-        return (await this.pool.run({ ...task, stuck, progress }, { signal: abort.signal })) as WorkResult
+        const run = progress ? { ...task, stuck, progress } : task
+        return (await this.pool.run(run, { signal: abort.signal })) as WorkResult
       } catch (error) {
+        if (timedOut) throw TIMEOUT
         if (stuckIndex === undefined) throw error
         stuck = [...stuck, stuckIndex]
       } finally {
-        clearInterval(watch)
+        clearTimeout(deadline)
+        if (watch) clearInterval(watch)
       }
     }
   }

@@ -12,9 +12,10 @@ import { compileValidator } from '../model/schema.ts'
 import type { StreamLike, TransformDef } from '../model/types.ts'
 import { describeErrors } from '../util/ajv-errors.ts'
 import { messageOf } from '../errors.ts'
+import { scanJson } from './bounds.ts'
+import { DEFAULT_BOUNDS, decodeMessage, rawFields, rejectedMessage, type WorkBounds } from './decode.ts'
 import type { DlqItem, TableRows, TopicRecords, WorkResult, WorkTask } from './types.ts'
 
-const decoder = new TextDecoder('utf-8', { fatal: false })
 
 /** Outputs of one message, optionally remembering which record each line came from. */
 class Outputs {
@@ -55,7 +56,26 @@ function outputsOf(result: unknown): unknown[] {
   return Array.isArray(result) ? result : [result]
 }
 
-async function runTransform(t: TransformDef, record: unknown, index: number, staged: Staged, limitMs: number | undefined): Promise<void> {
+/**
+ * A transform's output as it may cross back to the main thread: itself when its JSON text is
+ * within the record bounds (scanned, no recursion), otherwise its text cut to `rawKeepBytes`
+ * (or nothing when it cannot even be serialised: a cycle, or nesting too deep for JSON.stringify).
+ */
+function boundedOutput(output: unknown, bounds: WorkBounds): Pick<DlqItem, 'record' | 'raw' | 'truncated' | 'rawBytes' | 'rawSha256'> {
+  let json: string | undefined
+  try {
+    json = JSON.stringify(output)
+  } catch {
+    return {}
+  }
+  if (json === undefined) return { record: output }
+  const bytes = Buffer.from(json)
+  const scan = scanJson(bytes, bounds)
+  if (scan.depth <= bounds.maxDepth && bytes.length <= bounds.maxRecordBytes) return { record: output }
+  return rawFields(bytes, bounds.rawKeepBytes, true)
+}
+
+async function runTransform(t: TransformDef, record: unknown, index: number, staged: Staged, limitMs: number | undefined, bounds: WorkBounds): Promise<void> {
   let produced: unknown[]
   try {
     const returned = t.fn(record)
@@ -67,11 +87,18 @@ async function runTransform(t: TransformDef, record: unknown, index: number, sta
   }
   const validate = compileValidator(t.destination.schema)
   for (const output of produced) {
-    if (!validate(output)) {
-      staged.dlq.push({ stage: 'transform', errorType: 'output_schema', reason: `transform output does not match "${t.destination.name}": ${describeErrors(validate.errors)}`, index, record: output })
+    let json: string
+    try {
+      if (!validate(output)) {
+        staged.dlq.push({ stage: 'transform', errorType: 'output_schema', reason: `transform output does not match "${t.destination.name}": ${describeErrors(validate.errors)}`, index, ...boundedOutput(output, bounds) })
+        continue
+      }
+      json = JSON.stringify(output)
+    } catch (error) {
+      // A cycle, or nesting deep enough to overflow the validator or JSON.stringify.
+      staged.dlq.push({ stage: 'transform', errorType: 'output_schema', reason: `transform output for "${t.destination.name}" cannot be validated or serialised: ${messageOf(error)}`, index })
       continue
     }
-    const json = JSON.stringify(output)
     if (t.destination.kind === 'table') staged.rows.push([t.destination.name, json])
     else staged.records.push([t.destination.name, json])
     staged.delivered++
@@ -97,20 +124,12 @@ function keyFieldOf(stream: StreamLike): string | undefined {
  */
 export async function processMessage(stream: StreamLike, value: Uint8Array, task: Partial<WorkTask> = {}): Promise<WorkResult> {
   const started = performance.now()
-  const text = decoder.decode(value)
-  const dlq: DlqItem[] = []
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(text)
-  } catch (error) {
-    dlq.push({ stage: 'decode', errorType: 'invalid_json', reason: `message is not valid JSON: ${messageOf(error)}`, raw: text })
-    return { records: 1, tables: [], topics: [], dlq, filtered: 0, consumed: 0, durationMs: performance.now() - started }
-  }
-  if (!Array.isArray(parsed)) {
-    const got = parsed === null ? 'null' : typeof parsed
-    dlq.push({ stage: 'decode', errorType: 'not_json_array', reason: `message is not a JSON array (got ${got}); the ingest format is JSON_ARRAY`, raw: text })
-    return { records: 1, tables: [], topics: [], dlq, filtered: 0, consumed: 0, durationMs: performance.now() - started }
-  }
+  const bounds = task.bounds ?? DEFAULT_BOUNDS
+  const decoded = decodeMessage(value, bounds)
+  if (!decoded.ok) return rejectedMessage(decoded.item, started)
+  const parsed = decoded.records
+  const dlq: DlqItem[] = decoded.dlq
+  const skip = new Set(dlq.map((d) => d.index))
   const constraints = task.constraints && task.constraints.length > 0 ? new ConstraintEvaluator(task.constraints, keyFieldOf(stream)) : undefined
   const limitMs = constraints?.processingLimit?.ms
   const stuck = new Set(task.stuck ?? [])
@@ -121,6 +140,7 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
   let filtered = 0
   let consumed = 0
   for (let index = 0; index < parsed.length; index++) {
+    if (skip.has(index)) continue
     const record = parsed[index]
     if (!validate(record)) {
       dlq.push({ stage: 'validation', errorType: 'schema', reason: describeErrors(validate.errors), index, record })
@@ -148,7 +168,7 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
     const t0 = performance.now()
     let late = false
     try {
-      for (const t of stream.transforms) await runTransform(t, copy(), index, staged, limitMs)
+      for (const t of stream.transforms) await runTransform(t, copy(), index, staged, limitMs, bounds)
       for (const fn of stream.consumers) {
         try {
           await fn(copy())

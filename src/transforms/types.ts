@@ -1,5 +1,6 @@
 /** Messages between the consumer (main thread) and the transform workers. */
 import type { ConstraintAction, ConstraintSnapshot, ConstraintType } from '../constraints/types.ts'
+import type { WorkBounds } from './decode.ts'
 
 /** Stage at which a record left the normal path (DESIGN.md: DLQ stages). */
 export type DlqStage = 'decode' | 'validation' | 'constraint' | 'transform' | 'insert'
@@ -15,8 +16,14 @@ export interface DlqItem {
   index?: number
   /** The record as decoded (for record-level failures). */
   record?: unknown
-  /** The original message value as UTF-8 text (for decode failures). */
+  /** The original message value (or record text) as UTF-8, at most FLOWHOUSE_DLQ_RAW_KEEP_BYTES of it (for decode failures). */
   raw?: string
+  /** True when `raw` holds only the first bytes; re-read the source offset for the rest. */
+  truncated?: boolean
+  /** Size in bytes of the whole raw value (present when truncated, or for invalid UTF-8). */
+  rawBytes?: number
+  /** SHA-256 (hex) of the whole raw value's bytes (present with rawBytes). */
+  rawSha256?: string
 }
 
 /** One Kafka message to decode, validate and transform. */
@@ -33,6 +40,8 @@ export interface WorkTask {
   constraints?: ConstraintSnapshot[]
   /** Record indexes whose transform never returned on an earlier attempt (worker stopped): dead-lettered without running. */
   stuck?: number[]
+  /** Depth and size bounds (src/transforms/decode.ts DEFAULT_BOUNDS when absent). */
+  bounds?: WorkBounds
   /** Progress shared with the consumer: [0] = index of the record in the transforms, [1] = its start (ms, performance.timeOrigin based). */
   progress?: SharedArrayBuffer
 }

@@ -77,14 +77,15 @@ test('a change that would lose data is refused with a clear message and the old 
   await write('a.ts', moduleText(A, 2, ', note: t.String()'))
 })
 
-test('a module that fails to load is reported in /ready detail and a metric while the others keep running', { timeout: 60_000 }, async () => {
+test('a module that fails to load fails /ready with its error in the detail and a metric while the others keep running', { timeout: 60_000 }, async () => {
   await write('broken.ts', `import { IngestPipeline } from 'flowhouse'\nexport const p = new IngestPipeline('broken_${tag}', { schema: 42 })\n`)
   const ready = await waitFor(async () => {
     const res = await fetch(`${daemon.url}/ready`)
     const body = (await res.json()) as { checks: { modules: { detail: { failed: Array<{ file: string; error: string }> } } } }
     return body.checks.modules.detail.failed.some((f) => f.file.endsWith('broken.ts')) ? { status: res.status, body } : undefined
   }, { timeoutMs: 10_000, what: 'the broken module in /ready' })
-  assert.equal(ready.status, 200, 'a broken module does not make the daemon unready')
+  assert.equal(ready.status, 503, 'a module that is not running makes the daemon unready')
+  assert.equal((ready.body.checks.modules as unknown as { ok: boolean }).ok, false)
   assert.match(ready.body.checks.modules.detail.failed.find((f) => f.file.endsWith('broken.ts'))!.error, /pipeline "broken_/)
   assert.ok((await metricValue(daemon.url, 'flowhouse_module_load_errors')) >= 1)
   assert.equal((await ingest(B, [{ id: 'b2', n: 2 }])).status, 200)

@@ -17,8 +17,8 @@ const result = (rows: string, count: number, extra: Partial<WorkResult> = {}): W
 test('a partition batch spans the offsets it was given and sums rows and bytes per table', () => {
   const b = new PartitionBatch()
   assert.equal(b.empty, true)
-  b.add(10, 1_000, result('{"a":1}\n', 1), [])
-  b.add(11, 900, result('{"a":2}\n{"a":3}\n', 2, { filtered: 1, records: 3 }), [])
+  b.add(10, 1_000, result('{"a":1}\n', 1))
+  b.add(11, 900, result('{"a":2}\n{"a":3}\n', 2, { filtered: 1, records: 3 }))
   assert.equal(b.empty, false)
   assert.equal(b.first, 10)
   assert.equal(b.last, 11)

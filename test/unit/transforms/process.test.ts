@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { test } from 'node:test'
 import { IngestPipeline, Key, OlapTable, Stream, t } from '../../../src/index.ts'
 import { processMessage } from '../../../src/transforms/process.ts'
@@ -88,4 +89,56 @@ test('each of several transforms gets its own copy of the record, so one mutatin
       ['p5_b', '{"id":"x","n":5}\n'],
     ],
   )
+})
+
+const bounds = { maxDepth: 4, maxRecordBytes: 200, rawKeepBytes: 64 }
+
+test('a record nested deeper than the bound is dead-lettered as max_depth_exceeded and its neighbours are written', async () => {
+  const deep = '['.repeat(10_000) + ']'.repeat(10_000)
+  const r = await processMessage(pipeline('p6').stream, bytes(`[{"id":"a","n":1},${deep},{"id":"c","n":3}]`), { bounds })
+  assert.equal(r.records, 3)
+  assert.deepEqual(r.dlq.map((d) => [d.index, d.stage, d.errorType, d.truncated, d.rawBytes]), [[1, 'decode', 'max_depth_exceeded', true, 20_000]])
+  assert.equal(r.dlq[0]!.raw, '['.repeat(64))
+  assert.equal(r.tables[0]!.rows, '{"id":"a","n2":2}\n{"id":"c","n2":6}\n')
+})
+
+test('a message of 10,000 nested objects is dead-lettered whole as max_depth_exceeded with a bounded raw text', async () => {
+  const deep = '{"a":'.repeat(10_000) + '1' + '}'.repeat(10_000)
+  const r = await processMessage(pipeline('p7').stream, bytes(deep), { bounds })
+  assert.deepEqual(r.dlq.map((d) => [d.stage, d.errorType, d.raw?.length, d.rawBytes]), [['decode', 'max_depth_exceeded', 64, deep.length]])
+  assert.equal(r.dlq[0]!.rawSha256, createHash('sha256').update(deep).digest('hex'))
+})
+
+test('a record over maxRecordBytes is dead-lettered as record_too_large', async () => {
+  const r = await processMessage(pipeline('p8').stream, bytes([{ id: 'a', n: 1 }, { id: 'x'.repeat(300), n: 2 }]), { bounds })
+  assert.deepEqual(r.dlq.map((d) => [d.index, d.errorType]), [[1, 'record_too_large']])
+  assert.equal(r.tables[0]!.count, 1)
+})
+
+test('bytes that are not UTF-8, and an empty value, are dead-lettered whole with their own errorType', async () => {
+  const bad = new Uint8Array([0x5b, 0x22, 0xff, 0xfe, 0x22, 0x5d])
+  const r = await processMessage(pipeline('p9').stream, bad, { bounds })
+  assert.deepEqual(r.dlq.map((d) => [d.errorType, d.rawBytes, d.rawSha256]), [['invalid_utf8', 6, createHash('sha256').update(bad).digest('hex')]])
+  const e = await processMessage(pipeline('p10').stream, new Uint8Array(0), { bounds })
+  assert.deepEqual(e.dlq.map((d) => [d.stage, d.errorType, d.raw]), [['decode', 'empty_value', '']])
+})
+
+test('a message with a deep record and broken JSON elsewhere is invalid_json as a whole', async () => {
+  const r = await processMessage(pipeline('p11').stream, bytes(`[[[[[[1]]]]]], {oops}]`), { bounds })
+  assert.deepEqual(r.dlq.map((d) => [d.errorType, d.index]), [['invalid_json', undefined]])
+})
+
+test('a transform output nested 10,000 deep is dead-lettered as output_schema without the value, so the result can cross back to the main thread', async () => {
+  const p = new IngestPipeline('p12', { schema: Event, table: false })
+  const out = new OlapTable('p12_out', t.Object({ id: Key(t.String()), n2: t.Int32() }), { orderByFields: ['id'] })
+  p.stream.addTransform(out, (e) => {
+    if (e.n !== 7) return [{ id: e.id, n2: e.n }]
+    let deep: unknown = {}
+    for (let i = 0; i < 10_000; i++) deep = { deep }
+    return [{ id: e.id, n2: 1, deep } as unknown as { id: string; n2: number }]
+  })
+  const r = await processMessage(p.stream, bytes([{ id: 'a', n: 1 }, { id: 'b', n: 7 }]), { bounds })
+  assert.deepEqual(r.dlq.map((d) => [d.index, d.errorType, 'record' in d, d.raw]), [[1, 'output_schema', false, undefined]])
+  assert.doesNotThrow(() => structuredClone(r))
+  assert.equal(r.tables[0]!.rows, '{"id":"a","n2":1}\n')
 })
