@@ -7,11 +7,14 @@
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client'
 import { ClickHouseError, FlowhouseError, isProgrammerError } from '../errors.ts'
 import { detectCapabilities } from './capabilities.ts'
-import { openEmbedded } from './embedded.ts'
+import { closeEmbedded, openEmbedded } from './embedded.ts'
 import { toClickHouseError } from './errors.ts'
 import { resolveClickHouseOptions, type ClickHouseMode, type ClickHouseOptions, type ResolvedClickHouseOptions } from './options.ts'
 import { quoteIdentifier } from './sql.ts'
+import { stageLog } from '../util/log.ts'
 import type { Capabilities, PingResult } from './types.ts'
+
+const log = stageLog('clickhouse')
 
 /** A connected ClickHouse (server or embedded) with its version and capabilities. */
 export class ClickHouse {
@@ -65,9 +68,19 @@ export class ClickHouse {
     }
   }
 
-  /** Closes the clients (and, embedded, the chdb sessions). Idempotent; never throws. */
+  /**
+   * Closes the clients. Embedded, it also waits until chdb has released its native connections
+   * (see closeEmbedded), so the process can exit right after without crashing in chdb's teardown.
+   * Idempotent; never throws.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      if (this.mode === 'embedded') {
+        if (!(await closeEmbedded({ client: this.client, readonlyClient: this.readonlyClient }))) {
+          log.warn('embedded ClickHouse: native operations still running after 30 s; exiting now may crash the process')
+        }
+        return
+      }
       const clients = this.readonlyClient === this.client ? [this.client] : [this.readonlyClient, this.client]
       for (const c of clients) await c.close().catch(() => undefined)
     })()

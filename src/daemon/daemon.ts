@@ -330,18 +330,24 @@ export class Daemon {
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       logger.info('stopping: draining consumers')
-      await this.reloader?.stop()
-      await this.http?.close().catch(() => undefined)
-      await Promise.allSettled(this.ops.map((o) => o.stop()))
+      const phases: Record<string, number> = {}
+      const phase = async (name: string, fn: () => Promise<unknown>) => {
+        const t0 = Date.now()
+        await fn().catch((error: unknown) => logger.warn({ phase: name, error: messageOf(error) }, 'shutdown step failed'))
+        phases[name] = Date.now() - t0
+      }
+      await phase('reloader', async () => this.reloader?.stop())
+      await phase('http', async () => this.http?.close())
+      await phase('ops', () => Promise.allSettled(this.ops.map((o) => o.stop())))
       this.eventLoop.stop()
-      await Promise.allSettled(this.running.map((r) => r.consumer.stop()))
-      await Promise.allSettled(this.running.map((r) => r.pool.close()))
-      await this.registry?.stop().catch(() => undefined)
-      await this.producer.close().catch(() => undefined)
-      await this.admin.disconnect().catch(() => undefined)
-      await this.views?.stop().catch(() => undefined)
-      await this.ch?.close().catch(() => undefined)
-      logger.info('stopped')
+      await phase('consumers', () => Promise.allSettled(this.running.map((r) => r.consumer.stop())))
+      await phase('pools', () => Promise.allSettled(this.running.map((r) => r.pool.close())))
+      await phase('constraints', async () => this.registry?.stop())
+      await phase('producer', () => this.producer.close())
+      await phase('admin', () => this.admin.disconnect())
+      await phase('views', async () => this.views?.stop())
+      await phase('clickhouse', async () => this.ch?.close())
+      logger.info({ phasesMs: phases }, 'stopped')
     })()
     return this.stopping
   }
