@@ -24,6 +24,18 @@ export interface OpsOptions {
   healthMaxEventLoopDelayMs: number
 }
 
+/**
+ * Consumer group membership. kafkajs has no static membership (`group.instance.id`, KIP-345;
+ * tulios/kafkajs#884), so a member that died is only replaced once its session expires: the
+ * session timeout bounds recovery after a kill -9. A clean stop leaves the group at once.
+ */
+export interface GroupOptions {
+  /** The broker drops a member that has not sent a heartbeat for this long, in milliseconds; the broker accepts 6_000–1_800_000 by default (group.min/max.session.timeout.ms). Env FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS. @default 10_000 */
+  sessionTimeoutMs: number
+  /** How often a member sends heartbeats, in milliseconds; must be below the session timeout (about a third of it). Env FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS. @default 3_000 */
+  heartbeatIntervalMs: number
+}
+
 export interface ViolationOptions {
   /** Seconds violations are kept in ClickHouse (table TTL). Env FLOWHOUSE_VIOLATIONS_TTL_SECONDS. @default 2_592_000 (30 days) */
   ttlSeconds: number
@@ -60,6 +72,8 @@ export interface DaemonConfig {
   dataDir: string
   /** Lag/readiness refresh and health limits. */
   ops: OpsOptions
+  /** Consumer group session and heartbeat. */
+  group: GroupOptions
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -74,7 +88,7 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
  * Resolves the daemon configuration.
  * @param env process environment (variables listed on DaemonConfig).
  * @param overrides values from CLI flags; they win over the environment.
- * @throws ConfigError when a numeric variable is not a positive integer.
+ * @throws ConfigError when a numeric variable is not a positive integer, or the heartbeat interval is not below the session timeout.
  */
 export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<DaemonConfig> = {}): DaemonConfig {
   const config: DaemonConfig = {
@@ -103,6 +117,18 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
       readyPauseThresholdMs: intEnv(env, 'FLOWHOUSE_READY_PAUSE_THRESHOLD_MS', 60_000),
       healthMaxEventLoopDelayMs: intEnv(env, 'FLOWHOUSE_HEALTH_MAX_EVENT_LOOP_DELAY_MS', 5_000),
     },
+    group: {
+      sessionTimeoutMs: intEnv(env, 'FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS', 10_000),
+      heartbeatIntervalMs: intEnv(env, 'FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS', 3_000),
+    },
   }
-  return { ...config, ...overrides, batch: { ...config.batch, ...overrides.batch }, ops: { ...config.ops, ...overrides.ops } }
+  const resolved = { ...config, ...overrides, batch: { ...config.batch, ...overrides.batch }, ops: { ...config.ops, ...overrides.ops }, group: { ...config.group, ...overrides.group } }
+  const { sessionTimeoutMs, heartbeatIntervalMs } = resolved.group
+  if (heartbeatIntervalMs >= sessionTimeoutMs) {
+    throw new ConfigError(
+      `FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS (${heartbeatIntervalMs}) must be lower than FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS (${sessionTimeoutMs}); set it to about a third of the session timeout (${Math.floor(sessionTimeoutMs / 3)})`,
+      { field: 'FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS' },
+    )
+  }
+  return resolved
 }

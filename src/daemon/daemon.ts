@@ -279,6 +279,7 @@ export class Daemon {
         pipeline: this.pipelineOf(stream)?.name ?? stream.name,
         dlqTopic: this.dlqTopicOf(stream),
         batch: this.config.batch,
+        group: this.config.group,
         recordsPerMessage: this.config.recordsPerMessage,
         constraints: this.registry,
       })
