@@ -74,6 +74,12 @@ export interface DaemonConfig {
   ops: OpsOptions
   /** Consumer group session and heartbeat. */
   group: GroupOptions
+  /**
+   * How long SIGTERM waits for the consumers to flush, commit and leave their groups, in
+   * milliseconds. Past it (a task that never settles) the worker threads are stopped so the
+   * consumers can leave; what was not committed is consumed again. Env FLOWHOUSE_DRAIN_TIMEOUT_MS. @default 20_000
+   */
+  drainTimeoutMs: number
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -117,6 +123,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
       readyPauseThresholdMs: intEnv(env, 'FLOWHOUSE_READY_PAUSE_THRESHOLD_MS', 60_000),
       healthMaxEventLoopDelayMs: intEnv(env, 'FLOWHOUSE_HEALTH_MAX_EVENT_LOOP_DELAY_MS', 5_000),
     },
+    drainTimeoutMs: intEnv(env, 'FLOWHOUSE_DRAIN_TIMEOUT_MS', 20_000),
     group: {
       sessionTimeoutMs: intEnv(env, 'FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS', 10_000),
       heartbeatIntervalMs: intEnv(env, 'FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS', 3_000),

@@ -34,6 +34,17 @@ import type { FastifyInstance } from 'fastify'
 
 const logger = stageLog('daemon')
 
+/** True when `work` settles within `ms`; false otherwise (the work goes on). */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))
+  try {
+    return await Promise.race([work.then(() => true, () => true), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 interface RunningStream {
   /** Module file the stream comes from. */
   file: string
@@ -327,6 +338,20 @@ export class Daemon {
     }
   }
 
+  /**
+   * Stops the consumers (flush, commit, leave the group) within config.drainTimeoutMs. When a
+   * task never settles the drain cannot finish: the worker threads are stopped, which rejects
+   * the task, so the consumer's fetch loop ends and it can leave; the messages it held were not
+   * committed and are consumed again. Never throws.
+   */
+  private async drainConsumers(): Promise<void> {
+    const drained = Promise.allSettled(this.running.map((r) => r.consumer.stop()))
+    if (await within(drained, this.config.drainTimeoutMs)) return
+    logger.error({ timeoutMs: this.config.drainTimeoutMs }, 'drain did not finish in time (a task never settled); stopping the worker threads so the consumers can leave their groups; uncommitted messages will be consumed again')
+    await within(Promise.allSettled(this.running.map((r) => r.pool.close())), 10_000)
+    if (!(await within(drained, 10_000))) logger.error('consumers did not stop; exiting anyway: the broker drops them after the session timeout')
+  }
+
   /** Drains consumers (flush, commit, leave the group), then closes everything. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
@@ -341,8 +366,8 @@ export class Daemon {
       await phase('http', async () => this.http?.close())
       await phase('ops', () => Promise.allSettled(this.ops.map((o) => o.stop())))
       this.eventLoop.stop()
-      await phase('consumers', () => Promise.allSettled(this.running.map((r) => r.consumer.stop())))
-      await phase('pools', () => Promise.allSettled(this.running.map((r) => r.pool.close())))
+      await phase('consumers', () => this.drainConsumers())
+      await phase('pools', () => within(Promise.allSettled(this.running.map((r) => r.pool.close())), 10_000))
       await phase('constraints', async () => this.registry?.stop())
       await phase('producer', () => this.producer.close())
       await phase('admin', () => this.admin.disconnect())
