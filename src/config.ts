@@ -52,6 +52,18 @@ export interface OpsOptions {
   stallSeconds: number
 }
 
+/**
+ * Consumer group membership. kafkajs has no static membership (`group.instance.id`, KIP-345;
+ * tulios/kafkajs#884), so a member that died is only replaced once its session expires: the
+ * session timeout bounds recovery after a kill -9. A clean stop leaves the group at once.
+ */
+export interface GroupOptions {
+  /** The broker drops a member that has not sent a heartbeat for this long, in milliseconds; the broker accepts 6_000–1_800_000 by default (group.min/max.session.timeout.ms). Env FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS. @default 10_000 */
+  sessionTimeoutMs: number
+  /** How often a member sends heartbeats, in milliseconds; must be below the session timeout (about a third of it). Env FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS. @default 3_000 */
+  heartbeatIntervalMs: number
+}
+
 export interface ViolationOptions {
   /** Seconds violations are kept in ClickHouse (table TTL). Env FLOWHOUSE_VIOLATIONS_TTL_SECONDS. @default 2_592_000 (30 days) */
   ttlSeconds: number
@@ -117,6 +129,14 @@ export interface DaemonConfig {
   decode: DecodeOptions
   /** Dead-letter entry truncation. */
   dlq: DlqOptions
+  /** Consumer group session and heartbeat. */
+  group: GroupOptions
+  /**
+   * How long SIGTERM waits for the consumers to flush, commit and leave their groups, in
+   * milliseconds. Past it (a task that never settles) the worker threads are stopped so the
+   * consumers can leave; what was not committed is consumed again. Env FLOWHOUSE_DRAIN_TIMEOUT_MS. @default 20_000
+   */
+  drainTimeoutMs: number
 }
 
 const KEY_HELP = 'create one with `flowhouse keys create --scope <ingest|read|admin>`'
@@ -175,7 +195,8 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
  * @param overrides values from CLI flags; they win over the environment.
  * @throws ConfigError when a numeric variable is not a positive integer, an API key entry is
  *   malformed, FLOWHOUSE_API_KEYS_FILE cannot be read, FLOWHOUSE_METRICS_AUTH is not none|read,
- *   or the Kafka TLS / SASL variables are incomplete or name unreadable files (src/kafka/options.ts).
+ *   the Kafka TLS / SASL variables are incomplete or name unreadable files (src/kafka/options.ts),
+ *   or the heartbeat interval is not below the session timeout.
  */
 export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<DaemonConfig> = {}): DaemonConfig {
   const config: DaemonConfig = {
@@ -214,16 +235,30 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
       taskTimeoutMs: intEnv(env, 'FLOWHOUSE_TASK_TIMEOUT_MS', 60_000),
     },
     dlq: { rawKeepBytes: intEnv(env, 'FLOWHOUSE_DLQ_RAW_KEEP_BYTES', 64 * 1024) },
+    drainTimeoutMs: intEnv(env, 'FLOWHOUSE_DRAIN_TIMEOUT_MS', 20_000),
+    group: {
+      sessionTimeoutMs: intEnv(env, 'FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS', 10_000),
+      heartbeatIntervalMs: intEnv(env, 'FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS', 3_000),
+    },
   }
   if (config.decode.maxDepth > MAX_DEPTH_LIMIT) {
     throw new ConfigError(`environment FLOWHOUSE_MAX_DEPTH="${config.decode.maxDepth}": must be at most ${MAX_DEPTH_LIMIT} (structured clone between threads drops values nested a few thousand levels deep)`)
   }
-  return {
+  const resolved: DaemonConfig = {
     ...config,
     ...overrides,
     batch: { ...config.batch, ...overrides.batch },
     ops: { ...config.ops, ...overrides.ops },
     decode: { ...config.decode, ...overrides.decode },
     dlq: { ...config.dlq, ...overrides.dlq },
+    group: { ...config.group, ...overrides.group },
   }
+  const { sessionTimeoutMs, heartbeatIntervalMs } = resolved.group
+  if (heartbeatIntervalMs >= sessionTimeoutMs) {
+    throw new ConfigError(
+      `FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS (${heartbeatIntervalMs}) must be lower than FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS (${sessionTimeoutMs}); set it to about a third of the session timeout (${Math.floor(sessionTimeoutMs / 3)})`,
+      { field: 'FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS' },
+    )
+  }
+  return resolved
 }

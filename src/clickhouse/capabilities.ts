@@ -4,6 +4,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client'
 import { isRetriableError } from './errors.ts'
+import { CHECKED_TYPE_FAMILIES } from './compat.ts'
 import type { Capabilities } from './types.ts'
 
 const SETTINGS = [
@@ -44,7 +45,8 @@ export async function detectCapabilities(client: ClickHouseClient): Promise<{ se
     client,
     `SELECT 'setting' AS kind, name FROM system.settings WHERE name IN (${names})
      UNION ALL SELECT 'merge_tree' AS kind, name FROM system.merge_tree_settings WHERE name = 'non_replicated_deduplication_window'
-     UNION ALL SELECT 'function' AS kind, name FROM system.functions WHERE name = 'formatQuery'`,
+     UNION ALL SELECT 'function' AS kind, name FROM system.functions WHERE name = 'formatQuery'
+     UNION ALL SELECT 'type' AS kind, name FROM system.data_type_families WHERE name IN (${CHECKED_TYPE_FAMILIES.map((t) => `'${t}'`).join(', ')})`,
   )
   const has = (kind: string, name: string): boolean => found.some((r) => r.kind === kind && r.name === name)
   const [describeQuery, queryParameters] = await Promise.all([
@@ -64,6 +66,7 @@ export async function detectCapabilities(client: ClickHouseClient): Promise<{ se
       dateTimeBestEffort: has('setting', 'date_time_input_format'),
       skipUnknownFields: has('setting', 'input_format_skip_unknown_fields'),
       formatQuery: has('function', 'formatQuery'),
+      missingTypes: CHECKED_TYPE_FAMILIES.filter((t) => !has('type', t)),
     },
   }
 }

@@ -7,13 +7,16 @@
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client'
 import { ClickHouseError, FlowhouseError, isProgrammerError } from '../errors.ts'
 import { detectCapabilities } from './capabilities.ts'
-import { openEmbedded } from './embedded.ts'
+import { drainEmbedded, openEmbedded } from './embedded.ts'
 import { toClickHouseError } from './errors.ts'
 import { resolveClickHouseOptions, type ClickHouseMode, type ClickHouseOptions, type ResolvedClickHouseOptions } from './options.ts'
 import { defaultConnectionParser, sessionParser } from './sandbox/engines.ts'
 import { Sandbox, serverRequestSettings, type ParseEngine } from './sandbox/sandbox.ts'
 import { quoteIdentifier } from './sql.ts'
+import { stageLog } from '../util/log.ts'
 import type { Capabilities, PingResult } from './types.ts'
+
+const log = stageLog('clickhouse')
 
 /** A connected ClickHouse (server or embedded) with its version and capabilities. */
 export class ClickHouse {
@@ -82,13 +85,20 @@ export class ClickHouse {
     }
   }
 
-  /** Closes the clients (and, embedded, the chdb sessions). Idempotent; never throws. */
+  /**
+   * Closes the clients. Embedded, it also waits until chdb has released its native connections
+   * (see drainEmbedded), so the process can exit right after without crashing in chdb's teardown.
+   * Idempotent; never throws.
+   */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       await this.sandbox.close()
       const clients = [...new Set([...this.#others, this.readonlyClient, this.client])]
       for (const c of clients) await c.close().catch(() => undefined)
       await this.#release().catch(() => undefined)
+      if (this.mode === 'embedded' && !(await drainEmbedded())) {
+        log.warn('embedded ClickHouse: native operations still running after 30 s; exiting now may crash the process')
+      }
     })()
     return this.#closing
   }

@@ -10,6 +10,7 @@ import type { MaterializedViewLike, OlapTableLike } from '../model/types.ts'
 import { stageLog } from '../util/log.ts'
 import type { ClickHouse } from './client.ts'
 import { describeExisting, diffColumns, type ExistingTable } from './columns.ts'
+import { adaptColumns, type TypeFallback } from './compat.ts'
 import { addColumnSql, createMaterializedViewSql, ddlOptionsFor, inferColumns, tableShape, tableSql, targetShape, viewSelect, type TableShape } from './ddl.ts'
 import { queryRows, runCommand } from './query.ts'
 import { sqlString } from './sql.ts'
@@ -28,6 +29,8 @@ export interface TableProvisionResult {
   drift: string[]
   /** SQL statements run, in order. */
   statements: string[]
+  /** Columns stored with the nearest type an older server has (compat.ts), e.g. DateTime64 → DateTime. */
+  typeFallbacks: TypeFallback[]
 }
 
 /** Outcome of provisionView. */
@@ -79,10 +82,15 @@ function driftOf(existing: ExistingTable, shape: TableShape): string[] {
   return drift
 }
 
-async function provisionShape(ch: ClickHouse, shape: TableShape): Promise<TableProvisionResult> {
-  const name = shape.name
+async function provisionShape(ch: ClickHouse, declared: TableShape): Promise<TableProvisionResult> {
+  const name = declared.name
+  const { columns, fallbacks } = adaptColumns(name, declared.columns, ch.capabilities.missingTypes, ch.serverVersion)
+  for (const f of fallbacks) {
+    logger.warn({ table: name, column: f.column, declared: f.declared, used: f.used }, `ClickHouse ${ch.serverVersion} lacks the type of column "${f.column}": stored as ${f.used} instead of ${f.declared} (${f.note})`)
+  }
+  const shape = { ...declared, columns }
   const opts = ddlOptionsFor(ch)
-  const result: TableProvisionResult = { table: name, status: 'unchanged', addedColumns: [], drift: [], statements: [] }
+  const result: TableProvisionResult = { table: name, status: 'unchanged', addedColumns: [], drift: [], statements: [], typeFallbacks: fallbacks }
   const existing = await describeExisting(ch, name)
   if (!existing) {
     const sql = tableSql(shape, opts)
@@ -121,8 +129,10 @@ function report(kind: 'table' | 'view', name: string, status: string, drift: str
 /**
  * Creates a pipeline table if missing (createTableSql), or adds its new columns.
  * @returns what was done, with the SQL run.
+ * On an older server a column type it lacks is replaced by the nearest one (logged as a warning
+ * per column, listed in `typeFallbacks`) or refused (compat.ts).
  * @throws ConfigError when a column would be removed or retyped (the message names each column
- *   and why), when a view holds the name, or for invalid names; ClickHouseError when ClickHouse fails.
+ *   and why), when its type does not exist on the server and has no stand-in, when a view holds the name, or for invalid names; ClickHouseError when ClickHouse fails.
  */
 export async function provisionTable(ch: ClickHouse, table: OlapTableLike): Promise<TableProvisionResult> {
   const result = await provisionShape(ch, tableShape(table))

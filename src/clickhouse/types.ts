@@ -35,6 +35,12 @@ export interface Capabilities {
   skipUnknownFields: boolean
   /** SQL function `formatQuery` (used to compare a view's SELECT with the declared one). */
   formatQuery: boolean
+  /**
+   * Data type families of compat.ts's CHECKED_TYPE_FAMILIES that the engine lacks (18.16:
+   * DateTime64, Bool, Date32, Map, big integers ...); columns of those types get the nearest
+   * type it has or are refused. Absent or empty: the engine has them all.
+   */
+  missingTypes?: readonly string[]
 }
 
 /** Result of `ping()`: it never throws; a failure is returned with its error. */

@@ -37,6 +37,17 @@ import type { FastifyInstance } from 'fastify'
 
 const logger = stageLog('daemon')
 
+/** True when `work` settles within `ms`; false otherwise (the work goes on). */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))
+  try {
+    return await Promise.race([work.then(() => true, () => true), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 interface RunningStream {
   /** Module file the stream comes from. */
   file: string
@@ -293,6 +304,7 @@ export class Daemon {
         pipeline: this.pipelineOf(stream)?.name ?? stream.name,
         dlqTopic: this.dlqTopicOf(stream),
         batch: this.config.batch,
+        group: this.config.group,
         recordsPerMessage: this.config.recordsPerMessage,
         constraints: this.registry,
         dlqWriter: this.dlqWriter,
@@ -345,22 +357,42 @@ export class Daemon {
     }
   }
 
+  /**
+   * Stops the consumers (flush, commit, leave the group) within config.drainTimeoutMs. When a
+   * task never settles the drain cannot finish: the worker threads are stopped, which rejects
+   * the task, so the consumer's fetch loop ends and it can leave; the messages it held were not
+   * committed and are consumed again. Never throws.
+   */
+  private async drainConsumers(): Promise<void> {
+    const drained = Promise.allSettled(this.running.map((r) => r.consumer.stop()))
+    if (await within(drained, this.config.drainTimeoutMs)) return
+    logger.error({ timeoutMs: this.config.drainTimeoutMs }, 'drain did not finish in time (a task never settled); stopping the worker threads so the consumers can leave their groups; uncommitted messages will be consumed again')
+    await within(Promise.allSettled(this.running.map((r) => r.pool.close())), 10_000)
+    if (!(await within(drained, 10_000))) logger.error('consumers did not stop; exiting anyway: the broker drops them after the session timeout')
+  }
+
   /** Drains consumers (flush, commit, leave the group), then closes everything. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       logger.info('stopping: draining consumers')
-      await this.reloader?.stop()
-      await this.http?.close().catch(() => undefined)
-      await Promise.allSettled(this.ops.map((o) => o.stop()))
+      const phases: Record<string, number> = {}
+      const phase = async (name: string, fn: () => Promise<unknown>) => {
+        const t0 = Date.now()
+        await fn().catch((error: unknown) => logger.warn({ phase: name, error: messageOf(error) }, 'shutdown step failed'))
+        phases[name] = Date.now() - t0
+      }
+      await phase('reloader', async () => this.reloader?.stop())
+      await phase('http', async () => this.http?.close())
+      await phase('ops', () => Promise.allSettled(this.ops.map((o) => o.stop())))
       this.eventLoop.stop()
-      await Promise.allSettled(this.running.map((r) => r.consumer.stop()))
-      await Promise.allSettled(this.running.map((r) => r.pool.close()))
-      await this.registry?.stop().catch(() => undefined)
-      await this.producer.close().catch(() => undefined)
-      await this.admin.disconnect().catch(() => undefined)
-      await this.views?.stop().catch(() => undefined)
-      await this.ch?.close().catch(() => undefined)
-      logger.info('stopped')
+      await phase('consumers', () => this.drainConsumers())
+      await phase('pools', () => within(Promise.allSettled(this.running.map((r) => r.pool.close())), 10_000))
+      await phase('constraints', async () => this.registry?.stop())
+      await phase('producer', () => this.producer.close())
+      await phase('admin', () => this.admin.disconnect())
+      await phase('views', async () => this.views?.stop())
+      await phase('clickhouse', async () => this.ch?.close())
+      logger.info({ phasesMs: phases }, 'stopped')
     })()
     return this.stopping
   }

@@ -19,7 +19,7 @@ import type { ConstraintRegistry } from '../constraints/registry.ts'
 import { processingLimitOf } from '../constraints/evaluate.ts'
 import type { ConstraintSnapshot } from '../constraints/types.ts'
 import { dedupToken } from '../clickhouse/writer.ts'
-import type { BatchOptions, DecodeOptions } from '../config.ts'
+import type { BatchOptions, DecodeOptions, GroupOptions } from '../config.ts'
 import { PartitionBatch } from '../delivery/batch.ts'
 import { writeTable } from '../delivery/sink.ts'
 import { messageOf } from '../errors.ts'
@@ -50,6 +50,8 @@ export interface StreamConsumerOptions {
   /** DLQ topic, or undefined when the pipeline turned the dead-letter queue off. */
   dlqTopic: string | undefined
   batch: BatchOptions
+  /** Session timeout and heartbeat interval of the group membership. */
+  group: GroupOptions
   recordsPerMessage: number
   /** Running constraints; the stream's pipeline constraints apply when present. */
   constraints?: ConstraintRegistry
@@ -112,8 +114,8 @@ export class StreamConsumer {
     this.log = stageLog('consumer', { stream: o.stream.name, groupId: o.groupId })
     this.consumer = o.kafka.consumer({
       groupId: o.groupId,
-      sessionTimeout: 45_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: o.group.sessionTimeoutMs,
+      heartbeatInterval: o.group.heartbeatIntervalMs,
       maxBytesPerPartition: 8 * 1024 * 1024,
       maxBytes: 64 * 1024 * 1024,
       allowAutoTopicCreation: false,

@@ -26,3 +26,14 @@ test('environment variables override defaults and CLI flags override the environ
 test('a numeric variable that is not a positive integer fails with its name and value', () => {
   assert.throws(() => resolveConfig({ FLOWHOUSE_BATCH_FLUSH_MS: '-5' }), { message: 'environment FLOWHOUSE_BATCH_FLUSH_MS="-5": must be a positive integer' })
 })
+
+test('consumer group defaults: a 10 s session with a 3 s heartbeat, so a killed member is replaced within seconds', () => {
+  assert.deepEqual(resolveConfig({}).group, { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 3_000 })
+  assert.deepEqual(resolveConfig({ FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS: '30000', FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS: '10000' }).group, { sessionTimeoutMs: 30_000, heartbeatIntervalMs: 10_000 })
+})
+
+test('a heartbeat interval that is not below the session timeout fails and says what to set', () => {
+  assert.throws(() => resolveConfig({ FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS: '6000', FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS: '6000' }), {
+    message: 'FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS (6000) must be lower than FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS (6000); set it to about a third of the session timeout (2000)',
+  })
+})
