@@ -9,10 +9,9 @@
  * | 413 | body over FLOWHOUSE_INGEST_MAX_BYTES |
  */
 import type { FastifyInstance } from 'fastify'
-import { compileValidator } from '../model/schema.ts'
+import { recordChecker } from '../model/schema.ts'
 import type { IngestPipelineLike } from '../model/types.ts'
 import { metrics } from '../metrics/metrics.ts'
-import { fieldErrors } from '../util/ajv-errors.ts'
 import type { RecordProducer } from '../kafka/producer.ts'
 import { rateKey } from '../constraints/evaluate.ts'
 import type { ConstraintRegistry } from '../constraints/registry.ts'
@@ -70,14 +69,15 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
     if (!pipeline || !pipeline.ingestApi) return answer(404, { error: `unknown pipeline "${name}" (or its ingest API is off)` })
     const body = req.body
     if (!Array.isArray(body)) return answer(400, { error: 'body must be a JSON array of records (ingest format JSON_ARRAY)', errors: [] })
-    const validate = compileValidator(pipeline.schema)
+    const check = recordChecker(pipeline.schema, pipeline.stream.unknownFields)
     const errors: Array<{ index: number; field: string; reason: string }> = []
     const maxErrors = deps.maxErrors ?? 100
     let invalid = 0
     body.forEach((record, index) => {
-      if (validate(record)) return
+      const checked = check(record)
+      if (checked.outcome !== 'invalid') return
       invalid++
-      for (const e of fieldErrors(validate.errors)) if (errors.length < maxErrors) errors.push({ index, field: e.field, reason: e.reason })
+      for (const e of checked.errors) if (errors.length < maxErrors) errors.push({ index, field: e.field, reason: e.reason })
     })
     if (invalid > 0) return answer(400, { error: `${invalid} of ${body.length} records are invalid; nothing was accepted`, errors })
     if (deps.constraints) {

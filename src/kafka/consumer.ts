@@ -277,6 +277,7 @@ export class StreamConsumer {
       }
       for (const entry of b.dlq) metrics.recordsDeadLettered.inc({ pipeline, stage: entry.stage })
       metrics.recordsFiltered.inc({ pipeline }, b.filtered)
+      if (b.unknownFields > 0) metrics.recordsUnknownFields.inc({ pipeline }, b.unknownFields)
       await this.commit(partition, b.last + 1, null)
       state.pending = undefined
       metrics.batches.inc({ pipeline })

@@ -78,6 +78,8 @@ export interface StreamLike {
   readonly consumers: ConsumerFn[]
   /** Pipeline owning this stream (for the DLQ topic, metrics labels); undefined for a bare stream. */
   readonly pipeline?: string
+  /** Records with fields not in the schema: `ignore` (written without them, counted) or `dead_letter`. Absent means `ignore`. */
+  readonly unknownFields?: 'ignore' | 'dead_letter'
 }
 
 export interface IngestPipelineLike {

@@ -54,9 +54,9 @@ test('inside an array every record is judged on its own: written, dead-lettered 
   assert.deepEqual(
     r.dlq.map((d) => [d.index, d.stage, d.errorType, d.reason]),
     [
-      [1, 'validation', 'schema', 'field "n": must be integer'],
+      [1, 'validation', 'schema', 'field "n": got string "x", expected integer (Int32)'],
       [2, 'transform', 'transform_error', 'transform to "p3_out" threw: unlucky'],
-      [4, 'transform', 'output_schema', 'transform output does not match "p3_out": field "n2": must be integer'],
+      [4, 'transform', 'output_schema', 'transform output does not match "p3_out": field "n2": got string "wrong", expected integer (Int32)'],
     ],
   )
 })
