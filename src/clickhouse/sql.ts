@@ -5,6 +5,7 @@
  * releases alike (backslash escapes inside quotes).
  */
 import { ConfigError } from '../errors.ts'
+import { backquote } from '../util/backquote.ts'
 
 /** Kinds of names, used in error messages. */
 export type IdentifierKind = 'database' | 'table' | 'view' | 'column' | 'setting'
@@ -45,7 +46,7 @@ export function assertIdentifier(name: string, kind: IdentifierKind): string {
  * @throws ConfigError when the name is not a valid identifier (see assertIdentifier).
  */
 export function quoteIdentifier(name: string, kind: IdentifierKind = 'table'): string {
-  return '`' + assertIdentifier(name, kind).replace(/[\\`]/g, (c) => '\\' + c) + '`'
+  return backquote(assertIdentifier(name, kind))
 }
 
 /** `` `db`.`name` `` with both parts validated. @throws ConfigError on an invalid name. */

@@ -12,6 +12,7 @@
  */
 import { Kind, type TSchema } from '@sinclair/typebox'
 import { ANNOTATION_JSON_TYPE, CLICKHOUSE_KEYWORD, DATE_TYPE, DATETIME_TYPE, LOW_CARDINALITY_KEYWORD } from './annotations.ts'
+import { backquote } from '../util/backquote.ts'
 import { IDENTIFIER, configError, describe, type Owner } from './config-error.ts'
 import type { ColumnDef } from './types.ts'
 
@@ -219,7 +220,7 @@ function unsupported(walk: Walk, path: string, what: string) {
 
 /** A tuple element name as ClickHouse prints it: bare when an identifier, backquoted (`\\` and `` ` `` escaped) otherwise. */
 function elementName(name: string): string {
-  return IDENTIFIER.test(name) ? name : '`' + name.replace(/[\\`]/g, (c) => '\\' + c) + '`'
+  return IDENTIFIER.test(name) ? name : backquote(name)
 }
 
 function isPlainRecord(value: unknown): value is Node {

@@ -168,7 +168,7 @@ export interface DeclarativeView {
   from: string
   /** SQL predicate over source columns, or undefined. */
   filter?: string
-  /** Grouping keys: output name and SQL expression (the name itself for a plain column). */
+  /** Grouping keys: output name and SQL expression (for a plain field path, its quoted SQL: `` `origin` ``, `` tupleElement(`properties`, 'place') ``). */
   groupBy: Array<{ name: string; expr: string }>
   compute: ComputeDef[]
   /** Name of the plain VIEW that merges the states: the view's own name. */
