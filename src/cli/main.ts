@@ -85,6 +85,7 @@ program
   })
 
 registerMvCommands(program)
+await import('./init.ts').then((init) => init.registerInitCommand(program))
 
 const { constraintsCommand } = await import('./constraints.ts')
 constraintsCommand(program, () => process.env.FLOWHOUSE_URL ?? 'http://127.0.0.1:4000')
