@@ -89,3 +89,15 @@ test('each of several transforms gets its own copy of the record, so one mutatin
     ],
   )
 })
+
+test('fields not in the schema are written as they came and counted under ignore, and dead-lettered under dead_letter', async () => {
+  const records = [{ id: 'a', n: 1, extra: true }, { id: 'b', n: 2 }, { id: 'c', n: null }]
+  const ignore = await processMessage(new IngestPipeline('uf_i', { schema: t.Object({ id: Key(t.String()), n: t.Optional(t.Int32()) }) }).stream, bytes(records))
+  assert.equal(ignore.unknownFields, 1)
+  assert.deepEqual(ignore.dlq, [])
+  assert.deepEqual(ignore.tables, [{ table: 'uf_i', rows: '{"id":"a","n":1,"extra":true}\n{"id":"b","n":2}\n{"id":"c","n":null}\n', count: 3 }])
+  const strict = await processMessage(new IngestPipeline('uf_d', { schema: t.Object({ id: Key(t.String()), n: t.Optional(t.Int32()) }), unknownFields: 'dead_letter' }).stream, bytes(records))
+  assert.equal(strict.unknownFields, undefined)
+  assert.deepEqual(strict.dlq.map((d) => [d.index, d.stage, d.errorType, d.reason]), [[0, 'validation', 'unknown_fields', 'field "extra": is not in the schema']])
+  assert.equal(strict.tables[0]?.count, 2)
+})
