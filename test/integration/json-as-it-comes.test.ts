@@ -4,16 +4,19 @@
  * `flowhouse replay FILE --pipeline` into a table and a declarative view, against the real broker
  * and the embedded ClickHouse. The expected contents come from ClickHouse itself reading the raw
  * file in the test process (JSON functions over each record), not from flowhouse's code.
+ * earthquakes.json (USGS GeoJSON) checks a validation rule and a view on nested fields.
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { ROOT, metricValue, readTopic, removeDir, runReplay, sql, startDaemon, tempDir, truth, waitFor, type DaemonProcess } from './helpers.ts'
 
 const MOVIES = path.join(ROOT, 'node_modules/vega-datasets/data/movies.json')
+const EARTHQUAKES = path.join(ROOT, 'node_modules/vega-datasets/data/earthquakes.json')
 const name = `movies_${randomBytes(4).toString('hex')}`
+const quakes = `quakes_${randomBytes(4).toString('hex')}`
 let daemon: DaemonProcess
 let dir: string
 
@@ -50,6 +53,30 @@ export const byGenre = new MaterializedView({
 })
 `
 
+// GeoJSON features (USGS, one week of 2018): the rule and the view reach into \`properties\`.
+const quakesModule = `
+import { Constraint, IngestPipeline, Key, MaterializedView, t } from 'flowhouse'
+
+const Quake = t.Object({
+  id: Key(t.String()),
+  type: t.String(),
+  properties: t.Object({ mag: t.Number(), place: t.String(), magType: t.String(), felt: t.Nullable(t.Integer()) }),
+})
+
+export const quakes = new IngestPipeline('${quakes}', {
+  schema: Quake,
+  constraints: [new Constraint({ name: 'mag_not_negative', type: 'validation', config: { rules: { 'properties.mag': { min: 0 } } } })],
+})
+
+export const byMagType = new MaterializedView({
+  name: '${quakes}_by_type',
+  from: quakes,
+  groupBy: ['properties.magType'],
+  compute: { n: { count: '*' }, avg_mag: { avg: 'properties.mag' } },
+})
+`
+const FEATURES = `(SELECT arrayJoin(JSONExtractArrayRaw(json, 'features')) AS f FROM file('${EARTHQUAKES}', 'JSONAsString'))`
+
 /** The records flowhouse accepts: a string or null Title (nine titles are numbers in the file). */
 const SOURCE = `(SELECT json FROM file('${MOVIES}', 'JSONAsString') WHERE JSONType(json, 'Title') IN ('String', 'Null'))`
 const num = (key: string) => `JSONExtract(json, '${key}', 'Nullable(Float64)')`
@@ -58,6 +85,7 @@ before(async () => {
   dir = await tempDir('json-as-it-comes')
   await mkdir(path.join(dir, 'pipelines'))
   await writeFile(path.join(dir, 'pipelines', 'movies.ts'), moduleText)
+  await writeFile(path.join(dir, 'pipelines', 'quakes.ts'), quakesModule)
   daemon = await startDaemon({ pipelinesDir: path.join(dir, 'pipelines'), dataDir: path.join(dir, 'data'), env: { FLOWHOUSE_BATCH_FLUSH_MS: '300' } })
 })
 
@@ -117,4 +145,31 @@ test('the nine numeric titles are dead-lettered with one line naming the field, 
   )
   assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: name, stage: 'validation' }), 9)
   assert.equal(await metricValue(daemon.url, 'flowhouse_records_unknown_fields_total', { pipeline: name }), 3192, 'every written movie carried "IMDB Votes", which the schema lacks')
+})
+
+test('a validation rule on a nested field (properties.mag) dead-letters exactly the negative magnitudes of earthquakes.json, and a view groups by a nested field', { timeout: 180_000 }, async () => {
+  const features = (JSON.parse(await readFile(EARTHQUAKES, 'utf8')) as { features: unknown[] }).features
+  const file = path.join(dir, 'features.json')
+  await writeFile(file, JSON.stringify(features))
+  const [counts] = await truth<{ all: string; negative: string }>(`SELECT count() AS all, countIf(JSONExtractFloat(f, 'properties', 'mag') < 0) AS negative FROM ${FEATURES}`)
+  const negative = Number(counts!.negative)
+  const kept = Number(counts!.all) - negative
+  assert.deepEqual([Number(counts!.all), negative], [1707, 44])
+
+  const { code, output } = await runReplay([file, '--pipeline', quakes]).done
+  assert.equal(code, 0, output)
+  await waitFor(async () => Number((await sql<{ n: string }>(daemon.url, `SELECT count() AS n FROM ${quakes}`))[0]?.n) === kept, { timeoutMs: 120_000, what: `${kept} earthquakes in the table` })
+  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: quakes, stage: 'constraint' })) === negative, { what: 'the negative magnitudes dead-lettered' })
+  assert.equal(await metricValue(daemon.url, 'flowhouse_constraint_violations_total', { pipeline: quakes, constraint: 'mag_not_negative' }), negative)
+  const [written] = await sql<{ below: string }>(daemon.url, `SELECT countIf(properties.mag < 0) AS below FROM ${quakes}`)
+  assert.equal(Number(written!.below), 0)
+
+  const expected = await truth<{ magType: string; n: string; avg_mag: number }>(`
+    SELECT JSONExtractString(f, 'properties', 'magType') AS magType, count() AS n, round(avg(JSONExtractFloat(f, 'properties', 'mag')), 6) AS avg_mag
+    FROM ${FEATURES} WHERE JSONExtractFloat(f, 'properties', 'mag') >= 0 GROUP BY magType ORDER BY magType`)
+  const view = await waitFor(async () => {
+    const rows = await sql<{ magType: string; n: string; avg_mag: number }>(daemon.url, `SELECT \`properties.magType\` AS magType, n, round(avg_mag, 6) AS avg_mag FROM ${quakes}_by_type ORDER BY magType`)
+    return rows.reduce((s, r) => s + Number(r.n), 0) === kept ? rows : undefined
+  }, { what: 'the view to hold every kept earthquake' })
+  assert.deepEqual(view.map((r) => [r.magType, Number(r.n), Number(r.avg_mag)]), expected.map((r) => [r.magType, Number(r.n), Number(r.avg_mag)]))
 })
