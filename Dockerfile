@@ -7,8 +7,9 @@
 
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+# package-lock.json is there in a checkout, not in the published package (built from node_modules/flowhouse).
+COPY package*.json ./
+RUN if [ -f package-lock.json ]; then npm ci --omit=dev --no-audit --no-fund; else npm install --omit=dev --no-audit --no-fund; fi && npm cache clean --force
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production \
@@ -18,11 +19,12 @@ ENV NODE_ENV=production \
     FLOWHOUSE_DATA_DIR=/var/lib/flowhouse
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
-COPY package.json package-lock.json ./
+COPY package*.json ./
 COPY bin ./bin
 COPY src ./src
-# The example pipelines; mount your own folder over /app/pipelines (modules import 'flowhouse',
-# which resolves to this package because the folder is inside /app).
+# The example pipelines; mount your own folder over /app/pipelines, or anywhere else with
+# FLOWHOUSE_PIPELINES set to it: `import ... from 'flowhouse'` resolves to this copy of flowhouse
+# from any path (src/util/module-hooks.mjs).
 COPY pipelines ./pipelines
 RUN mkdir -p /var/lib/flowhouse && chown node:node /var/lib/flowhouse
 USER node

@@ -7,6 +7,8 @@
  * embedded data folder `.data/dev` are reset, so the totals always match the file.
  */
 import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,7 +21,10 @@ import { replay } from '../replay/index.ts'
 import { createProgressPrinter } from '../replay/progress.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
-const FLIGHTS = path.join(root, 'node_modules/vega-datasets/data/flights-3m.parquet')
+// vega-datasets may be hoisted next to flowhouse (an installed package) or sit in its own node_modules.
+const FLIGHTS = path.join(path.dirname(createRequire(import.meta.url).resolve('vega-datasets')), '../data/flights-3m.parquet')
+/** ./pipelines of the current folder when there is one (a project using flowhouse), else flowhouse's own example. */
+const PIPELINES = existsSync('pipelines') ? path.resolve('pipelines') : path.join(root, 'pipelines')
 
 const SAMPLE = `SELECT origin,
        sum(flights) AS total_flights,
@@ -50,12 +55,12 @@ export async function devCommand(options: { limit?: number; keepRunning: boolean
   const up = spawnSync('bash', [path.join(root, 'scripts/services.sh'), 'up', 'kafka'], { stdio: 'inherit' })
   if (up.status !== 0) throw new Error('could not start the local Kafka broker (scripts/services.sh up kafka)')
 
-  const config = resolveConfig(process.env, { pipelinesDir: path.join(root, 'pipelines'), dataDir: path.join(root, '.data/dev') })
+  const config = resolveConfig(process.env, { pipelinesDir: PIPELINES, dataDir: path.join(PIPELINES, '../.data/dev') })
   delete process.env.CLICKHOUSE_URL
   await resetKafka(config.brokers, config.kafkaSecurity)
   await rm(config.dataDir, { recursive: true, force: true })
 
-  console.log(`▶ starting the daemon (embedded ClickHouse in ${path.relative(root, config.dataDir)}, pipelines from ./pipelines)`)
+  console.log(`▶ starting the daemon (embedded ClickHouse in ${path.relative(process.cwd(), config.dataDir)}, pipelines from ./pipelines)`)
   const daemon = await Daemon.start(config)
   console.log(`▶ daemon on ${daemon.url}  (metrics: ${daemon.url}/metrics, readiness: ${daemon.url}/ready)`)
   try {

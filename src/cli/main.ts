@@ -94,6 +94,7 @@ program
 
 registerMvCommands(program, apiKey)
 registerKeysCommands(program)
+await import('./init.ts').then((init) => init.registerInitCommand(program))
 
 const { constraintsCommand } = await import('./constraints.ts')
 constraintsCommand(program, () => apiTarget(apiKey() ? { apiKey: apiKey()! } : {}))

@@ -5,6 +5,7 @@
  * releases alike (backslash escapes inside quotes).
  */
 import { ConfigError } from '../errors.ts'
+import { backquote } from '../util/backquote.ts'
 
 /** Kinds of names, used in error messages. */
 export type IdentifierKind = 'database' | 'table' | 'view' | 'column' | 'setting'
@@ -14,29 +15,38 @@ const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/
 /** Setting names are plain words (`non_replicated_deduplication_window`). */
 const SETTING = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/
 
+/** Column names: any non-empty text of at most 1024 characters without NUL (any JSON key is a field name). */
+const COLUMN_MAX_LENGTH = 1_024
+
 /**
- * Checks a database, table, view or column name.
+ * Checks a database, table, view or column name. Columns take any JSON key (`Rotten Tomatoes
+ * Rating`, `unit price`); other objects are plain identifiers.
  * @returns the name unchanged.
  * @throws ConfigError naming the kind and the rule when the name is not allowed.
  */
 export function assertIdentifier(name: string, kind: IdentifierKind): string {
+  if (kind === 'column') {
+    if (typeof name === 'string' && name.length > 0 && name.length <= COLUMN_MAX_LENGTH && !name.includes('\0')) return name
+    throw new ConfigError(`column name ${JSON.stringify(name)} is not allowed: use 1 to ${COLUMN_MAX_LENGTH} characters without NUL`, { field: String(name) })
+  }
   const rule = kind === 'setting' ? SETTING : IDENTIFIER
   if (typeof name !== 'string' || !rule.test(name)) {
     const allowed = kind === 'setting' ? 'letters, digits and "_"' : 'letters, digits, "_" and "-"'
     throw new ConfigError(
       `${kind} name ${JSON.stringify(name)} is not a valid ClickHouse identifier: use ${allowed}, starting with a letter or "_" (at most 128 characters)`,
-      kind === 'column' ? { field: String(name) } : { [kind]: String(name) },
+      { [kind]: String(name) },
     )
   }
   return name
 }
 
 /**
- * A validated name in backquotes, e.g. `quoteIdentifier('events', 'table')` → `` `events` ``.
+ * A validated name in backquotes, e.g. `quoteIdentifier('events', 'table')` → `` `events` ``;
+ * `\` and `` ` `` inside a column name are backslash-escaped (`` `unit price` ``, `` `a\`b` ``).
  * @throws ConfigError when the name is not a valid identifier (see assertIdentifier).
  */
 export function quoteIdentifier(name: string, kind: IdentifierKind = 'table'): string {
-  return '`' + assertIdentifier(name, kind) + '`'
+  return backquote(assertIdentifier(name, kind))
 }
 
 /** `` `db`.`name` `` with both parts validated. @throws ConfigError on an invalid name. */

@@ -5,7 +5,8 @@
 import { ConfigError } from '../errors.ts'
 import type { IngestPipelineLike } from '../model/types.ts'
 import { isConstraint, type Constraint } from './constraint.ts'
-import type { RateConfig } from './types.ts'
+import { fieldAtPath, fieldPaths, listPaths } from '../model/paths.ts'
+import type { RateConfig, ValidationConfig } from './types.ts'
 
 /** The top-level fields of a pipeline's schema (what a rate constraint may group by). */
 export function schemaFields(pipeline: IngestPipelineLike): ReadonlySet<string> {
@@ -15,7 +16,8 @@ export function schemaFields(pipeline: IngestPipelineLike): ReadonlySet<string> 
 /**
  * @returns the pipeline's constraints.
  * @throws ConfigError when an entry is not a Constraint, two share a name, or a rate
- *   constraint groups by a field the pipeline's schema does not have.
+ *   constraint groups by a field the pipeline's schema does not have, or a validation rule names
+ *   a field (a dotted path for nested fields, `'properties.mag'`) that the schema does not have.
  */
 export function pipelineConstraints(pipeline: IngestPipelineLike): Constraint[] {
   const list = pipeline.constraints ?? []
@@ -33,6 +35,16 @@ export function pipelineConstraints(pipeline: IngestPipelineLike): Constraint[] 
       for (const field of (c.spec.config as RateConfig).group_by ?? []) {
         if (!fields.has(field)) {
           throw new ConfigError(`pipeline "${pipeline.name}": constraint "${c.name}": option "config.group_by": field "${field}" is not in the pipeline's schema; group by top-level fields of the schema`, { pipeline: pipeline.name, constraint: c.name, rule: 'constraint' })
+        }
+      }
+    }
+    if (c.spec.type === 'validation') {
+      for (const field of Object.keys((c.spec.config as ValidationConfig).rules ?? {})) {
+        if (fieldAtPath(pipeline.schema, field) === undefined) {
+          throw new ConfigError(
+            `pipeline "${pipeline.name}": constraint "${c.name}": option "config.rules": field "${field}" is not in the pipeline's schema; name a field of the schema, nested fields as dotted paths (${listPaths(fieldPaths(pipeline.schema))})`,
+            { pipeline: pipeline.name, constraint: c.name, field, rule: 'constraint' },
+          )
         }
       }
     }

@@ -31,6 +31,8 @@ export class PartitionBatch {
   readonly dlqStages = new Map<string, number>()
   records = 0
   filtered = 0
+  /** Valid records with fields not in the schema, ignored (WorkResult.unknownFields). */
+  unknownFields = 0
   rows = 0
   bytes = 0
 
@@ -51,6 +53,7 @@ export class PartitionBatch {
     this.oldestTimestamp = Math.min(this.oldestTimestamp, timestamp)
     this.records += result.records
     this.filtered += result.filtered
+    this.unknownFields += result.unknownFields ?? 0
     for (const t of result.tables) {
       let chunk = this.tables.get(t.table)
       if (!chunk) this.tables.set(t.table, (chunk = { parts: [], rows: 0, bytes: 0 }))

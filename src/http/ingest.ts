@@ -13,10 +13,9 @@
  */
 import { Type } from '@sinclair/typebox'
 import type { FastifyInstance } from 'fastify'
-import { compileValidator } from '../model/schema.ts'
+import { recordChecker } from '../model/schema.ts'
 import type { IngestPipelineLike } from '../model/types.ts'
 import { metrics } from '../metrics/metrics.ts'
-import { fieldErrors } from '../util/ajv-errors.ts'
 import type { RecordProducer } from '../kafka/producer.ts'
 import { rateKey } from '../constraints/evaluate.ts'
 import type { ConstraintRegistry } from '../constraints/registry.ts'
@@ -109,15 +108,16 @@ function ingestRoute(app: FastifyInstance, deps: IngestDeps, bounds: DecodeLimit
     const read = await readIngestBody(req.body as Buffer, bounds)
     if (!read.ok) return answer(400, { error: read.error, code: read.code, errors: [] })
     const body = read.records
-    const validate = compileValidator(pipeline.schema)
+    const check = recordChecker(pipeline.schema, pipeline.stream.unknownFields)
     const errors: Array<{ index: number; field: string; reason: string }> = []
     const maxErrors = deps.maxErrors ?? 100
     let invalid = 0
     for (let index = 0; index < body.length; index++) {
       if (index > 0 && index % RECORDS_PER_SLICE === 0) await yieldToLoop()
-      if (validate(body[index])) continue
+      const checked = check(body[index])
+      if (checked.outcome !== 'invalid') continue
       invalid++
-      for (const e of fieldErrors(validate.errors)) if (errors.length < maxErrors) errors.push({ index, field: e.field, reason: e.reason })
+      for (const e of checked.errors) if (errors.length < maxErrors) errors.push({ index, field: e.field, reason: e.reason })
     }
     if (invalid > 0) return answer(400, { error: `${invalid} of ${body.length} records are invalid; nothing was accepted`, code: 'VALIDATION_FAILED', errors })
     if (deps.constraints) {

@@ -304,6 +304,7 @@ export class StreamConsumer {
       }
       for (const [stage, n] of b.dlqStages) metrics.recordsDeadLettered.inc({ pipeline, stage }, n)
       metrics.recordsFiltered.inc({ pipeline }, b.filtered)
+      if (b.unknownFields > 0) metrics.recordsUnknownFields.inc({ pipeline }, b.unknownFields)
       await this.commit(partition, b.last + 1, null)
       state.pending = undefined
       metrics.batches.inc({ pipeline })

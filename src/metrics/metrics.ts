@@ -25,6 +25,7 @@ export const metrics = {
   recordsProduced: counter('flowhouse_records_produced_total', 'Records a transform sent on to another stream.', ['pipeline', 'topic']),
   recordsDeadLettered: counter('flowhouse_records_dead_lettered_total', 'Records sent to the dead-letter queue, by stage.', ['pipeline', 'stage']),
   recordsFiltered: counter('flowhouse_records_filtered_total', 'Records a transform filtered out (returned null or []).', ['pipeline']),
+  recordsUnknownFields: counter('flowhouse_records_unknown_fields_total', 'Valid records that carried fields not in the schema, processed without them (unknownFields: ignore).', ['pipeline']),
   batches: counter('flowhouse_batches_flushed_total', 'Partition batches flushed and committed.', ['pipeline']),
   batchRows: histogram('flowhouse_batch_rows', 'Rows per ClickHouse insert.', ['table'], [10, 100, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000]),
   batchBytes: histogram('flowhouse_batch_bytes', 'Bytes per ClickHouse insert (JSONEachRow).', ['table'], [1e3, 1e4, 1e5, 1e6, 4e6, 16e6, 64e6]),

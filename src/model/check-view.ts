@@ -42,7 +42,7 @@ function checkTarget(owner: Owner, view: MaterializedViewLike, source: string): 
   if (!Array.isArray(orderBy) || orderBy.length === 0) {
     throw configError(owner, { option: 'target.orderByFields' }, 'order-by', `must be a non-empty array of column names (got ${describe(orderBy)})`, 'list the columns the target is ordered by, e.g. the GROUP BY columns')
   }
-  for (const field of orderBy) checkIdentifier(owner, { option: 'target.orderByFields' }, field, 'column names')
+  for (const field of orderBy) checkColumnName(owner, 'target.orderByFields', field)
   if (target.columns !== undefined) checkColumns(owner, target.columns, orderBy as string[])
   checkSettings(owner, target.settings, 'target.settings')
 }
@@ -53,9 +53,15 @@ function checkColumns(owner: Owner, columns: unknown, orderBy: string[]): void {
     throw configError(owner, { option: 'target.columns' }, 'view', `must be a non-empty array of { name, type } (got ${describe(columns)})`, "e.g. columns: [{ name: 'origin', type: 'String' }], or leave it out to infer them from the SELECT")
   }
   const names = (columns as { name: unknown }[]).map((column) => column.name)
-  for (const name of names) checkIdentifier(owner, { option: 'target.columns' }, name, 'column names')
+  for (const name of names) checkColumnName(owner, 'target.columns', name)
   const missing = orderBy.find((field) => !names.includes(field))
   if (missing !== undefined) {
     throw configError(owner, { option: 'target.orderByFields' }, 'order-by', `"${missing}" is not one of the target columns`, `use columns from ${quoteList(names as string[])}, or add "${missing}" to target.columns`)
   }
+}
+
+/** Column names are any non-empty text (they are quoted in SQL). Throws ConfigError (rule `name`). */
+function checkColumnName(owner: Owner, option: string, name: unknown): void {
+  if (typeof name === 'string' && name !== '') return
+  throw configError(owner, { option }, 'name', `column names must be non-empty strings (got ${describe(name)})`, 'name each column')
 }

@@ -8,6 +8,7 @@
 import { checkStreamConfig, checkStreamSchema } from './check-stream.ts'
 import { checkTable } from './check-table.ts'
 import { checkView } from './check-view.ts'
+import { checkDeclarativeFields } from './declarative.ts'
 import { checkIdentifier, configError, describe, ownerOf, type Owner } from './config-error.ts'
 import { INGEST_FORMAT } from './options.ts'
 import type { IngestPipelineLike, ModuleDefinitions, OlapTableLike, StreamLike } from './types.ts'
@@ -22,7 +23,8 @@ import { checkUniqueNames } from './unique.ts'
  * tables have exactly one top-level Key, first in orderByFields, and orderByFields are
  * required scalar top-level fields; only supported types (optional arrays only without a
  * table); parallelism and retentionPeriod (seconds) positive integers; transform and
- * stream destinations are streams/tables of this module and never the stream itself; no two
+ * stream destinations are streams/tables of this module and never the stream itself; a
+ * declarative view over a table of this module reads only fields of its schema; no two
  * pipelines, streams (topics) or ClickHouse objects (tables, views, view targets) share a name.
  */
 export function checkDefinitions(defs: ModuleDefinitions): void {
@@ -38,7 +40,12 @@ export function checkDefinitions(defs: ModuleDefinitions): void {
     checkTable(owner, table.schema, table.config)
   }
   for (const stream of defs.streams) checkStream(stream, defs)
-  for (const view of defs.views) checkView(view)
+  for (const view of defs.views) {
+    checkView(view)
+    // A declarative view over a table named as a string: check its fields once the table is known.
+    const source = typeof view.source === 'string' ? defs.tables.find((table) => table.name === view.source) : undefined
+    if (view.declarative !== undefined && source !== undefined) checkDeclarativeFields({ kind: 'view', name: view.name }, view.declarative, source.schema, source.name)
+  }
   checkUniqueNames(defs)
 }
 

@@ -12,7 +12,10 @@
  * manual — never streaming.
  */
 import { Cron } from 'croner'
-import { checkIdentifier, configError, describe, quoteList, type Owner } from './config-error.ts'
+import type { TSchema } from '@sinclair/typebox'
+import { backquote } from '../util/backquote.ts'
+import { configError, describe, quoteList, type Owner, type Subject } from './config-error.ts'
+import { fieldAtPath, fieldPaths, listPaths } from './paths.ts'
 import type { ComputeInput, ViewRefreshOptions } from './options.ts'
 import type { ComputeDef, ComputeFunction, DeclarativeView, RefreshMode, RefreshStrategy, ViewRefreshConfig } from './types.ts'
 
@@ -90,7 +93,7 @@ export function normalizeRefresh(owner: Owner, input: ViewRefreshOptions | undef
 }
 
 function computeDef(owner: Owner, name: string, input: ComputeInput | undefined, defaultBy: string | undefined): ComputeDef {
-  checkIdentifier(owner, { option: `compute.${name}` }, name, 'computed column names')
+  checkOutputName(owner, { option: `compute.${name}` }, name, 'computed column names')
   const entries = typeof input === 'object' && input !== null ? Object.entries(input).filter(([k]) => k !== 'by') : []
   const [fn, column] = entries[0] ?? []
   if (entries.length !== 1 || !FUNCTIONS.includes(fn as ComputeFunction)) {
@@ -99,14 +102,14 @@ function computeDef(owner: Owner, name: string, input: ComputeInput | undefined,
   if (column === '*' ? fn !== 'count' : typeof column !== 'string') {
     throw configError(owner, { option: `compute.${name}` }, 'view', `${fn} needs a source column name (got ${describe(column)})`, `e.g. { ${fn}: 'delay' }${fn === 'count' ? " or { count: '*' }" : ''}`)
   }
-  if (column !== '*') checkIdentifier(owner, { option: `compute.${name}` }, column, 'source column names')
+  if (column !== '*') checkFieldPath(owner, { option: `compute.${name}` }, column, 'source fields')
   const def: ComputeDef = { name, fn: fn as ComputeFunction, column: column as string }
   if (fn === 'first' || fn === 'last') {
     const by = (input as { by?: unknown }).by ?? defaultBy
     if (typeof by !== 'string') {
       throw configError(owner, { option: `compute.${name}` }, 'view', `${fn} needs an ordering column`, `add by: '<column>', e.g. { ${fn}: '${column}', by: 'date' }`)
     }
-    checkIdentifier(owner, { option: `compute.${name}.by` }, by, 'ordering column names')
+    checkFieldPath(owner, { option: `compute.${name}.by` }, by, 'ordering fields')
     def.by = by
   } else if ((input as { by?: unknown }).by !== undefined) {
     throw configError(owner, { option: `compute.${name}.by` }, 'view', `"by" only applies to first and last (got it with ${fn})`, 'remove by')
@@ -149,11 +152,11 @@ export function compileDeclarative(
   const groupBy: DeclarativeView['groupBy'] = []
   for (const key of groupByInput as unknown[]) {
     if (typeof key === 'string') {
-      checkIdentifier(owner, { option: 'groupBy' }, key, 'grouping columns')
-      groupBy.push({ name: key, expr: key })
+      checkFieldPath(owner, { option: 'groupBy' }, key, 'grouping fields')
+      groupBy.push({ name: key, expr: fieldSql(key) })
     } else if (typeof key === 'object' && key !== null && Object.keys(key).length === 1) {
       const [alias, expr] = Object.entries(key)[0] as [string, unknown]
-      checkIdentifier(owner, { option: 'groupBy' }, alias, 'grouping aliases')
+      checkOutputName(owner, { option: 'groupBy' }, alias, 'grouping aliases')
       if (typeof expr !== 'string' || expr.trim() === '' || expr.includes(';')) {
         throw configError(owner, { option: `groupBy.${alias}` }, 'view', `must be one SQL expression (got ${describe(expr)})`, "e.g. { day: 'toDate(date)' }")
       }
@@ -208,40 +211,51 @@ export function compileDeclarative(
   return { declarative, refresh, select: stateSelect(declarative), targetName: `${name}_state`, orderByFields: groupBy.map((g) => g.name), notes }
 }
 
+/**
+ * The SQL of a source field path: `` `delay` `` for a top-level field, and
+ * `` tupleElement(`properties`, 'mag') `` for `properties.mag` (each dot one level of nesting).
+ */
+export function fieldSql(path: string): string {
+  const [first, ...rest] = path.split('.')
+  return rest.reduce((expr, part) => `tupleElement(${expr}, '${part.replace(/[\\']/g, (c) => '\\' + c)}')`, backquote(first as string))
+}
+
 function stateColumns(c: ComputeDef): string[] {
-  const x = c.column === '*' ? '' : c.column
+  const x = c.column === '*' ? '' : fieldSql(c.column)
+  const as = (suffix = '') => ` AS ${backquote(c.name + suffix)}`
   switch (c.fn) {
     case 'count':
-      return [`countState(${x}) AS ${c.name}`]
+      return [`countState(${x})${as()}`]
     case 'avg':
-      return [`sumState(${x}) AS ${c.name}__sum`, `countState(${x}) AS ${c.name}__count`]
+      return [`sumState(${x})${as('__sum')}`, `countState(${x})${as('__count')}`]
     case 'first':
-      return [`argMinState(${x}, ${c.by}) AS ${c.name}`]
+      return [`argMinState(${x}, ${fieldSql(c.by as string)})${as()}`]
     case 'last':
-      return [`argMaxState(${x}, ${c.by}) AS ${c.name}`]
+      return [`argMaxState(${x}, ${fieldSql(c.by as string)})${as()}`]
     case 'stddev':
-      return [`stddevPopState(${x}) AS ${c.name}`]
+      return [`stddevPopState(${x})${as()}`]
     case 'variance':
-      return [`varPopState(${x}) AS ${c.name}`]
+      return [`varPopState(${x})${as()}`]
     default:
-      return [`${c.fn}State(${x}) AS ${c.name}`]
+      return [`${c.fn}State(${x})${as()}`]
   }
 }
 
 function mergeColumn(c: ComputeDef): string {
+  const q = (suffix = '') => backquote(c.name + suffix)
   switch (c.fn) {
     case 'avg':
-      return `sumMerge(${c.name}__sum) / countMerge(${c.name}__count) AS ${c.name}`
+      return `sumMerge(${q('__sum')}) / countMerge(${q('__count')}) AS ${q()}`
     case 'first':
-      return `argMinMerge(${c.name}) AS ${c.name}`
+      return `argMinMerge(${q()}) AS ${q()}`
     case 'last':
-      return `argMaxMerge(${c.name}) AS ${c.name}`
+      return `argMaxMerge(${q()}) AS ${q()}`
     case 'stddev':
-      return `stddevPopMerge(${c.name}) AS ${c.name}`
+      return `stddevPopMerge(${q()}) AS ${q()}`
     case 'variance':
-      return `varPopMerge(${c.name}) AS ${c.name}`
+      return `varPopMerge(${q()}) AS ${q()}`
     default:
-      return `${c.fn}Merge(${c.name}) AS ${c.name}`
+      return `${c.fn}Merge(${q()}) AS ${q()}`
   }
 }
 
@@ -251,10 +265,10 @@ function mergeColumn(c: ComputeDef): string {
  * `<col>__count`, first/last → argMin/argMaxState over `by`, stddev/variance → the population forms).
  */
 export function stateSelect(d: DeclarativeView): string {
-  const keys = d.groupBy.map((g) => (g.expr === g.name ? g.name : `${g.expr} AS ${g.name}`))
+  const keys = d.groupBy.map((g) => (g.expr === backquote(g.name) ? g.expr : `${g.expr} AS ${backquote(g.name)}`))
   const columns = [...keys, ...d.compute.flatMap(stateColumns)].join(', ')
   const where = d.filter ? ` WHERE (${d.filter})` : ''
-  return `SELECT ${columns} FROM ${d.from}${where} GROUP BY ${d.groupBy.map((g) => g.name).join(', ')}`
+  return `SELECT ${columns} FROM ${d.from}${where} GROUP BY ${d.groupBy.map((g) => backquote(g.name)).join(', ')}`
 }
 
 /**
@@ -262,6 +276,37 @@ export function stateSelect(d: DeclarativeView): string {
  * reading the state table (or its Distributed table). avg is `sumMerge / countMerge`.
  */
 export function mergeSelect(d: DeclarativeView, table: string): string {
-  const keys = d.groupBy.map((g) => g.name)
+  const keys = d.groupBy.map((g) => backquote(g.name))
   return `SELECT ${[...keys, ...d.compute.map(mergeColumn)].join(', ')} FROM ${table} GROUP BY ${keys.join(', ')}`
+}
+
+/** An output column name: any non-empty text (it is quoted in SQL). Throws ConfigError (rule `name`). */
+function checkOutputName(owner: Owner, subject: Subject, value: string, what: string): void {
+  if (value !== '') return
+  throw configError(owner, subject, 'name', `${what} must not be empty`, 'name the column')
+}
+
+/** A field path as written in a declarative view: a non-empty string; each dot is one level of nesting. Throws ConfigError (rule `view`). */
+function checkFieldPath(owner: Owner, subject: Subject, value: unknown, what: string): void {
+  if (typeof value === 'string' && value !== '' && !value.split('.').includes('')) return
+  throw configError(owner, subject, 'view', `${what} must be field names, nested fields as dotted paths (got ${describe(value)})`, "e.g. 'delay' or 'properties.mag'")
+}
+
+/**
+ * Checks that every field a declarative view reads (compute sources, first/last `by`, plain
+ * groupBy keys) is a field of the source table's schema, nested fields as dotted paths.
+ * @throws ConfigError (rule `view`) naming the option and the field, and listing the schema's fields.
+ */
+export function checkDeclarativeFields(owner: Owner, d: DeclarativeView, schema: TSchema, table: string): void {
+  const uses: Array<[string, string]> = []
+  for (const g of d.groupBy) if (g.expr === fieldSql(g.name)) uses.push(['groupBy', g.name])
+  for (const c of d.compute) {
+    if (c.column !== '*') uses.push([`compute.${c.name}`, c.column])
+    if (c.by !== undefined) uses.push([`compute.${c.name}.by`, c.by])
+  }
+  for (const [option, field] of uses) {
+    if (fieldAtPath(schema, field) === undefined) {
+      throw configError(owner, { option }, 'view', `field "${field}" is not in the schema of table "${table}"`, `name a field of the schema, nested fields as dotted paths (${listPaths(fieldPaths(schema))})`)
+    }
+  }
 }

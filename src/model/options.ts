@@ -20,8 +20,19 @@ export const DEFAULT_ENGINE: EngineName = 'MergeTree'
 /** The only ingest wire format (contract: ingest format must be JSON_ARRAY). */
 export const INGEST_FORMAT = 'JSON_ARRAY'
 
+/**
+ * What happens to a record carrying fields its schema does not declare: `ignore` writes the
+ * record without them (counted in flowhouse_records_unknown_fields_total), `dead_letter`
+ * sends it to the DLQ naming the fields.
+ */
+export type UnknownFieldPolicy = 'ignore' | 'dead_letter'
+/** Policies in the order they are listed in messages; the first is the default. */
+export const UNKNOWN_FIELD_POLICIES: readonly UnknownFieldPolicy[] = ['ignore', 'dead_letter']
+
 /** Pipeline defaults. */
 export const PIPELINE_DEFAULTS = {
+  /** Fields not in the schema are ignored (and counted). @default 'ignore' */
+  unknownFields: 'ignore' as UnknownFieldPolicy,
   /** POST /ingest/<name> accepts records. @default true */
   ingestApi: true,
   /** Bad input goes to `<name>.dlq`. @default true */
@@ -41,6 +52,8 @@ export interface TableOptions extends TableConfig {
 
 /** Options of `new Stream(name, schema, options)`. */
 export interface StreamOptions extends StreamConfig {
+  /** Records with fields not in the schema: written without them, or dead-lettered. @default 'ignore' */
+  unknownFields?: UnknownFieldPolicy
   /** Table every valid record is written to as-is: an OlapTable, a pipeline (its table), or the name of a table declared in the same module. */
   destination?: OlapTableLike | IngestPipelineLike | string
   [OWNED_BY]?: string
@@ -58,6 +71,8 @@ export interface IngestPipelineOptions<S extends TSchema = TSchema> {
   table?: TableConfig | boolean
   /** Send bad input to `<name>.dlq`. @default true */
   deadLetterQueue?: boolean
+  /** Records with fields not in the schema: `'ignore'` writes them without those fields (counted in a metric), `'dead_letter'` dead-letters them. @default 'ignore' */
+  unknownFields?: UnknownFieldPolicy
   /** Ingest wire format; only 'JSON_ARRAY' is allowed. @default 'JSON_ARRAY' */
   format?: 'JSON_ARRAY'
   /** Constraint definitions, stored as given on `pipeline.constraints` (see src/constraints). */

@@ -11,14 +11,14 @@ import type { IngestPipelineLike, StreamConfig, TableConfig } from './types.ts'
 
 /**
  * An ingest pipeline. `new IngestPipeline(name, { schema, ingestApi?, stream?, table?,
- * deadLetterQueue?, format?, constraints? })` creates:
+ * deadLetterQueue?, unknownFields?, format?, constraints? })` creates:
  * - `stream`: a Stream named `name` (the ingest topic); always present, `stream: false` is
  *   an error (contract: the ingest destination must be a Stream);
  * - `table`: an OlapTable named `name`, unless `table: false`; when present it is the
  *   stream's destination;
  * - `dlqTopic`: `<name>.dlq`.
  *
- * Defaults: ingestApi true, deadLetterQueue true, format 'JSON_ARRAY' (the only format
+ * Defaults: ingestApi true, deadLetterQueue true, unknownFields 'ignore', format 'JSON_ARRAY' (the only format
  * allowed: contract), stream and table options as in Stream and OlapTable. With
  * `table: false`, optional arrays are allowed (contract: nullable nested arrays need
  * `table: false`). `constraints` is stored as given.
@@ -55,7 +55,7 @@ export class IngestPipeline<S extends TSchema = TSchema> implements IngestPipeli
     if (options.table !== false) {
       this.table = new OlapTable(name, options.schema, { ...configObject<TableConfig>(options.table), [OWNED_BY]: name })
     }
-    this.stream = new Stream(name, options.schema, { ...configObject<StreamConfig>(options.stream), destination: this.table, [OWNED_BY]: name })
+    this.stream = new Stream(name, options.schema, { ...configObject<StreamConfig>(options.stream), destination: this.table, unknownFields: options.unknownFields, [OWNED_BY]: name })
   }
 }
 

@@ -13,6 +13,7 @@ import {
   type TInteger,
   type TNull,
   type TNumber,
+  type TOptional,
   type TSchema,
   type TString,
   type TUnion,
@@ -29,7 +30,7 @@ import {
 } from './annotations.ts'
 
 export type { Static, TSchema } from '@sinclair/typebox'
-export { compileValidator, createAjv } from './validator.ts'
+export { checkRecord, closedSchema, compileValidator, createAjv, recordChecker, type RecordVerdict } from './validator.ts'
 
 function smallInteger(type: SmallIntegerType) {
   const { min, max } = integerRange(type)
@@ -82,6 +83,19 @@ const helpers = {
   LowCardinality: <S extends TSchema>(schema: S): S => ({ ...schema, [LOW_CARDINALITY_KEYWORD]: true }),
   /** `T | null` → `Nullable(T)`. Unlike `t.Optional`, the field must be present but may be null. */
   Nullable: <S extends TSchema>(schema: S, options: SchemaOptions = {}): TUnion<[S, TNull]> => Type.Union([schema, Type.Null()], options),
+  /**
+   * An object field that may be missing or JSON `null` (both stored as NULL) → `Nullable(T)`.
+   * TypeBox's own `Type.Optional` only allows the field to be missing; this one also takes null,
+   * as JSON data has it. The record type is `T | null | undefined`.
+   */
+  Optional: <S extends TSchema>(schema: S): TOptional<TUnion<[S, TNull]>> => Type.Optional((acceptsNull(schema) ? schema : Type.Union([schema, Type.Null()])) as TUnion<[S, TNull]>),
+}
+
+/** Whether a schema already admits null (`t.Nullable(T)`, a union with `t.Null()`, `type: [..., 'null']`). */
+function acceptsNull(schema: TSchema): boolean {
+  const node = schema as { type?: unknown; anyOf?: unknown }
+  if (node.type === 'null' || (Array.isArray(node.type) && node.type.includes('null'))) return true
+  return Array.isArray(node.anyOf) && node.anyOf.some((member: { type?: unknown }) => member?.type === 'null')
 }
 
 /** TypeBox's builder with `Date` replaced by the flowhouse helper of the same name. */
@@ -89,10 +103,14 @@ export type SchemaBuilder = Omit<typeof Type, keyof typeof helpers> & typeof hel
 
 /**
  * The schema builder: every TypeBox `Type.*` function plus `Int8` … `UInt256`, `Float32`,
- * `DateTime`, `Date`, `LowCardinality` and `Nullable`. Whether a schema maps to ClickHouse
+ * `DateTime`, `Date`, `LowCardinality`, `Nullable`, and an `Optional` that also accepts null. Whether a schema maps to ClickHouse
  * is checked when a table, stream or pipeline is built from it (typemap.ts), not here.
  */
-export const t: SchemaBuilder = Object.assign(Object.create(Type) as typeof Type, helpers)
+export const t: SchemaBuilder = Object.create(
+  Type,
+  // Own properties, not assignment: TypeBox's CommonJS build defines Type's members as getters.
+  Object.fromEntries(Object.entries(helpers).map(([name, value]) => [name, { value, enumerable: true }])),
+) as SchemaBuilder
 
 /**
  * Marks the key field of a record: returns a copy of `schema` with `x-key: true`; the record

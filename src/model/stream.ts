@@ -5,7 +5,7 @@ import type { Static, TSchema } from '@sinclair/typebox'
 import { MODEL_KIND, RESOLVE_NAMES, modelKindOf, type NameLookup } from './brand.ts'
 import { checkStreamConfig, checkStreamSchema, resolveStreamConfig } from './check-stream.ts'
 import { checkIdentifier, configError, describe, ownerOf, type Owner } from './config-error.ts'
-import { OWNED_BY, type DestinationInput, type StreamOptions } from './options.ts'
+import { OWNED_BY, PIPELINE_DEFAULTS, UNKNOWN_FIELD_POLICIES, type DestinationInput, type StreamOptions, type UnknownFieldPolicy } from './options.ts'
 import type { ConsumerFn, Destination, IngestPipelineLike, OlapTableLike, StreamConfig, StreamLike, TransformDef, TransformFn } from './types.ts'
 
 /** Record type a destination accepts, inferred from its schema (any for a name). */
@@ -21,7 +21,9 @@ interface PendingTransform {
  * A stream. `new Stream(name, schema, options?)`: `name` is a ClickHouse/Kafka identifier
  * and the topic name; options `{ parallelism?, retentionPeriod?, destination? }` with
  * parallelism 1 and retentionPeriod 604_800 seconds by default; `destination` is a table every
- * valid record is written to as-is (an OlapTable or the name of one in the same module).
+ * valid record is written to as-is (an OlapTable or the name of one in the same module);
+ * `unknownFields` ('ignore' by default, or 'dead_letter') decides what happens to records with
+ * fields the schema does not declare.
  *
  * The constructor checks the options and schema and throws ConfigError on the first
  * violation. Destinations given by name are resolved by collectDefinitions, which throws
@@ -35,6 +37,7 @@ export class Stream<S extends TSchema = TSchema> implements StreamLike {
   readonly config: Required<StreamConfig>
   readonly consumers: ConsumerFn<Static<S>>[] = []
   readonly pipeline?: string
+  readonly unknownFields: UnknownFieldPolicy
   #destination: OlapTableLike | string | undefined
   readonly #transforms: PendingTransform[] = []
 
@@ -48,6 +51,7 @@ export class Stream<S extends TSchema = TSchema> implements StreamLike {
     this.config = resolveStreamConfig(options)
     checkStreamConfig(owner, this.config)
     this.#destination = destinationTable(owner, options.destination)
+    this.unknownFields = unknownFieldPolicy(owner, options.unknownFields)
   }
 
   /** Table every valid record is written to, once resolved; undefined when none. */
@@ -144,4 +148,11 @@ function describeObject(value: unknown): string {
   if (kind === 'pipeline') return `pipeline "${(value as IngestPipelineLike).name}" without a table`
   if (kind === 'view') return 'a MaterializedView'
   return typeof value === 'object' && value !== null ? 'an object' : describe(value)
+}
+
+/** The unknown-field policy, defaulted. Throws ConfigError (rule `option`) for another value. */
+export function unknownFieldPolicy(owner: Owner, value: unknown): UnknownFieldPolicy {
+  if (value === undefined) return PIPELINE_DEFAULTS.unknownFields
+  if (UNKNOWN_FIELD_POLICIES.includes(value as UnknownFieldPolicy)) return value as UnknownFieldPolicy
+  throw configError(owner, { option: 'unknownFields' }, 'option', `must be "ignore" or "dead_letter" (got ${describe(value)})`, "use 'ignore' to write records without the fields the schema lacks, or 'dead_letter' to send such records to the DLQ")
 }

@@ -1,6 +1,7 @@
 /**
  * Schema → ClickHouse columns. Fields map one-to-one to columns, in schema order (similar
- * names such as ppm1, ppm2 stay distinct columns). Anything the contract does not support
+ * names such as ppm1, ppm2 stay distinct columns). Any JSON key is a field name and the
+ * column of the same name (`Rotten Tomatoes Rating`); the DDL quotes it. Anything the contract does not support
  * throws a ConfigError naming the owner and the field path (`route.origin`, `tags[]`).
  *
  *   string → String            number → Float64            integer → Int64 (or its annotated width)
@@ -11,7 +12,8 @@
  */
 import { Kind, type TSchema } from '@sinclair/typebox'
 import { ANNOTATION_JSON_TYPE, CLICKHOUSE_KEYWORD, DATE_TYPE, DATETIME_TYPE, LOW_CARDINALITY_KEYWORD } from './annotations.ts'
-import { checkIdentifier, configError, describe, type Owner } from './config-error.ts'
+import { backquote } from '../util/backquote.ts'
+import { IDENTIFIER, configError, describe, type Owner } from './config-error.ts'
 import type { ColumnDef } from './types.ts'
 
 type Node = Record<string | symbol, unknown>
@@ -58,7 +60,7 @@ function fieldsOf(node: Node, path: string, walk: Walk): ColumnDef[] {
   const required = Array.isArray(node.required) ? (node.required as unknown[]) : []
   return Object.entries(properties).map(([name, field]) => {
     const fieldPath = path === '' ? name : `${path}.${name}`
-    checkIdentifier(walk.owner, { field: fieldPath }, name, 'field names')
+    if (name === '') throw configError(walk.owner, { field: fieldPath }, 'name', 'field names must not be empty', 'give the field a name')
     const type = required.includes(name) ? typeOf(field, fieldPath, walk) : nullableOf(field, fieldPath, walk)
     return { name, type }
   })
@@ -204,7 +206,7 @@ function tupleOf(node: Node, path: string, walk: Walk): string {
     throw configError(walk.owner, { field: path }, 'type', 'nested objects must declare at least one field', `add fields to "${path}" or remove it`)
   }
   const fields = fieldsOf(node, path, walk)
-  return `Tuple(${fields.map((field) => `${field.name} ${field.type}`).join(', ')})`
+  return `Tuple(${fields.map((field) => `${elementName(field.name)} ${field.type}`).join(', ')})`
 }
 
 function mapped(walk: Walk, path: string) {
@@ -214,6 +216,11 @@ function mapped(walk: Walk, path: string) {
 
 function unsupported(walk: Walk, path: string, what: string) {
   return configError(walk.owner, { field: path }, 'type', `type ${what} is not supported`, 'use string, number, integer, boolean, date/date-time, enum, array, object or an optional of these')
+}
+
+/** A tuple element name as ClickHouse prints it: bare when an identifier, backquoted (`\\` and `` ` `` escaped) otherwise. */
+function elementName(name: string): string {
+  return IDENTIFIER.test(name) ? name : backquote(name)
 }
 
 function isPlainRecord(value: unknown): value is Node {

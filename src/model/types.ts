@@ -78,6 +78,8 @@ export interface StreamLike {
   readonly consumers: ConsumerFn[]
   /** Pipeline owning this stream (for the DLQ topic, metrics labels); undefined for a bare stream. */
   readonly pipeline?: string
+  /** Records with fields not in the schema: `ignore` (written without them, counted) or `dead_letter`. Absent means `ignore`. */
+  readonly unknownFields?: 'ignore' | 'dead_letter'
 }
 
 export interface IngestPipelineLike {
@@ -166,7 +168,7 @@ export interface DeclarativeView {
   from: string
   /** SQL predicate over source columns, or undefined. */
   filter?: string
-  /** Grouping keys: output name and SQL expression (the name itself for a plain column). */
+  /** Grouping keys: output name and SQL expression (for a plain field path, its quoted SQL: `` `origin` ``, `` tupleElement(`properties`, 'place') ``). */
   groupBy: Array<{ name: string; expr: string }>
   compute: ComputeDef[]
   /** Name of the plain VIEW that merges the states: the view's own name. */

@@ -6,6 +6,7 @@ import type { Static, TSchema } from '@sinclair/typebox'
 import AjvModule, { type ErrorObject, type KeywordDefinition, type ValidateFunction } from 'ajv'
 import type { DataValidateFunction } from 'ajv/dist/types/index.js'
 import addFormatsModule from 'ajv-formats'
+import { fieldErrors, type FieldError } from '../util/ajv-errors.ts'
 import { CLICKHOUSE_KEYWORD, KEY_KEYWORD, LOW_CARDINALITY_KEYWORD, integerRange, isIntegerType } from './annotations.ts'
 
 // ajv and ajv-formats are CommonJS; under NodeNext the class is on `.default`.
@@ -35,12 +36,13 @@ const clickhouseKeyword: KeywordDefinition = {
 }
 
 /**
- * A new ajv instance for record validation: `allErrors: true`, ajv-formats (date-time,
+ * A new ajv instance for record validation: `allErrors: true`, `verbose: true` (errors carry the
+ * value and the schema, for the messages of src/util/ajv-errors.ts), ajv-formats (date-time,
  * date, email, uuid ...), strict mode on, and flowhouse's keywords registered
  * (`x-clickhouse` with integer range checks, `x-key` and `x-low-cardinality` as annotations).
  */
 export function createAjv(): AjvInstance {
-  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true })
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true })
   addFormats(ajv)
   ajv.addKeyword(clickhouseKeyword)
   ajv.addKeyword({ keyword: KEY_KEYWORD, schemaType: 'boolean' })
@@ -65,4 +67,66 @@ export function compileValidator<S extends TSchema>(schema: S): ValidateFunction
     compiled.set(schema, validate)
   }
   return validate as ValidateFunction<Static<S>>
+}
+
+/** What checkRecord found. */
+export type RecordVerdict =
+  | { readonly outcome: 'valid' }
+  /** Valid apart from fields the schema does not declare (policy `ignore`): written without them. */
+  | { readonly outcome: 'unknown_fields'; readonly fields: string[] }
+  /** Invalid: `errorType` is `unknown_fields` when the only problem is undeclared fields (policy `dead_letter`), else `schema`. */
+  | { readonly outcome: 'invalid'; readonly errorType: 'schema' | 'unknown_fields'; readonly errors: FieldError[] }
+
+const VALID: RecordVerdict = { outcome: 'valid' }
+const closedSchemas = new WeakMap<object, TSchema>()
+
+/**
+ * The schema with `additionalProperties: false` on every object node that does not say
+ * otherwise, so ajv reports fields the schema does not declare (one copy per schema object).
+ */
+export function closedSchema(schema: TSchema): TSchema {
+  let closed = closedSchemas.get(schema)
+  if (closed === undefined) {
+    closed = close(schema) as TSchema
+    closedSchemas.set(schema, closed)
+  }
+  return closed
+}
+
+function close(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(close)
+  if (typeof node !== 'object' || node === null) return node
+  const copy: Record<string | symbol, unknown> = {}
+  for (const key of Reflect.ownKeys(node)) {
+    const value = (node as Record<string | symbol, unknown>)[key]
+    copy[key] = key === 'const' || key === 'enum' || key === 'default' || key === 'examples' ? value : close(value)
+  }
+  if (copy.type === 'object' && typeof copy.properties === 'object' && copy.additionalProperties === undefined && copy.patternProperties === undefined) copy.additionalProperties = false
+  return copy
+}
+
+/**
+ * Validates one record against `schema` (compiled once, closed as closedSchema does) and sorts
+ * it: valid; valid apart from undeclared fields (policy `ignore`); or invalid, with one error
+ * per field (src/util/ajv-errors.ts). Under `ignore`, undeclared fields never make a record
+ * invalid and are left out of its errors; under `dead_letter` they are errors
+ * (`field "x": is not in the schema`). Never throws for any record.
+ */
+export function checkRecord(schema: TSchema, record: unknown, policy: 'ignore' | 'dead_letter' = 'ignore'): RecordVerdict {
+  return recordChecker(schema, policy)(record)
+}
+
+/** checkRecord with the schema compiled up front: the function to call once per record. */
+export function recordChecker(schema: TSchema, policy: 'ignore' | 'dead_letter' = 'ignore'): (record: unknown) => RecordVerdict {
+  const validate = compileValidator(closedSchema(schema))
+  return (record) => {
+    if (validate(record)) return VALID
+    const errors = fieldErrors(validate.errors)
+    const unknown = errors.filter((e) => e.rule === 'additionalProperties')
+    if (unknown.length === errors.length) {
+      if (policy === 'ignore') return { outcome: 'unknown_fields', fields: unknown.map((e) => e.field) }
+      return { outcome: 'invalid', errorType: 'unknown_fields', errors }
+    }
+    return { outcome: 'invalid', errorType: 'schema', errors: policy === 'ignore' ? errors.filter((e) => e.rule !== 'additionalProperties') : errors }
+  }
 }

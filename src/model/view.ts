@@ -5,7 +5,7 @@
 import { MODEL_KIND, modelKindOf } from './brand.ts'
 import { checkView } from './check-view.ts'
 import { checkIdentifier, configError, type Owner } from './config-error.ts'
-import { compileDeclarative, normalizeRefresh } from './declarative.ts'
+import { checkDeclarativeFields, compileDeclarative, normalizeRefresh } from './declarative.ts'
 import { DEFAULT_ENGINE, type DeclarativeViewOptions, type MaterializedViewOptions } from './options.ts'
 import type { DeclarativeView, IngestPipelineLike, MaterializedViewLike, OlapTableLike, ViewRefreshConfig } from './types.ts'
 
@@ -55,6 +55,7 @@ export class MaterializedView implements MaterializedViewLike {
       checkIdentifier(owner, { option: 'from' }, source, 'the source table name')
       const defaultBy = typeof this.source === 'object' ? this.source.config.orderByFields[0] : undefined
       const compiled = compileDeclarative(owner, given as DeclarativeViewOptions, source, defaultBy)
+      if (typeof this.source === 'object') checkDeclarativeFields(owner, compiled.declarative, this.source.schema, source)
       this.declarative = compiled.declarative
       this.refresh = compiled.refresh
       this.notes = compiled.notes

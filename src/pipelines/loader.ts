@@ -3,7 +3,13 @@
  * in the pipelines folder is a module (names starting with `_` or `.`, and `.d.ts` files, are
  * skipped). A module that fails to import or to pass the configuration checks is reported and
  * not started; the others run.
+ *
+ * Modules may live anywhere (a user's project, a container mount, a folder without package.json):
+ * `import ... from 'flowhouse'` resolves to this running copy of flowhouse and `.ts` files load as
+ * ES modules, through the hooks of src/util/module-hooks.mjs (registered by the command's entry
+ * point, or here when the process started another way).
  */
+import { register } from 'node:module'
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -28,6 +34,16 @@ export interface LoadedModule {
 
 const MODULE_FILE = /^[^_.].*\.(ts|mts|js|mjs)$/
 
+const RESOLUTION_HOOKS = Symbol.for('flowhouse.moduleHooks')
+
+/** Registers the resolution hooks in this thread unless they already are (same flag as src/util/register-hooks.mjs). */
+function ensureResolutionHooks(): void {
+  const flags = globalThis as Record<symbol, unknown>
+  if (flags[RESOLUTION_HOOKS]) return
+  flags[RESOLUTION_HOOKS] = true
+  register('../util/module-hooks.mjs', import.meta.url)
+}
+
 /** Lists module files in `dir`, sorted by name. @throws when the folder cannot be read. */
 export async function listModules(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true })
@@ -43,6 +59,7 @@ export async function listModules(dir: string): Promise<string[]> {
  */
 export async function loadModule(file: string): Promise<LoadedModule> {
   let version = '0'
+  ensureResolutionHooks()
   try {
     version = String(Math.floor((await stat(file)).mtimeMs))
     const mod = (await import(`${pathToFileURL(file).href}?v=${version}`)) as Record<string, unknown>

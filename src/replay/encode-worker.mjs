@@ -1,6 +1,5 @@
 // Worker-thread entry of replay encoding: registers the TypeScript loader in this thread, then
 // runs encode-worker.ts (which starts the job given in workerData).
-import { register } from 'tsx/esm/api'
+import '../util/register-hooks.mjs'
 
-register()
 await import('./encode-worker.ts')

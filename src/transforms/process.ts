@@ -8,9 +8,9 @@
  */
 import { ConstraintEvaluator } from '../constraints/evaluate.ts'
 import { keyPaths } from '../model/keys.ts'
-import { compileValidator } from '../model/schema.ts'
+import { compileValidator, recordChecker } from '../model/schema.ts'
 import type { StreamLike, TransformDef } from '../model/types.ts'
-import { describeErrors } from '../util/ajv-errors.ts'
+import { describeErrors, describeFieldErrors } from '../util/ajv-errors.ts'
 import { messageOf } from '../errors.ts'
 import { scanJson } from './bounds.ts'
 import { DEFAULT_BOUNDS, decodeMessage, rawFields, rejectedMessage, type WorkBounds } from './decode.ts'
@@ -135,17 +135,20 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
   const stuck = new Set(task.stuck ?? [])
   const progress = task.progress ? new Float64Array(task.progress) : undefined
   const out = new Outputs(constraints !== undefined && constraints.result !== undefined && task.constraints!.some((c) => c.type === 'rate' && c.action !== 'throttle'))
-  const validate = compileValidator(stream.schema)
+  const check = recordChecker(stream.schema, stream.unknownFields)
   const fanOut = stream.transforms.length + stream.consumers.length
   let filtered = 0
   let consumed = 0
+  let unknownFields = 0
   for (let index = 0; index < parsed.length; index++) {
     if (skip.has(index)) continue
     const record = parsed[index]
-    if (!validate(record)) {
-      dlq.push({ stage: 'validation', errorType: 'schema', reason: describeErrors(validate.errors), index, record })
+    const checked = check(record)
+    if (checked.outcome === 'invalid') {
+      dlq.push({ stage: 'validation', errorType: checked.errorType, reason: describeFieldErrors(checked.errors), index, record })
       continue
     }
+    if (checked.outcome === 'unknown_fields') unknownFields++
     if (constraints) {
       const verdict = constraints.evaluate(record as Record<string, unknown>, index)
       if (verdict !== 'keep') continue
@@ -205,6 +208,7 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
     dlq,
     filtered,
     consumed,
+    ...(unknownFields > 0 ? { unknownFields } : {}),
     durationMs: performance.now() - started,
     ...(constraints ? { constraints: constraints.result } : {}),
   }

@@ -106,6 +106,8 @@ export interface WorkResult {
   filtered: number
   /** Records a stream consumer (addConsumer) processed. */
   consumed: number
+  /** Valid records that carried fields not in the schema, ignored (policy `ignore`); absent when none. */
+  unknownFields?: number
   /** Worker-side processing time in milliseconds. */
   durationMs: number
   /** Present when the pipeline has enabled constraints. */

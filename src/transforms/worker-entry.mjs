@@ -1,6 +1,6 @@
-// Worker-thread entry: registers the TypeScript loader in this thread, then hands over to worker.ts.
-import { register } from 'tsx/esm/api'
+// Worker-thread entry: registers the TypeScript loader and the resolution of 'flowhouse' in this
+// thread (hooks are per thread), then hands over to worker.ts.
+import '../util/register-hooks.mjs'
 
-register()
 const { default: run } = await import('./worker.ts')
 export default run

@@ -86,11 +86,11 @@ test('bad messages and bad records go to the DLQ with exact reasons and offsets 
     { offset: '3', index: 1, stage: 'validation', errorType: 'schema', partition: 0, topic: name },
   ])
   const reason = (offset: string, index?: number) => dlq.find((e) => e.offset === offset && e.index === index)!.reason
-  assert.equal(reason('0', 1), 'field "amount": must be integer')
+  assert.equal(reason('0', 1), 'field "amount": got string "x", expected integer (Int32)')
   assert.equal(reason('0', 2), `transform to "${name}_rows" threw: boom: refusing this record`)
   assert.match(String(reason('1')), /^message is not valid JSON: /)
   assert.equal(reason('2'), 'message is not a JSON array (got object); the ingest format is JSON_ARRAY')
-  assert.equal(reason('3', 1), 'field "id": is required')
+  assert.equal(reason('3', 1), 'field "id": is missing, expected string')
   assert.equal(dlq.find((e) => e.offset === '1')!.raw, 'this is not json')
   assert.deepEqual(dlq.find((e) => e.offset === '0' && e.index === 1)!.record, { id: 'a2', amount: 'x', note: 'ok' })
 
@@ -113,8 +113,8 @@ test('the ingest API answers 200 with the count, 400 with index/field/reason and
   assert.equal(bad.status, 400)
   const badBody = (await bad.json()) as { errors: unknown[] }
   assert.deepEqual(badBody.errors, [
-    { index: 1, field: 'amount', reason: 'must be integer' },
-    { index: 2, field: 'id', reason: 'is required' },
+    { index: 1, field: 'amount', reason: 'got number 1.5, expected integer (Int32)' },
+    { index: 2, field: 'id', reason: 'is missing, expected string' },
   ])
 
   const notArray = await post(name, JSON.stringify({ id: 'x' }))

@@ -27,6 +27,19 @@ describe('createTableSql', () => {
     )
   })
 
+  it('quotes any JSON key as a column name, escaping backquotes and backslashes', () => {
+    const t = table({ orderByFields: ['Title ID'] }, [
+      { name: 'Title ID', type: 'String' },
+      { name: 'Rotten Tomatoes Rating', type: 'Nullable(Float64)' },
+      { name: 'odd`name\\', type: 'String' },
+    ])
+    assert.equal(
+      createTableSql(t, old),
+      'CREATE TABLE IF NOT EXISTS `default`.`flights` (`Title ID` String, `Rotten Tomatoes Rating` Nullable(Float64), `odd\\`name\\\\` String) ENGINE = MergeTree ORDER BY (`Title ID`)',
+    )
+    assert.equal(addColumnSql('default', 'flights', { name: 'US Gross', type: 'Nullable(Float64)' }), 'ALTER TABLE `default`.`flights` ADD COLUMN `US Gross` Nullable(Float64)')
+  })
+
   it('leaves the dedup window out on engines without it (ClickHouse 18.16)', () => {
     assert.equal(
       createTableSql(table(), old),

@@ -51,3 +51,14 @@ test('the programmatic handle explains when the constraint is not running in a d
   const c = new Constraint({ name: 'idle', type: 'rate', config: { max_events_per_second: 1 } })
   await assert.rejects(c.disable(), { message: 'constraint "idle" is not running: start a daemon with the pipeline that carries it' })
 })
+
+test('a validation rule naming a field the schema lacks, misspelled or nested, is refused at load with its name', () => {
+  const schema = t.Object({ id: Key(t.String()), properties: t.Object({ mag: t.Number(), place: t.String() }) })
+  const rule = (field: string) => new IngestPipeline('quakes', { schema, constraints: [new Constraint({ name: 'mag', type: 'validation', config: { rules: { [field]: { min: 0 } } } })] })
+  assert.equal(pipelineConstraints(rule('properties.mag')).length, 1)
+  for (const field of ['properties.mgn', 'mag']) {
+    assert.throws(() => pipelineConstraints(rule(field)), {
+      message: `pipeline "quakes": constraint "mag": option "config.rules": field "${field}" is not in the pipeline's schema; name a field of the schema, nested fields as dotted paths ("id", "properties", "properties.mag", "properties.place")`,
+    })
+  }
+})

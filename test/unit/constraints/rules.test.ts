@@ -83,3 +83,15 @@ test('the worker evaluates in priority order: the first removing violation ends 
     ],
   )
 })
+
+test('a rule on a dotted path checks the nested field, and a required nested field requires its parent', () => {
+  const rules = compileRules({ rules: { 'properties.mag': { min: 0 }, 'properties.place': { required: true } } })
+  assert.equal(rules.check({ properties: { mag: 1.5, place: 'Reno' } }), undefined)
+  assert.equal(rules.check({ properties: { mag: null, place: 'Reno' } }), undefined, 'null counts as absent for an optional nested field')
+  assert.deepEqual(rules.check({ properties: { mag: -0.4, place: 'Reno' } }), { field: 'properties.mag', rule: 'min', reason: 'must be >= 0' })
+  assert.deepEqual(rules.check({ properties: { mag: 2 } }), { field: 'properties.place', rule: 'required', reason: 'is required' })
+  assert.deepEqual(rules.check({}), { field: 'properties.place', rule: 'required', reason: 'is required' })
+  const optional = compileRules({ rules: { 'properties.mag': { min: 0 } } })
+  assert.equal(optional.check({}), undefined, 'a missing parent leaves an optional nested rule nothing to check')
+  assert.deepEqual(optional.check({ properties: { mag: -1 } }), { field: 'properties.mag', rule: 'min', reason: 'must be >= 0' })
+})

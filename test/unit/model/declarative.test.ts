@@ -19,7 +19,7 @@ describe('declarative views', () => {
     assert.equal(view.source, flights)
     assert.equal(
       view.select,
-      'SELECT origin, toDate(date) AS day, countState() AS flights, sumState(delay) AS avg_delay__sum, countState(delay) AS avg_delay__count, maxState(distance) AS longest FROM flights WHERE (distance > 500) GROUP BY origin, day',
+      'SELECT `origin`, toDate(date) AS `day`, countState() AS `flights`, sumState(`delay`) AS `avg_delay__sum`, countState(`delay`) AS `avg_delay__count`, maxState(`distance`) AS `longest` FROM flights WHERE (distance > 500) GROUP BY `origin`, `day`',
     )
     assert.deepEqual(view.target, { name: 'origin_stats_state', engine: 'AggregatingMergeTree', orderByFields: ['origin', 'day'] })
     assert.deepEqual(view.refresh, { mode: 'streaming', timezone: 'UTC', strategy: 'replace', gracePeriodSeconds: 0 })
@@ -29,14 +29,34 @@ describe('declarative views', () => {
     assert.deepEqual(view.notes, [])
     assert.equal(
       mergeSelect(view.declarative!, 'origin_stats_state'),
-      'SELECT origin, day, countMerge(flights) AS flights, sumMerge(avg_delay__sum) / countMerge(avg_delay__count) AS avg_delay, maxMerge(longest) AS longest FROM origin_stats_state GROUP BY origin, day',
+      'SELECT `origin`, `day`, countMerge(`flights`) AS `flights`, sumMerge(`avg_delay__sum`) / countMerge(`avg_delay__count`) AS `avg_delay`, maxMerge(`longest`) AS `longest` FROM origin_stats_state GROUP BY `origin`, `day`',
     )
   })
 
   test('first and last order by the source key unless given by; stddev and variance use the population forms', () => {
     const view = new MaterializedView({ name: 'spread', from: flights, groupBy: ['origin'], compute: { f: { first: 'delay' }, l: { last: 'delay', by: 'date' }, sd: { stddev: 'delay' }, v: { variance: 'delay' } }, refresh: { mode: 'manual' } })
-    assert.equal(view.select, 'SELECT origin, argMinState(delay, id) AS f, argMaxState(delay, date) AS l, stddevPopState(delay) AS sd, varPopState(delay) AS v FROM flights GROUP BY origin')
+    assert.equal(view.select, 'SELECT `origin`, argMinState(`delay`, `id`) AS `f`, argMaxState(`delay`, `date`) AS `l`, stddevPopState(`delay`) AS `sd`, varPopState(`delay`) AS `v` FROM flights GROUP BY `origin`')
     assert.equal(view.declarative?.incremental, false)
+  })
+
+  test('compute and groupBy take dotted paths into nested objects, and any key is a quoted column', () => {
+    const quakes = new OlapTable('quakes', t.Object({ id: Key(t.String()), 'Event Type': t.String(), properties: t.Object({ mag: t.Number(), place: t.String() }) }))
+    const view = new MaterializedView({ name: 'mags', from: quakes, groupBy: ['Event Type', 'properties.place'], compute: { n: { count: '*' }, 'avg mag': { avg: 'properties.mag' } } })
+    assert.equal(
+      view.select,
+      "SELECT `Event Type`, tupleElement(`properties`, 'place') AS `properties.place`, countState() AS `n`, sumState(tupleElement(`properties`, 'mag')) AS `avg mag__sum`, countState(tupleElement(`properties`, 'mag')) AS `avg mag__count` FROM quakes GROUP BY `Event Type`, `properties.place`",
+    )
+    assert.deepEqual(view.target.orderByFields, ['Event Type', 'properties.place'])
+  })
+
+  test('a compute or groupBy naming a field that is not in the source schema is refused with its name', () => {
+    const quakes = new OlapTable('quakes', t.Object({ id: Key(t.String()), properties: t.Object({ mag: t.Number() }) }))
+    assert.throws(() => new MaterializedView({ name: 'mags', from: quakes, groupBy: ['id'], compute: { m: { avg: 'properties.mgn' } } }), {
+      message: 'view "mags": option "compute.m": field "properties.mgn" is not in the schema of table "quakes"; name a field of the schema, nested fields as dotted paths ("id", "properties", "properties.mag")',
+    })
+    assert.throws(() => new MaterializedView({ name: 'mags', from: quakes, groupBy: ['mag'], compute: { n: { count: '*' } } }), {
+      message: 'view "mags": option "groupBy": field "mag" is not in the schema of table "quakes"; name a field of the schema, nested fields as dotted paths ("id", "properties", "properties.mag")',
+    })
   })
 
   test('a non-incremental function without a refresh mode makes the view manual and says so', () => {

@@ -142,3 +142,12 @@ describe('IngestPipeline', () => {
     })
   })
 })
+
+test('unknownFields is ignore by default, may be dead_letter, and anything else is refused in exact words', () => {
+  const schema = t.Object({ id: Key(t.String()) })
+  assert.equal(new IngestPipeline('uf_default', { schema }).stream.unknownFields, 'ignore')
+  assert.equal(new IngestPipeline('uf_dlq', { schema, unknownFields: 'dead_letter' }).stream.unknownFields, 'dead_letter')
+  assert.throws(() => new IngestPipeline('uf_bad', { schema, unknownFields: 'drop' as never }), {
+    message: `pipeline "uf_bad": option "unknownFields": must be "ignore" or "dead_letter" (got "drop"); use 'ignore' to write records without the fields the schema lacks, or 'dead_letter' to send such records to the DLQ`,
+  })
+})

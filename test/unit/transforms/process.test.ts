@@ -55,9 +55,9 @@ test('inside an array every record is judged on its own: written, dead-lettered 
   assert.deepEqual(
     r.dlq.map((d) => [d.index, d.stage, d.errorType, d.reason]),
     [
-      [1, 'validation', 'schema', 'field "n": must be integer'],
+      [1, 'validation', 'schema', 'field "n": got string "x", expected integer (Int32)'],
       [2, 'transform', 'transform_error', 'transform to "p3_out" threw: unlucky'],
-      [4, 'transform', 'output_schema', 'transform output does not match "p3_out": field "n2": must be integer'],
+      [4, 'transform', 'output_schema', 'transform output does not match "p3_out": field "n2": got string "wrong", expected integer (Int32)'],
     ],
   )
 })
@@ -141,4 +141,16 @@ test('a transform output nested 10,000 deep is dead-lettered as output_schema wi
   assert.deepEqual(r.dlq.map((d) => [d.index, d.errorType, 'record' in d, d.raw]), [[1, 'output_schema', false, undefined]])
   assert.doesNotThrow(() => structuredClone(r))
   assert.equal(r.tables[0]!.rows, '{"id":"a","n2":1}\n')
+})
+
+test('fields not in the schema are written as they came and counted under ignore, and dead-lettered under dead_letter', async () => {
+  const records = [{ id: 'a', n: 1, extra: true }, { id: 'b', n: 2 }, { id: 'c', n: null }]
+  const ignore = await processMessage(new IngestPipeline('uf_i', { schema: t.Object({ id: Key(t.String()), n: t.Optional(t.Int32()) }) }).stream, bytes(records))
+  assert.equal(ignore.unknownFields, 1)
+  assert.deepEqual(ignore.dlq, [])
+  assert.deepEqual(ignore.tables, [{ table: 'uf_i', rows: '{"id":"a","n":1,"extra":true}\n{"id":"b","n":2}\n{"id":"c","n":null}\n', count: 3 }])
+  const strict = await processMessage(new IngestPipeline('uf_d', { schema: t.Object({ id: Key(t.String()), n: t.Optional(t.Int32()) }), unknownFields: 'dead_letter' }).stream, bytes(records))
+  assert.equal(strict.unknownFields, undefined)
+  assert.deepEqual(strict.dlq.map((d) => [d.index, d.stage, d.errorType, d.reason]), [[0, 'validation', 'unknown_fields', 'field "extra": is not in the schema']])
+  assert.equal(strict.tables[0]?.count, 2)
 })

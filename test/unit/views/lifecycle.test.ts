@@ -27,7 +27,7 @@ describe('views from API requests (the documented request shape)', () => {
 
   test('a declarative request becomes a declarative view whose query view is read', () => {
     const def = definitionFromRequest({ name: 'stats', source_table: 'flights', group_by: ['origin'], compute: { n: { count: '*' } }, refresh: { mode: 'scheduled', schedule: '0 * * * *', grace_period: '1h' } }, 'db')
-    assert.equal(def.template, 'SELECT origin, countState() AS n FROM {source_table} GROUP BY origin')
+    assert.equal(def.template, 'SELECT `origin`, countState() AS `n` FROM {source_table} GROUP BY `origin`')
     assert.equal(def.refresh.gracePeriodSeconds, 3600)
     assert.deepEqual(objectsOf(def, null), { target: 'stats_state', readable: 'stats', queryView: 'stats' })
   })
