@@ -1,6 +1,6 @@
 # flowhouse container image: the daemon (TypeScript run through tsx, a production dependency)
-# Node 24 LTS (Node 20 reached its end of life in April 2026).
 # with production dependencies only, running as the unprivileged `node` user.
+# Node 24 LTS: Node 20 reached its end of life in April 2026.
 #   docker build -t flowhouse .
 #   docker run -p 4000:4000 -e KAFKA_BROKERS=kafka:9092 -e CLICKHOUSE_URL=http://clickhouse:8123 \
 #     -v "$PWD/pipelines:/app/pipelines:ro" flowhouse
