@@ -11,6 +11,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { resolveConfig } from '../config.ts'
 import { messageOf } from '../errors.ts'
+import { daemonUrl } from './http.ts'
 import { registerMvCommands } from './mv.ts'
 
 function positiveInt(value: string): number {
@@ -70,7 +71,7 @@ program
   .option('--format <fmt>', 'json | table', 'table')
   .action(async (query: string, opts: { url?: string; format: string }) => {
     const { sqlCommand } = await import('./sql.ts')
-    await sqlCommand(query, opts.url ?? process.env.FLOWHOUSE_URL ?? 'http://127.0.0.1:4000', opts.format)
+    await sqlCommand(query, daemonUrl(opts.url), opts.format)
   })
 
 program
@@ -87,7 +88,7 @@ program
 registerMvCommands(program)
 
 const { constraintsCommand } = await import('./constraints.ts')
-constraintsCommand(program, () => process.env.FLOWHOUSE_URL ?? 'http://127.0.0.1:4000')
+constraintsCommand(program)
 
 try {
   await program.parseAsync(process.argv)

@@ -13,8 +13,8 @@
  */
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
-
-const DEFAULT_URL = 'http://127.0.0.1:4000'
+import { callApi, daemonUrl, DEFAULT_URL } from './http.ts'
+import { printTable } from './table.ts'
 
 function positiveInt(value: string): number {
   const n = Number(value)
@@ -22,29 +22,9 @@ function positiveInt(value: string): number {
   return n
 }
 
-/**
- * Calls the daemon's API. @returns the JSON body.
- * @throws Error with the daemon's error message when it answers 4xx/5xx, or when it cannot be reached.
- */
-export async function callApi(url: string, method: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
-  let response: Response
-  try {
-    response = await fetch(new URL(path, url), {
-      method,
-      ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-    })
-  } catch (error) {
-    throw new Error(`cannot reach the daemon at ${url} (${(error as Error).message}); is \`flowhouse start\` running? (--url or FLOWHOUSE_URL)`)
-  }
-  const json = (await response.json().catch(() => ({}))) as Record<string, unknown>
-  if (!response.ok) throw new Error(`${json.error ?? `HTTP ${response.status}`}${json.code ? ` [${json.code}]` : ''}`)
-  return json
-}
-
 function print(value: unknown, format: string): void {
   if (format === 'json' || !Array.isArray(value)) console.log(JSON.stringify(value, null, 2))
-  else if (value.length === 0) console.log('(no rows)')
-  else console.table(value)
+  else printTable(value as Array<Record<string, unknown>>)
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -80,6 +60,29 @@ interface CreateOptions {
   batchRows?: number
 }
 
+/** Commander collector of a repeatable option. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+const conjunction = (parts: string[]): string => (parts.length === 1 ? parts[0]! : parts.map((p) => `(${p})`).join(' AND '))
+
+/**
+ * The POST /api/mv/:name/query body from repeatable options: `--select a --select b` keeps both
+ * (`a, b`), filters and havings are joined with AND, group-by and order-by items with commas.
+ */
+export function queryBody(o: { select?: string[]; filter?: string[]; groupBy?: string[]; having?: string[]; orderBy?: string[]; limit?: number }): Record<string, unknown> {
+  const has = (v: string[] | undefined): v is string[] => v !== undefined && v.length > 0
+  return {
+    ...(has(o.select) ? { select: o.select.join(', ') } : {}),
+    ...(has(o.filter) ? { filter: conjunction(o.filter) } : {}),
+    ...(has(o.groupBy) ? { group_by: o.groupBy.join(', ') } : {}),
+    ...(has(o.having) ? { having: conjunction(o.having) } : {}),
+    ...(has(o.orderBy) ? { order_by: o.orderBy.join(', ') } : {}),
+    ...(o.limit ? { limit: o.limit } : {}),
+  }
+}
+
 /** The POST /api/mv body from the create options. */
 export function createBody(o: CreateOptions): Record<string, unknown> {
   const refresh =
@@ -105,7 +108,7 @@ export function createBody(o: CreateOptions): Record<string, unknown> {
 /** Adds the `mv` command and its subcommands to the program. */
 export function registerMvCommands(program: Command): void {
   const mv = program.command('mv').description("manage materialized views through a running daemon's /api/mv")
-  const url = (o: { url?: string }): string => o.url ?? process.env.FLOWHOUSE_URL ?? DEFAULT_URL
+  const url = (o: { url?: string }): string => daemonUrl(o.url)
   const withUrl = (c: Command): Command => c.option('--url <url>', `daemon URL (env FLOWHOUSE_URL, default ${DEFAULT_URL})`).option('--format <fmt>', 'table | json', 'table')
 
   withUrl(mv.command('list').description('list views with their job status and freshness')).action(async (o: { url?: string; format: string }) => {
@@ -158,6 +161,8 @@ export function registerMvCommands(program: Command): void {
   })
 
   withUrl(mv.command('backfill').description('start or resume the backfill of a view').argument('<name>')).action(async (name: string, o: { url?: string }) => {
+    const { job } = (await callApi(url(o), 'GET', `/api/mv/${encodeURIComponent(name)}`)) as { job?: { status?: string } }
+    if (job?.status === 'completed') throw new Error(`view "${name}" is already backfilled; \`flowhouse mv refresh ${name} --full\` rebuilds it`)
     print((await callApi(url(o), 'POST', `/api/mv/${encodeURIComponent(name)}/backfill`, {})).job, 'json')
   })
 
@@ -170,21 +175,14 @@ export function registerMvCommands(program: Command): void {
       .command('query')
       .description('query a view: values are bound as parameters, identifiers checked against its columns, read-only')
       .argument('<name>')
-      .option('--select <items>', "e.g. 'origin, sum(flights) AS flights'")
-      .option('--filter <expr>', "e.g. \"origin = 'SFO' AND day >= '2001-03-01'\"")
-      .option('--group-by <cols>', 'e.g. origin')
-      .option('--having <expr>', 'e.g. flights > 1000')
-      .option('--order-by <items>', 'e.g. flights DESC')
+      .option('--select <items>', "e.g. 'origin, sum(flights) AS flights' (repeatable: items are joined with commas)", collect, [])
+      .option('--filter <expr>', "e.g. \"origin = 'SFO' AND day >= '2001-03-01'\" (repeatable: joined with AND)", collect, [])
+      .option('--group-by <cols>', 'e.g. origin (repeatable)', collect, [])
+      .option('--having <expr>', 'e.g. flights > 1000 (repeatable: joined with AND)', collect, [])
+      .option('--order-by <items>', 'e.g. flights DESC (repeatable)', collect, [])
       .option('--limit <n>', 'rows (default 1000)', positiveInt),
-  ).action(async (name: string, o: { url?: string; format: string; select?: string; filter?: string; groupBy?: string; having?: string; orderBy?: string; limit?: number }) => {
-    const body = {
-      ...(o.select ? { select: o.select } : {}),
-      ...(o.filter ? { filter: o.filter } : {}),
-      ...(o.groupBy ? { group_by: o.groupBy } : {}),
-      ...(o.having ? { having: o.having } : {}),
-      ...(o.orderBy ? { order_by: o.orderBy } : {}),
-      ...(o.limit ? { limit: o.limit } : {}),
-    }
+  ).action(async (name: string, o: { url?: string; format: string; select: string[]; filter: string[]; groupBy: string[]; having: string[]; orderBy: string[]; limit?: number }) => {
+    const body = queryBody(o)
     print((await callApi(url(o), 'POST', `/api/mv/${encodeURIComponent(name)}/query`, body)).rows, o.format)
   })
 
