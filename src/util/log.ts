@@ -1,14 +1,30 @@
 /**
  * Structured logging (pino). Level from FLOWHOUSE_LOG_LEVEL (default `info`). Stages take a
  * child logger with `{ stage }`; payloads and credentials are never logged.
+ *
+ * Format from FLOWHOUSE_LOG_FORMAT: `pretty` (human-readable lines through pino-pretty) or
+ * `json` (one JSON object per line); the default is `pretty` when stdout is a terminal and
+ * `json` otherwise (files, pipes, containers).
  */
-import { pino, type Logger } from 'pino'
+import { pino, type DestinationStream, type Logger } from 'pino'
+import pretty from 'pino-pretty'
 
-export const log: Logger = pino({
-  level: process.env.FLOWHOUSE_LOG_LEVEL || 'info',
-  base: { service: 'flowhouse' },
-  timestamp: pino.stdTimeFunctions.isoTime,
-})
+/** True when log lines should be human-readable (FLOWHOUSE_LOG_FORMAT, else whether stdout is a terminal). */
+export function prettyLogs(env: NodeJS.ProcessEnv = process.env, tty = Boolean(process.stdout.isTTY)): boolean {
+  const format = env.FLOWHOUSE_LOG_FORMAT
+  return format === 'pretty' || (format !== 'json' && tty)
+}
+
+const destination: DestinationStream | undefined = prettyLogs() ? pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', singleLine: true }) : undefined
+
+export const log: Logger = pino(
+  {
+    level: process.env.FLOWHOUSE_LOG_LEVEL || 'info',
+    base: { service: 'flowhouse' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  },
+  ...(destination ? [destination] : []),
+)
 
 /** A child logger for one stage, e.g. `stageLog('kafka')`. */
 export function stageLog(stage: string, bindings: Record<string, unknown> = {}): Logger {
