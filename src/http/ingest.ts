@@ -6,9 +6,13 @@
  * | 200 | every record was accepted: `{ pipeline, accepted }` |
  * | 400 | body not a JSON array, or some record invalid: nothing is produced; `{ error, errors: [{ index, field, reason }] }` |
  * | 404 | unknown pipeline, or its ingest API is off |
- * | 413 | body over FLOWHOUSE_INGEST_MAX_BYTES |
+ * | 413 | body over FLOWHOUSE_INGEST_MAX_BYTES, or more records for one key than a rate constraint's bucket holds (it could never be admitted: no Retry-After) |
+ * | 429 | a rate constraint refuses the request now; `Retry-After` (seconds) says when it would be admitted |
+ *
+ * Every answer, including body-parser errors (invalid JSON 400, 413), is counted in
+ * `flowhouse_ingest_requests_total{pipeline, code}` (pipeline `unknown` for an unknown name).
  */
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { compileValidator } from '../model/schema.ts'
 import type { IngestPipelineLike } from '../model/types.ts'
 import { metrics } from '../metrics/metrics.ts'
@@ -16,7 +20,7 @@ import { fieldErrors } from '../util/ajv-errors.ts'
 import type { RecordProducer } from '../kafka/producer.ts'
 import { rateKey } from '../constraints/evaluate.ts'
 import type { ConstraintRegistry } from '../constraints/registry.ts'
-import { RateLimitExceededError } from '../errors.ts'
+import { FlowhouseError, RateLimitExceededError } from '../errors.ts'
 
 export interface IngestDeps {
   pipeline(name: string): IngestPipelineLike | undefined
@@ -31,7 +35,9 @@ export interface IngestDeps {
 /**
  * Checks the pipeline's enabled rate constraints for a request (contract: 429 with
  * Retry-After on the ingest path). Tokens are taken only when every limit admits every key.
- * @throws RateLimitExceededError naming the constraint and key, with the wait in ms.
+ * @throws FlowhouseError PAYLOAD_TOO_LARGE when a key has more records than the limit's bucket
+ *   holds (waiting never helps); RateLimitExceededError naming the constraint and key, with the
+ *   wait in ms.
  */
 function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[], requestId: string): void {
   const rates = registry.enabled(pipeline).filter((r) => r.ingestRate)
@@ -47,12 +53,16 @@ function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[
   for (const { r, counts } of plans) {
     for (const [key, count] of counts) {
       r.checked(count)
-      const tooMany = count > r.ingestRate!.burst
-      const waitMs = tooMany ? Number.POSITIVE_INFINITY : r.ingestRate!.waitMs(key, count)
+      const burst = r.ingestRate!.burst
+      if (count > burst) {
+        r.violated('rejected', { source: `request:${requestId}`, key, count, details: `constraint "${r.name}": ${count} records for key "${key}" is more than the bucket of ${burst}; answered 413` })
+        const size = r.ingestRate!.config.max_events_per_second !== undefined ? 'max_events_per_second' : 'max_events_per_minute'
+        throw new FlowhouseError('PAYLOAD_TOO_LARGE', `rate limit "${r.name}" admits at most ${burst} records at once for key "${key}" (its bucket size, ${size}); this request has ${count}, so retrying it can never succeed: send at most ${burst} records per request`, { context: { pipeline, constraint: r.name, bucketSize: burst } })
+      }
+      const waitMs = r.ingestRate!.waitMs(key, count)
       if (waitMs > 0) {
         r.violated('rejected', { source: `request:${requestId}`, key, count, details: `constraint "${r.name}": ${count} records for key "${key}" over the rate limit; answered 429` })
-        const retryMs = tooMany ? 1_000 : waitMs
-        throw new RateLimitExceededError(`rate limit "${r.name}" exceeded for key "${key}"${tooMany ? ` (${count} records in one request is more than the limit allows at once)` : ''}`, retryMs, { pipeline, constraint: r.name })
+        throw new RateLimitExceededError(`rate limit "${r.name}" exceeded for key "${key}"`, waitMs, { pipeline, constraint: r.name })
       }
     }
   }
@@ -60,13 +70,14 @@ function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[
 }
 
 export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
-  app.post<{ Params: { pipeline: string } }>('/ingest/:pipeline', async (req, reply) => {
+  const onResponse = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const name = (req.params as { pipeline?: string }).pipeline ?? ''
+    metrics.ingestRequests.inc({ pipeline: deps.pipeline(name) ? name : 'unknown', code: String(reply.statusCode) })
+  }
+  app.post<{ Params: { pipeline: string } }>('/ingest/:pipeline', { onResponse }, async (req, reply) => {
     const name = req.params.pipeline
     const pipeline = deps.pipeline(name)
-    const answer = (code: number, body: unknown) => {
-      metrics.ingestRequests.inc({ pipeline: pipeline ? name : 'unknown', code: String(code) })
-      return reply.code(code).send(body)
-    }
+    const answer = (code: number, body: unknown) => reply.code(code).send(body)
     if (!pipeline || !pipeline.ingestApi) return answer(404, { error: `unknown pipeline "${name}" (or its ingest API is off)` })
     const body = req.body
     if (!Array.isArray(body)) return answer(400, { error: 'body must be a JSON array of records (ingest format JSON_ARRAY)', errors: [] })
@@ -84,6 +95,7 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
       try {
         admit(deps.constraints, name, body, req.id)
       } catch (error) {
+        if (error instanceof FlowhouseError && error.code === 'PAYLOAD_TOO_LARGE') return answer(413, { error: error.message, code: error.code, bucketSize: error.context.bucketSize })
         if (!(error instanceof RateLimitExceededError)) throw error
         void reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))))
         return answer(429, { error: error.message, code: error.code, retryAfterMs: Math.ceil(error.retryAfterMs) })
