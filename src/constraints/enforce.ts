@@ -101,7 +101,10 @@ export async function enforce(result: WorkResult, ctx: EnforceContext): Promise<
     if (!refused && d.terminal) apply(get(d.terminal.constraint), d.terminal)
     if (refused && !d.terminal) {
       removed.add(d.index)
-      if (d.filtered) result.filtered--
+      for (const destination of d.filteredBy ?? []) {
+        result.filtered--
+        if (result.filteredBy?.[destination]) result.filteredBy[destination]--
+      }
     }
   }
   if (removed.size > 0) remove(result, removed)

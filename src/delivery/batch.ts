@@ -25,8 +25,12 @@ export class PartitionBatch {
   readonly tables = new Map<string, TableChunk>()
   readonly topics = new Map<string, string[]>()
   readonly dlq: DlqEntry[] = []
+  /** Set for a replayed dead letter (`<dlq topic>:<partition>:<offset>`): the batch holds that one message. */
+  replay: string | undefined
   records = 0
   filtered = 0
+  /** Filter outcomes by transform destination (WorkResult.filteredBy). */
+  readonly filteredBy = new Map<string, number>()
   rows = 0
   bytes = 0
 
@@ -44,6 +48,7 @@ export class PartitionBatch {
     this.oldestTimestamp = Math.min(this.oldestTimestamp, timestamp)
     this.records += result.records
     this.filtered += result.filtered
+    for (const [destination, n] of Object.entries(result.filteredBy ?? {})) if (n > 0) this.filteredBy.set(destination, (this.filteredBy.get(destination) ?? 0) + n)
     for (const t of result.tables) {
       let chunk = this.tables.get(t.table)
       if (!chunk) this.tables.set(t.table, (chunk = { parts: [], rows: 0, bytes: 0 }))

@@ -17,6 +17,8 @@ export interface DlqItem {
   record?: unknown
   /** The original message value as UTF-8 text (for decode failures). */
   raw?: string
+  /** Table whose insert refused the record (stage `insert`): `record` is that table's row. */
+  table?: string
 }
 
 /** One Kafka message to decode, validate and transform. */
@@ -66,7 +68,7 @@ export interface ConstraintResult {
    * order; if one refuses, that violation applies, otherwise `terminal` (a later violation) does,
    * otherwise the record stays.
    */
-  deferred: Array<{ index: number; rates: Array<{ constraint: string; key: string }>; /** The record and its Key value. */ record: unknown; key: string; terminal?: ViolationItem; /** The transforms filtered it (counted in `filtered`). */ filtered?: boolean }>
+  deferred: Array<{ index: number; rates: Array<{ constraint: string; key: string }>; /** The record and its Key value. */ record: unknown; key: string; terminal?: ViolationItem; /** Destinations whose transform filtered it (counted in `filtered` and `filteredBy`). */ filteredBy?: string[] }>
 }
 
 /** Rows for one destination table produced from one message, as JSONEachRow text. */
@@ -93,8 +95,13 @@ export interface WorkResult {
   tables: TableRows[]
   topics: TopicRecords[]
   dlq: DlqItem[]
-  /** Input records that every transform filtered (returned null / []). */
+  /**
+   * Filter outcomes: for each transform, the input records it returned null or [] for (a record
+   * two transforms filter counts twice, once per destination). Sum of `filteredBy`.
+   */
   filtered: number
+  /** `filtered` by transform destination (table or stream name). */
+  filteredBy?: Record<string, number>
   /** Records a stream consumer (addConsumer) processed. */
   consumed: number
   /** Worker-side processing time in milliseconds. */
