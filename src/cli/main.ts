@@ -7,6 +7,7 @@
  *   flowhouse dev                                     local Kafka + daemon + replay of the real flights
  *   flowhouse constraints list|status|enable|disable|update|limits|metrics|stats|violations
  *   flowhouse mv list|create|status|backfill|refresh|query|drop   materialized views through /api/mv (src/cli/mv.ts)
+ *   flowhouse dlq peek|replay PIPELINE, flowhouse peek STREAM, flowhouse reset PIPELINE   dead letters and topics (src/cli/dlq.ts)
  */
 import { Command, InvalidArgumentError } from 'commander'
 import { resolveConfig } from '../config.ts'
@@ -86,6 +87,9 @@ program
   })
 
 registerMvCommands(program)
+
+const { registerDlqCommands } = await import('./dlq.ts')
+registerDlqCommands(program)
 
 const { constraintsCommand } = await import('./constraints.ts')
 constraintsCommand(program)

@@ -9,6 +9,7 @@ import { ViolationHistory } from '../constraints/history.ts'
 import { ConstraintRegistry } from '../constraints/registry.ts'
 import { ConstraintStore } from '../constraints/store.ts'
 import { registerConstraintRoutes } from '../http/constraints.ts'
+import { registerDlqRoutes } from '../http/dlq.ts'
 import { provisionTable } from '../clickhouse/provision.ts'
 import type { DaemonConfig } from '../config.ts'
 import { messageOf } from '../errors.ts'
@@ -126,7 +127,7 @@ export class Daemon {
       ready: () => this.ready(),
       describe: () => this.describe(),
       constraints: this.registry,
-      routes: [(app) => registerConstraintRoutes(app, this.registry!), (app) => registerViewRoutes(app, this.views!)],
+      routes: [(app) => registerConstraintRoutes(app, this.registry!), (app) => registerViewRoutes(app, this.views!), (app) => registerDlqRoutes(app, { kafka: this.kafka, producer: this.producer, groupPrefix: config.groupPrefix })],
       health: { monitor: this.eventLoop.start(), maxEventLoopDelayMs: config.ops.healthMaxEventLoopDelayMs },
     })
     this.url = await this.http.listen({ port: config.port, host: config.host })

@@ -32,7 +32,7 @@ import type { StreamLike } from '../model/types.ts'
 import type { TransformPool } from '../transforms/pool.ts'
 import type { WorkResult } from '../transforms/types.ts'
 import { stageLog } from '../util/log.ts'
-import { DLQ_HEADER, dlqEntry, dlqMessage, type DlqEntry } from './dlq.ts'
+import { DLQ_HEADER, SKIP_TABLE_HEADER, dlqEntry, dlqMessage, type DlqEntry } from './dlq.ts'
 import type { RecordProducer } from './producer.ts'
 
 const PENDING = 'flowhouse:pending:'
@@ -176,7 +176,8 @@ export class StreamConsumer {
         await resourceGate(registry, pipeline, 1, heartbeat)
         constraints = registry.snapshots(pipeline)
       }
-      const task = { file: this.o.file, version: this.o.version, stream: this.o.stream.name, value, ...(constraints?.length ? { constraints } : {}) }
+      const skipTable = message.headers?.[SKIP_TABLE_HEADER]?.toString()
+      const task = { file: this.o.file, version: this.o.version, stream: this.o.stream.name, value, ...(constraints?.length ? { constraints } : {}), ...(skipTable ? { skipTable } : {}) }
       inflight.push({ message, result: this.o.pool.run(task, processingLimitOf(constraints)?.ms) })
       if (inflight.length >= WINDOW) await apply()
     }

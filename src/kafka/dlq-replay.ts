@@ -8,11 +8,13 @@
  * `<dlq partition>:<dlq offset>`). A later replay skips noted entries, so nothing is consumed
  * or counted twice; `force` replays them again, and the consumer's replay deduplication token
  * (dlq.ts) still keeps the table from getting a row twice. A crash between the produce and the
- * ledger note is covered the same way.
+ * ledger note is covered the same way. A transform-stage entry whose record was written to the
+ * pipeline's own table anyway carries SKIP_TABLE_HEADER, so the replay writes only the
+ * transform's outputs.
  */
 import type { Kafka, Message } from 'kafkajs'
 import { FlowhouseError } from '../errors.ts'
-import { DLQ_HEADER, dlqPredicate, notReplayable, parseDlqEntry, REPLAY_OF_HEADER, type DlqFilter, type StoredDlqEntry } from './dlq.ts'
+import { DLQ_HEADER, SKIP_TABLE_HEADER, dlqPredicate, notReplayable, parseDlqEntry, REPLAY_OF_HEADER, type DlqFilter, type StoredDlqEntry } from './dlq.ts'
 import type { RecordProducer } from './producer.ts'
 import { readTopicSnapshot } from './read.ts'
 
@@ -122,5 +124,8 @@ const replayOf = (e: StoredDlqEntry): string => `${e.topic}:${e.partition}:${e.o
 
 /** The ingest message re-ingesting one entry: `[record]` with the replay headers (dlq.ts). */
 export function replayMessage(e: StoredDlqEntry, pipeline: string): Message {
-  return { value: JSON.stringify([e.record]), headers: { [REPLAY_OF_HEADER]: replayOf(e), [DLQ_HEADER]: `${dlqTopicOf(pipeline)}:${e.dlqPartition}:${e.dlqOffset}` } }
+  return {
+    value: JSON.stringify([e.record]),
+    headers: { [REPLAY_OF_HEADER]: replayOf(e), [DLQ_HEADER]: `${dlqTopicOf(pipeline)}:${e.dlqPartition}:${e.dlqOffset}`, ...(e.writtenTo ? { [SKIP_TABLE_HEADER]: e.writtenTo } : {}) },
+  }
 }

@@ -37,6 +37,8 @@ export function dlqMessage(entry: DlqEntry): Message {
  */
 export const REPLAY_OF_HEADER = 'flowhouse-replay-of'
 export const DLQ_HEADER = 'flowhouse-dlq'
+/** The pipeline's own table already holds the replayed record (DlqItem.writtenTo): the consumer skips it. */
+export const SKIP_TABLE_HEADER = 'flowhouse-replay-skip-table'
 
 /** A dead-letter entry read back from its topic, with where it sits there. */
 export interface StoredDlqEntry extends DlqEntry {

@@ -141,8 +141,9 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
     // Each user function gets its own copy when several see the same record.
     const copy = fanOut > 1 ? () => structuredClone(record) : () => record
     const staged: Staged = { rows: [], records: [], dlq: [], delivered: 0, filteredBy: [] }
-    if (stream.destination) {
-      staged.rows.push([stream.destination.name, JSON.stringify(record)])
+    const ownTable = stream.destination && stream.destination.name !== task.skipTable ? stream.destination : undefined
+    if (ownTable) {
+      staged.rows.push([ownTable.name, JSON.stringify(record)])
       staged.delivered++
     }
     if (progress) {
@@ -175,6 +176,7 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
     }
     for (const [table, json] of staged.rows) out.row(table, json, index)
     for (const [topic, json] of staged.records) out.record(topic, json, index)
+    if (ownTable?.kind === 'table') for (const d of staged.dlq) d.writtenTo = ownTable.name
     dlq.push(...staged.dlq)
     if (staged.filteredBy.length > 0) {
       for (const destination of staged.filteredBy) filteredBy[destination] = (filteredBy[destination] ?? 0) + 1

@@ -19,6 +19,11 @@ export interface DlqItem {
   raw?: string
   /** Table whose insert refused the record (stage `insert`): `record` is that table's row. */
   table?: string
+  /**
+   * Stage `transform`: the stream's own table the record was written to all the same. A replay of
+   * the entry skips that table (WorkTask.skipTable), so the row is not written twice.
+   */
+  writtenTo?: string
 }
 
 /** One Kafka message to decode, validate and transform. */
@@ -33,6 +38,8 @@ export interface WorkTask {
   value: Uint8Array
   /** Enabled constraints of the stream's pipeline, highest priority first. */
   constraints?: ConstraintSnapshot[]
+  /** A table the stream's own destination must not be written for this message (a replayed dead letter already written there). */
+  skipTable?: string
   /** Record indexes whose transform never returned on an earlier attempt (worker stopped): dead-lettered without running. */
   stuck?: number[]
   /** Progress shared with the consumer: [0] = index of the record in the transforms, [1] = its start (ms, performance.timeOrigin based). */
