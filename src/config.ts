@@ -60,6 +60,11 @@ export interface DaemonConfig {
   dataDir: string
   /** Lag/readiness refresh and health limits. */
   ops: OpsOptions
+  /**
+   * Redis URL (`redis://host:port`) for rate limits that are one budget across every daemon
+   * using it (bottleneck clustering). Env FLOWHOUSE_REDIS_URL. @default undefined: in-process buckets
+   */
+  redisUrl?: string
 }
 
 function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -103,6 +108,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
       readyPauseThresholdMs: intEnv(env, 'FLOWHOUSE_READY_PAUSE_THRESHOLD_MS', 60_000),
       healthMaxEventLoopDelayMs: intEnv(env, 'FLOWHOUSE_HEALTH_MAX_EVENT_LOOP_DELAY_MS', 5_000),
     },
+    ...(env.FLOWHOUSE_REDIS_URL ? { redisUrl: env.FLOWHOUSE_REDIS_URL } : {}),
   }
   return { ...config, ...overrides, batch: { ...config.batch, ...overrides.batch }, ops: { ...config.ops, ...overrides.ops } }
 }

@@ -7,6 +7,7 @@ import { createClickHouse, type ClickHouse } from '../clickhouse/client.ts'
 import { pipelineConstraints } from '../constraints/check.ts'
 import { ViolationHistory } from '../constraints/history.ts'
 import { ConstraintRegistry } from '../constraints/registry.ts'
+import { SharedRates } from '../constraints/rate.ts'
 import { ConstraintStore } from '../constraints/store.ts'
 import { registerConstraintRoutes } from '../http/constraints.ts'
 import { registerDlqRoutes } from '../http/dlq.ts'
@@ -50,6 +51,7 @@ export class Daemon {
   private ch!: ClickHouse
   private http!: FastifyInstance
   private registry: ConstraintRegistry | undefined
+  private sharedRates: SharedRates | undefined
   /** Materialized-view lifecycle (src/views): module views, /api/mv, backfills, schedules. */
   private views: ViewManager | undefined
   private modules: LoadedModule[] = []
@@ -97,7 +99,12 @@ export class Daemon {
     this.ch = await createClickHouse({ dataDir: config.dataDir })
     await this.admin.connect()
     await this.producer.connect()
-    this.registry = new ConstraintRegistry(new ConstraintStore(this.ch), new ViolationHistory(this.ch, config.violations))
+    if (config.redisUrl) {
+      this.sharedRates = new SharedRates(config.redisUrl)
+      await this.sharedRates.ready()
+      logger.info({ redis: new URL(config.redisUrl).host }, 'rate limits are shared through Redis')
+    }
+    this.registry = new ConstraintRegistry(new ConstraintStore(this.ch), new ViolationHistory(this.ch, config.violations), undefined, this.sharedRates)
     await this.registry.start()
     this.views = new ViewManager(this.ch)
     await this.views.start()
@@ -338,6 +345,7 @@ export class Daemon {
       await Promise.allSettled(this.running.map((r) => r.consumer.stop()))
       await Promise.allSettled(this.running.map((r) => r.pool.close()))
       await this.registry?.stop().catch(() => undefined)
+      await this.sharedRates?.close()
       await this.producer.close().catch(() => undefined)
       await this.admin.disconnect().catch(() => undefined)
       await this.views?.stop().catch(() => undefined)

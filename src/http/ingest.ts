@@ -39,7 +39,7 @@ export interface IngestDeps {
  *   holds (waiting never helps); RateLimitExceededError naming the constraint and key, with the
  *   wait in ms.
  */
-function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[], requestId: string): void {
+async function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[], requestId: string): Promise<void> {
   const rates = registry.enabled(pipeline).filter((r) => r.ingestRate)
   if (rates.length === 0) return
   const plans = rates.map((r) => {
@@ -59,14 +59,21 @@ function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[
         const size = r.ingestRate!.config.max_events_per_second !== undefined ? 'max_events_per_second' : 'max_events_per_minute'
         throw new FlowhouseError('PAYLOAD_TOO_LARGE', `rate limit "${r.name}" admits at most ${burst} records at once for key "${key}" (its bucket size, ${size}); this request has ${count}, so retrying it can never succeed: send at most ${burst} records per request`, { context: { pipeline, constraint: r.name, bucketSize: burst } })
       }
-      const waitMs = r.ingestRate!.waitMs(key, count)
+      const waitMs = await r.ingestRate!.waitMs(key, count)
       if (waitMs > 0) {
         r.violated('rejected', { source: `request:${requestId}`, key, count, details: `constraint "${r.name}": ${count} records for key "${key}" over the rate limit; answered 429` })
         throw new RateLimitExceededError(`rate limit "${r.name}" exceeded for key "${key}"`, waitMs, { pipeline, constraint: r.name })
       }
     }
   }
-  for (const { r, counts } of plans) for (const [key, count] of counts) r.ingestRate!.tryTake(key, count)
+  // Another request (or, with shared buckets, another daemon) may have taken the tokens since.
+  for (const { r, counts } of plans) {
+    for (const [key, count] of counts) {
+      if (await r.ingestRate!.tryTake(key, count)) continue
+      r.violated('rejected', { source: `request:${requestId}`, key, count, details: `constraint "${r.name}": ${count} records for key "${key}" over the rate limit; answered 429` })
+      throw new RateLimitExceededError(`rate limit "${r.name}" exceeded for key "${key}"`, await r.ingestRate!.waitMs(key, count), { pipeline, constraint: r.name })
+    }
+  }
 }
 
 export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
@@ -93,7 +100,7 @@ export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
     if (invalid > 0) return answer(400, { error: `${invalid} of ${body.length} records are invalid; nothing was accepted`, errors })
     if (deps.constraints) {
       try {
-        admit(deps.constraints, name, body, req.id)
+        await admit(deps.constraints, name, body, req.id)
       } catch (error) {
         if (error instanceof FlowhouseError && error.code === 'PAYLOAD_TOO_LARGE') return answer(413, { error: error.message, code: error.code, bucketSize: error.context.bucketSize })
         if (!(error instanceof RateLimitExceededError)) throw error
