@@ -1,17 +1,18 @@
 # flowhouse container image: the daemon (TypeScript run through tsx, a production dependency)
 # with production dependencies only, running as the unprivileged `node` user.
+# Node 24 LTS: Node 20 reached its end of life in April 2026.
 #   docker build -t flowhouse .
 #   docker run -p 4000:4000 -e KAFKA_BROKERS=kafka:9092 -e CLICKHOUSE_URL=http://clickhouse:8123 \
 #     -v "$PWD/pipelines:/app/pipelines:ro" flowhouse
 # Debian (glibc) base: the embedded ClickHouse engine (chdb) ships a glibc build.
 
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 # package-lock.json is there in a checkout, not in the published package (built from node_modules/flowhouse).
 COPY package*.json ./
 RUN if [ -f package-lock.json ]; then npm ci --omit=dev --no-audit --no-fund; else npm install --omit=dev --no-audit --no-fund; fi && npm cache clean --force
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     FLOWHOUSE_HOST=0.0.0.0 \
     FLOWHOUSE_PORT=4000 \

@@ -137,6 +137,11 @@ export interface DaemonConfig {
    * consumers can leave; what was not committed is consumed again. Env FLOWHOUSE_DRAIN_TIMEOUT_MS. @default 20_000
    */
   drainTimeoutMs: number
+  /**
+   * Redis URL (`redis://host:port`) for rate limits that are one budget across every daemon
+   * using it (bottleneck clustering). Env FLOWHOUSE_REDIS_URL. @default undefined: in-process buckets
+   */
+  redisUrl?: string
 }
 
 const KEY_HELP = 'create one with `flowhouse keys create --scope <ingest|read|admin>`'
@@ -240,6 +245,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
       sessionTimeoutMs: intEnv(env, 'FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS', 10_000),
       heartbeatIntervalMs: intEnv(env, 'FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS', 3_000),
     },
+    ...(env.FLOWHOUSE_REDIS_URL ? { redisUrl: env.FLOWHOUSE_REDIS_URL } : {}),
   }
   if (config.decode.maxDepth > MAX_DEPTH_LIMIT) {
     throw new ConfigError(`environment FLOWHOUSE_MAX_DEPTH="${config.decode.maxDepth}": must be at most ${MAX_DEPTH_LIMIT} (structured clone between threads drops values nested a few thousand levels deep)`)

@@ -1,5 +1,5 @@
 /**
- * The CLI's client of a running daemon's HTTP API (`sql`, `mv`, `constraints`).
+ * The CLI's one client of a running daemon's HTTP API (`sql`, `mv`, `constraints`).
  * The daemon URL comes from `--url` or FLOWHOUSE_URL (default http://127.0.0.1:4000), the API key
  * from `--api-key` or FLOWHOUSE_API_KEY, sent as `Authorization: Bearer <key>`.
  * Requests that change state always carry a JSON body (`{}` when there is nothing to send):
@@ -36,7 +36,8 @@ export async function callApi(target: ApiTarget, method: string, path: string, b
       ...(sendsBody ? { body: JSON.stringify(body ?? {}) } : {}),
     })
   } catch (error) {
-    throw new Error(`cannot reach the daemon at ${target.url} (${(error as Error).message}); is \`flowhouse start\` running? (--url or FLOWHOUSE_URL)`)
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause
+    throw new Error(`cannot reach the daemon at ${target.url} (${cause?.code ?? cause?.message ?? (error as Error).message}); is \`flowhouse start\` running there? (set --url or FLOWHOUSE_URL)`)
   }
   const json = (await response.json().catch(() => ({}))) as Record<string, unknown>
   if (!response.ok) {

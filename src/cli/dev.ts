@@ -19,6 +19,7 @@ import { createKafka } from '../kafka/client.ts'
 import type { KafkaSecurity } from '../kafka/options.ts'
 import { replay } from '../replay/index.ts'
 import { createProgressPrinter } from '../replay/progress.ts'
+import { printTable } from './table.ts'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 // vega-datasets may be hoisted next to flowhouse (an installed package) or sit in its own node_modules.
@@ -94,6 +95,6 @@ async function replayAndQuery(daemon: Daemon, brokers: string[], security: Kafka
   const seconds = (Date.now() - started) / 1000
   console.log(`▶ ${rows.toLocaleString('en-US')} flights in ClickHouse after ${seconds.toFixed(1)} s (${Math.round(rows / seconds).toLocaleString('en-US')} rows/s end to end)`)
   console.log(`\n▶ sample query on the materialized view flights_daily_delays:\n\n${SAMPLE}\n`)
-  console.table(await queryRows(ch, SAMPLE))
+  printTable(await queryRows(ch, SAMPLE))
   console.log(`\ntry:  npx flowhouse sql "SELECT route, countMerge(flights) AS n, round(avgMerge(avg_distance)) AS miles, maxMerge(max_delay) AS worst FROM flights_route_stats GROUP BY route ORDER BY n DESC LIMIT 5"`)
 }

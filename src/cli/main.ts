@@ -9,6 +9,7 @@
  *   flowhouse mv list|create|status|backfill|refresh|query|drop   materialized views through /api/mv (src/cli/mv.ts)
  *   flowhouse keys create --scope ingest|read|admin   a new API key and its FLOWHOUSE_API_KEYS entry
  * Commands that call the daemon send `--api-key` (or FLOWHOUSE_API_KEY) as a bearer token.
+ *   flowhouse dlq peek|replay PIPELINE, flowhouse peek STREAM, flowhouse reset PIPELINE   dead letters and topics (src/cli/dlq.ts)
  */
 import { Command, InvalidArgumentError } from 'commander'
 import { resolveConfig } from '../config.ts'
@@ -96,8 +97,11 @@ registerMvCommands(program, apiKey)
 registerKeysCommands(program)
 await import('./init.ts').then((init) => init.registerInitCommand(program))
 
+const { registerDlqCommands } = await import('./dlq.ts')
+registerDlqCommands(program)
+
 const { constraintsCommand } = await import('./constraints.ts')
-constraintsCommand(program, () => apiTarget(apiKey() ? { apiKey: apiKey()! } : {}))
+constraintsCommand(program, apiKey)
 
 try {
   await program.parseAsync(process.argv)

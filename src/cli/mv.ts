@@ -14,6 +14,7 @@
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
 import { apiTarget, callApi, DEFAULT_URL, type ApiTarget } from './api.ts'
+import { printTable } from './table.ts'
 
 export { callApi }
 
@@ -25,8 +26,7 @@ function positiveInt(value: string): number {
 
 function print(value: unknown, format: string): void {
   if (format === 'json' || !Array.isArray(value)) console.log(JSON.stringify(value, null, 2))
-  else if (value.length === 0) console.log('(no rows)')
-  else console.table(value)
+  else printTable(value as Array<Record<string, unknown>>)
 }
 
 function list(value: string | undefined): string[] | undefined {
@@ -60,6 +60,29 @@ interface CreateOptions {
   watermark?: string
   backfill: boolean
   batchRows?: number
+}
+
+/** Commander collector of a repeatable option. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value]
+}
+
+const conjunction = (parts: string[]): string => (parts.length === 1 ? parts[0]! : parts.map((p) => `(${p})`).join(' AND '))
+
+/**
+ * The POST /api/mv/:name/query body from repeatable options: `--select a --select b` keeps both
+ * (`a, b`), filters and havings are joined with AND, group-by and order-by items with commas.
+ */
+export function queryBody(o: { select?: string[]; filter?: string[]; groupBy?: string[]; having?: string[]; orderBy?: string[]; limit?: number }): Record<string, unknown> {
+  const has = (v: string[] | undefined): v is string[] => v !== undefined && v.length > 0
+  return {
+    ...(has(o.select) ? { select: o.select.join(', ') } : {}),
+    ...(has(o.filter) ? { filter: conjunction(o.filter) } : {}),
+    ...(has(o.groupBy) ? { group_by: o.groupBy.join(', ') } : {}),
+    ...(has(o.having) ? { having: conjunction(o.having) } : {}),
+    ...(has(o.orderBy) ? { order_by: o.orderBy.join(', ') } : {}),
+    ...(o.limit ? { limit: o.limit } : {}),
+  }
 }
 
 /** The POST /api/mv body from the create options. */
@@ -143,6 +166,8 @@ export function registerMvCommands(program: Command, apiKey: () => string | unde
   })
 
   withUrl(mv.command('backfill').description('start or resume the backfill of a view').argument('<name>')).action(async (name: string, o: { url?: string }) => {
+    const { job } = (await callApi(url(o), 'GET', `/api/mv/${encodeURIComponent(name)}`)) as { job?: { status?: string } }
+    if (job?.status === 'completed') throw new Error(`view "${name}" is already backfilled; \`flowhouse mv refresh ${name} --full\` rebuilds it`)
     print((await callApi(url(o), 'POST', `/api/mv/${encodeURIComponent(name)}/backfill`, {})).job, 'json')
   })
 
@@ -155,21 +180,14 @@ export function registerMvCommands(program: Command, apiKey: () => string | unde
       .command('query')
       .description('query a view: values are bound as parameters, identifiers checked against its columns, read-only')
       .argument('<name>')
-      .option('--select <items>', "e.g. 'origin, sum(flights) AS flights'")
-      .option('--filter <expr>', "e.g. \"origin = 'SFO' AND day >= '2001-03-01'\"")
-      .option('--group-by <cols>', 'e.g. origin')
-      .option('--having <expr>', 'e.g. flights > 1000')
-      .option('--order-by <items>', 'e.g. flights DESC')
+      .option('--select <items>', "e.g. 'origin, sum(flights) AS flights' (repeatable: items are joined with commas)", collect, [])
+      .option('--filter <expr>', "e.g. \"origin = 'SFO' AND day >= '2001-03-01'\" (repeatable: joined with AND)", collect, [])
+      .option('--group-by <cols>', 'e.g. origin (repeatable)', collect, [])
+      .option('--having <expr>', 'e.g. flights > 1000 (repeatable: joined with AND)', collect, [])
+      .option('--order-by <items>', 'e.g. flights DESC (repeatable)', collect, [])
       .option('--limit <n>', 'rows (default 1000)', positiveInt),
-  ).action(async (name: string, o: { url?: string; format: string; select?: string; filter?: string; groupBy?: string; having?: string; orderBy?: string; limit?: number }) => {
-    const body = {
-      ...(o.select ? { select: o.select } : {}),
-      ...(o.filter ? { filter: o.filter } : {}),
-      ...(o.groupBy ? { group_by: o.groupBy } : {}),
-      ...(o.having ? { having: o.having } : {}),
-      ...(o.orderBy ? { order_by: o.orderBy } : {}),
-      ...(o.limit ? { limit: o.limit } : {}),
-    }
+  ).action(async (name: string, o: { url?: string; format: string; select: string[]; filter: string[]; groupBy: string[]; having: string[]; orderBy: string[]; limit?: number }) => {
+    const body = queryBody(o)
     print((await callApi(url(o), 'POST', `/api/mv/${encodeURIComponent(name)}/query`, body)).rows, o.format)
   })
 

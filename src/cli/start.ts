@@ -1,7 +1,11 @@
-/** `flowhouse start`: runs the daemon until SIGTERM / SIGINT, then drains and exits. */
+/**
+ * `flowhouse start`: runs the daemon until SIGTERM / SIGINT (or, under `npx`/`npm start`, until
+ * the npm process that launched it is gone: launcher.ts), then drains and exits.
+ */
 import type { DaemonConfig } from '../config.ts'
 import { Daemon } from '../daemon/daemon.ts'
 import { log } from '../util/log.ts'
+import { followLauncher } from './launcher.ts'
 
 export async function startCommand(config: DaemonConfig): Promise<void> {
   const daemon = await Daemon.start(config)
@@ -20,4 +24,5 @@ export async function startCommand(config: DaemonConfig): Promise<void> {
   }
   process.on('SIGTERM', () => shutdown('SIGTERM'))
   process.on('SIGINT', () => shutdown('SIGINT'))
+  followLauncher(() => shutdown('launcher exited'))
 }

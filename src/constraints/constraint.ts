@@ -23,7 +23,7 @@ const CONFIG_KEYS: Record<ConstraintType, readonly string[]> = {
 const RULE_KEYS = ['required', 'pattern', 'enum', 'format', 'min', 'max', 'max_size'] as const
 const NAME = /^[A-Za-z_][A-Za-z0-9_-]*$/
 /** Field names in group_by and rules: plain names, and none that JavaScript objects already carry (`__proto__`, `constructor`, `valueOf` ...). */
-const FIELD = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/
+const FIELD = /^[^\u0000-\u001f\u007f]{1,128}$/
 const OBJECT_NAMES = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype', 'constructor', '__proto__'])
 
 /**
@@ -61,9 +61,17 @@ function positive(name: string, option: string, value: unknown, unit: string): v
   }
 }
 
-function fieldName(name: string, option: string, field: string, fields: ReadonlySet<string> | undefined): void {
-  if (!FIELD.test(field) || OBJECT_NAMES.has(field)) {
-    fail(name, option, `${got(field)} is not a field name`, 'use a top-level field of the schema (letters, digits and _)')
+/**
+ * A top-level field name, or with `dotted` a dotted path into nested objects (validation rules):
+ * each part is 1 to 128 characters without control characters (any JSON key is a field) and is
+ * not a name of Object.prototype (`__proto__`, `constructor` ...), which per-key state and rule
+ * lookups must never meet.
+ */
+function fieldName(name: string, option: string, field: string, fields: ReadonlySet<string> | undefined, dotted = false): void {
+  const parts = dotted ? field.split('.') : [field]
+  if (parts.some((part) => !FIELD.test(part) || OBJECT_NAMES.has(part)) || (!dotted && field.includes('.'))) {
+    const where = dotted ? 'a field of the schema, nested fields as dotted paths' : 'a top-level field of the schema'
+    fail(name, option, `${got(field)} is not a field name`, `use ${where} (names of 1 to 128 characters, not __proto__, constructor or other Object.prototype names)`)
   }
   if (fields && !fields.has(field)) fail(name, option, `field ${got(field)} is not in the pipeline's schema`, `use one of ${[...fields].join(', ')}`)
 }
@@ -117,7 +125,7 @@ export function checkConfig(name: string, type: ConstraintType, config: unknown,
     if (Object.keys(rules as object).length > MAX_RULES) fail(name, 'config.rules', `has more than ${MAX_RULES} fields`, 'split the rules over several constraints')
     for (const [field, rule] of Object.entries(rules as Record<string, unknown>)) {
       const where = `config.rules.${field}`
-      fieldName(name, 'config.rules', field, undefined)
+      fieldName(name, 'config.rules', field, undefined, true)
       if (typeof rule !== 'object' || rule === null || Array.isArray(rule)) fail(name, where, `must be an object of rules (got ${got(rule)})`, `use keys ${RULE_KEYS.join(', ')}`)
       const r = rule as Record<string, unknown>
       checkKeys(name, where, r, RULE_KEYS)

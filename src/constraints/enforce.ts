@@ -90,7 +90,7 @@ export async function enforce(result: WorkResult, ctx: EnforceContext): Promise<
     let refused = false
     for (const rate of d.rates) {
       const r = get(rate.constraint)
-      if (!r?.enabled || !r.rate || r.rate.tryTake(rate.key)) continue
+      if (!r?.enabled || !r.rate || (await r.rate.tryTake(rate.key))) continue
       const action = r.spec.action === 'drop' ? 'drop' : 'dead_letter'
       const limits = r.rate.config
       const limitText = [limits.max_events_per_second && `${limits.max_events_per_second}/s`, limits.max_events_per_minute && `${limits.max_events_per_minute}/min`].filter(Boolean).join(', ')
@@ -101,7 +101,10 @@ export async function enforce(result: WorkResult, ctx: EnforceContext): Promise<
     if (!refused && d.terminal) apply(get(d.terminal.constraint), d.terminal)
     if (refused && !d.terminal) {
       removed.add(d.index)
-      if (d.filtered) result.filtered--
+      for (const destination of d.filteredBy ?? []) {
+        result.filtered--
+        if (result.filteredBy?.[destination]) result.filteredBy[destination]--
+      }
     }
   }
   if (removed.size > 0) remove(result, removed)

@@ -12,7 +12,7 @@ import { metrics } from '../metrics/metrics.ts'
 import { stageLog } from '../util/log.ts'
 import { checkConfig, type Constraint, type ConstraintRuntime } from './constraint.ts'
 import type { ViolationHistory, ViolationQuery } from './history.ts'
-import { RateBuckets } from './rate.ts'
+import { RateBuckets, type SharedRates } from './rate.ts'
 import { resources } from './resource.ts'
 import type { ConstraintStore } from './store.ts'
 import type { ConstraintConfig, ConstraintSnapshot, ConstraintSpec, RateConfig, ResourceConfig, ValidationConfig } from './types.ts'
@@ -76,8 +76,10 @@ export class RunningConstraint implements ConstraintRuntime {
 
   private rebuild(): void {
     const isRate = this.declared.spec.type === 'rate'
-    this.rate = isRate ? new RateBuckets(this.config as RateConfig) : undefined
-    this.ingestRate = isRate ? new RateBuckets(this.config as RateConfig, true) : undefined
+    const shared = this.registry.sharedRates
+    const scope = (path: string) => (shared ? { rates: shared, id: `flowhouse:rate:${this.pipeline}:${this.name}:${path}` } : undefined)
+    this.rate = isRate ? new RateBuckets(this.config as RateConfig, false, scope('consume')) : undefined
+    this.ingestRate = isRate ? new RateBuckets(this.config as RateConfig, true, scope('ingest')) : undefined
     this.rules = this.declared.spec.type === 'validation' ? compileRules(this.config as ValidationConfig) : undefined
   }
 
@@ -95,10 +97,10 @@ export class RunningConstraint implements ConstraintRuntime {
     const type = this.declared.spec.type
     if (type === 'rate') {
       const key = rateKey(record, (this.config as RateConfig).group_by)
-      if (this.ingestRate!.tryTake(key, 1)) return
+      if (await this.ingestRate!.tryTake(key, 1)) return
       const details = `constraint "${this.name}": rate limit exceeded for key "${key}"`
       this.violated('rejected', { source, key, details })
-      throw new RateLimitExceededError(details, Math.max(1, this.ingestRate!.waitMs(key, 1)), { pipeline: this.pipeline, constraint: this.name })
+      throw new RateLimitExceededError(details, Math.max(1, await this.ingestRate!.waitMs(key, 1)), { pipeline: this.pipeline, constraint: this.name })
     }
     if (type === 'validation') {
       const failure = this.rules!.check(record)
@@ -199,10 +201,15 @@ export class ConstraintRegistry {
   private timer: NodeJS.Timeout | undefined
   private polling = false
 
+  /**
+   * @param sharedRates Redis connection for rate limits shared by every daemon
+   *   (FLOWHOUSE_REDIS_URL); in-process buckets when absent.
+   */
   constructor(
     readonly store: ConstraintStore,
     readonly history: ViolationHistory,
     private readonly pollMs = 1_000,
+    readonly sharedRates?: SharedRates,
   ) {}
 
   /** Creates the tables and starts following changes made by other instances. */

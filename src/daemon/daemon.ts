@@ -7,8 +7,10 @@ import { createClickHouse, type ClickHouse } from '../clickhouse/client.ts'
 import { pipelineConstraints, schemaFields } from '../constraints/check.ts'
 import { ViolationHistory } from '../constraints/history.ts'
 import { ConstraintRegistry } from '../constraints/registry.ts'
+import { SharedRates } from '../constraints/rate.ts'
 import { ConstraintStore } from '../constraints/store.ts'
 import { registerConstraintRoutes } from '../http/constraints.ts'
+import { registerDlqRoutes } from '../http/dlq.ts'
 import { provisionTable } from '../clickhouse/provision.ts'
 import type { DaemonConfig } from '../config.ts'
 import { messageOf } from '../errors.ts'
@@ -66,6 +68,7 @@ export class Daemon {
   private ch!: ClickHouse
   private http!: FastifyInstance
   private registry: ConstraintRegistry | undefined
+  private sharedRates: SharedRates | undefined
   /** Materialized-view lifecycle (src/views): module views, /api/mv, backfills, schedules. */
   private views: ViewManager | undefined
   private modules: LoadedModule[] = []
@@ -118,7 +121,12 @@ export class Daemon {
       throw kafkaConnectError(error, config.brokers, config.kafkaSecurity)
     })
     await this.producer.connect()
-    this.registry = new ConstraintRegistry(new ConstraintStore(this.ch), new ViolationHistory(this.ch, config.violations))
+    if (config.redisUrl) {
+      this.sharedRates = new SharedRates(config.redisUrl)
+      await this.sharedRates.ready()
+      logger.info({ redis: new URL(config.redisUrl).host }, 'rate limits are shared through Redis')
+    }
+    this.registry = new ConstraintRegistry(new ConstraintStore(this.ch), new ViolationHistory(this.ch, config.violations), undefined, this.sharedRates)
     await this.registry.start()
     this.views = new ViewManager(this.ch)
     await this.views.start()
@@ -150,7 +158,7 @@ export class Daemon {
       ready: () => this.ready(),
       describe: () => this.describe(),
       constraints: this.registry,
-      routes: [(app) => registerConstraintRoutes(app, this.registry!), (app) => registerViewRoutes(app, this.views!)],
+      routes: [(app) => registerConstraintRoutes(app, this.registry!), (app) => registerViewRoutes(app, this.views!), (app) => registerDlqRoutes(app, { kafka: this.kafka, producer: this.producer, groupPrefix: config.groupPrefix })],
       health: { monitor: this.eventLoop.start(), maxEventLoopDelayMs: config.ops.healthMaxEventLoopDelayMs },
     })
     this.url = await this.http.listen({ port: config.port, host: config.host })
@@ -388,6 +396,7 @@ export class Daemon {
       await phase('consumers', () => this.drainConsumers())
       await phase('pools', () => within(Promise.allSettled(this.running.map((r) => r.pool.close())), 10_000))
       await phase('constraints', async () => this.registry?.stop())
+      await phase('rates', async () => this.sharedRates?.close())
       await phase('producer', () => this.producer.close())
       await phase('admin', () => this.admin.disconnect())
       await phase('views', async () => this.views?.stop())

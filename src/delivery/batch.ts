@@ -33,6 +33,10 @@ export class PartitionBatch {
   filtered = 0
   /** Valid records with fields not in the schema, ignored (WorkResult.unknownFields). */
   unknownFields = 0
+  /** Set for a replayed dead letter (`<dlq topic>:<partition>:<offset>`): the batch holds that one message. */
+  replay: string | undefined
+  /** Filter outcomes by transform destination (WorkResult.filteredBy). */
+  readonly filteredBy = new Map<string, number>()
   rows = 0
   bytes = 0
 
@@ -54,6 +58,7 @@ export class PartitionBatch {
     this.records += result.records
     this.filtered += result.filtered
     this.unknownFields += result.unknownFields ?? 0
+    for (const [destination, n] of Object.entries(result.filteredBy ?? {})) if (n > 0) this.filteredBy.set(destination, (this.filteredBy.get(destination) ?? 0) + n)
     for (const t of result.tables) {
       let chunk = this.tables.get(t.table)
       if (!chunk) this.tables.set(t.table, (chunk = { parts: [], rows: 0, bytes: 0 }))

@@ -105,7 +105,7 @@ async function bisect(ctx: SinkContext, table: string, lines: string[], lo: numb
       } catch {
         /* keep the text */
       }
-      out.rejected.push({ stage: 'insert', errorType: `clickhouse_${ce.type ?? ce.chCode ?? 'error'}`, reason: `ClickHouse refused the row for "${table}": ${ce.message}`, record })
+      out.rejected.push({ stage: 'insert', errorType: `clickhouse_${ce.type ?? ce.chCode ?? 'error'}`, reason: `ClickHouse refused the row for "${table}": ${ce.message}`, record, table })
       return
     }
   }

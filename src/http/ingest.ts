@@ -6,20 +6,24 @@
  * | 200 | every record was accepted: `{ pipeline, accepted }` |
  * | 400 | body not a JSON array, nested deeper than FLOWHOUSE_MAX_DEPTH or with a record over FLOWHOUSE_MAX_RECORD_BYTES (`code` names the bound), or some record invalid: nothing is produced; `{ error, code?, errors: [{ index, field, reason }] }` |
  * | 404 | unknown pipeline, or its ingest API is off |
- * | 413 | body over FLOWHOUSE_INGEST_MAX_BYTES |
+ * | 413 | body over FLOWHOUSE_INGEST_MAX_BYTES, or more records for one key than a rate constraint's bucket holds (it could never be admitted: no Retry-After) |
+ * | 429 | a rate constraint refuses the request now; `Retry-After` (seconds) says when it would be admitted |
+ *
+ * Every answer, including body-parser errors (413) and refusals of the access rules, is counted
+ * in `flowhouse_ingest_requests_total{pipeline, code}` (pipeline `unknown` for an unknown name).
  *
  * The body is read as bytes and checked by a linear scan before it is parsed, then parsed and
  * validated a slice of records at a time, yielding to the event loop (ingest-body.ts).
  */
 import { Type } from '@sinclair/typebox'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { recordChecker } from '../model/schema.ts'
 import type { IngestPipelineLike } from '../model/types.ts'
 import { metrics } from '../metrics/metrics.ts'
 import type { RecordProducer } from '../kafka/producer.ts'
 import { rateKey } from '../constraints/evaluate.ts'
 import type { ConstraintRegistry } from '../constraints/registry.ts'
-import { RateLimitExceededError } from '../errors.ts'
+import { FlowhouseError, RateLimitExceededError } from '../errors.ts'
 import { ErrorBody, errorResponses, Open } from './schemas.ts'
 
 const RecordError = Type.Object({ index: Type.Integer(), field: Type.String(), reason: Type.String() })
@@ -55,7 +59,9 @@ export interface IngestDeps {
  * Checks the pipeline's enabled rate constraints for a request (contract: 429 with
  * Retry-After on the ingest path). Records are counted per key in slices that yield; tokens
  * are then taken only when every limit admits every key.
- * @throws RateLimitExceededError naming the constraint and key, with the wait in ms.
+ * @throws FlowhouseError PAYLOAD_TOO_LARGE when a key has more records than the limit's bucket
+ *   holds (waiting never helps); RateLimitExceededError naming the constraint and key, with the
+ *   wait in ms.
  */
 async function admit(registry: ConstraintRegistry, pipeline: string, records: unknown[], requestId: string): Promise<void> {
   const rates = registry.enabled(pipeline).filter((r) => r.ingestRate)
@@ -70,40 +76,52 @@ async function admit(registry: ConstraintRegistry, pipeline: string, records: un
     }
     plans.push({ r, counts })
   }
-  // From here on synchronous: the limits are checked and taken at once.
+  // Every limit must admit every key before any token is taken.
   for (const { r, counts } of plans) {
     for (const [key, count] of counts) {
       r.checked(count)
-      const tooMany = count > r.ingestRate!.burst
-      const waitMs = tooMany ? Number.POSITIVE_INFINITY : r.ingestRate!.waitMs(key, count)
+      const burst = r.ingestRate!.burst
+      if (count > burst) {
+        r.violated('rejected', { source: `request:${requestId}`, key, count, details: `constraint "${r.name}": ${count} records for key "${key}" is more than the bucket of ${burst}; answered 413` })
+        const size = r.ingestRate!.config.max_events_per_second !== undefined ? 'max_events_per_second' : 'max_events_per_minute'
+        throw new FlowhouseError('PAYLOAD_TOO_LARGE', `rate limit "${r.name}" admits at most ${burst} records at once for key "${key}" (its bucket size, ${size}); this request has ${count}, so retrying it can never succeed: send at most ${burst} records per request`, { context: { pipeline, constraint: r.name, bucketSize: burst } })
+      }
+      const waitMs = await r.ingestRate!.waitMs(key, count)
       if (waitMs > 0) {
         r.violated('rejected', { source: `request:${requestId}`, key, count, details: `constraint "${r.name}": ${count} records for key "${key}" over the rate limit; answered 429` })
-        const retryMs = tooMany ? 1_000 : waitMs
-        throw new RateLimitExceededError(`rate limit "${r.name}" exceeded for key "${key}"${tooMany ? ` (${count} records in one request is more than the limit allows at once)` : ''}`, retryMs, { pipeline, constraint: r.name })
+        throw new RateLimitExceededError(`rate limit "${r.name}" exceeded for key "${key}"`, waitMs, { pipeline, constraint: r.name })
       }
     }
   }
-  for (const { r, counts } of plans) for (const [key, count] of counts) r.ingestRate!.tryTake(key, count)
+  // Another request (or, with shared buckets, another daemon) may have taken the tokens since.
+  for (const { r, counts } of plans) {
+    for (const [key, count] of counts) {
+      if (await r.ingestRate!.tryTake(key, count)) continue
+      r.violated('rejected', { source: `request:${requestId}`, key, count, details: `constraint "${r.name}": ${count} records for key "${key}" over the rate limit; answered 429` })
+      throw new RateLimitExceededError(`rate limit "${r.name}" exceeded for key "${key}"`, await r.ingestRate!.waitMs(key, count), { pipeline, constraint: r.name })
+    }
+  }
 }
 
 export function registerIngest(app: FastifyInstance, deps: IngestDeps): void {
   const bounds = deps.bounds ?? { maxDepth: 64, maxRecordBytes: 1024 * 1024 }
+  const onResponse = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const name = (req.params as { pipeline?: string }).pipeline ?? ''
+    metrics.ingestRequests.inc({ pipeline: deps.pipeline(name) ? name : 'unknown', code: String(reply.statusCode) })
+  }
   // The ingest route reads its JSON body as bytes (checked before parsing); other routes keep Fastify's parser.
   void app.register(async (scope) => {
     scope.removeContentTypeParser('application/json')
     scope.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, body, done) => done(null, body))
-    ingestRoute(scope, deps, bounds)
+    ingestRoute(scope, deps, bounds, onResponse)
   })
 }
 
-function ingestRoute(app: FastifyInstance, deps: IngestDeps, bounds: DecodeLimits): void {
-  app.post<{ Params: { pipeline: string } }>('/ingest/:pipeline', { config: { scope: 'ingest' }, schema, attachValidation: true }, async (req, reply) => {
+function ingestRoute(app: FastifyInstance, deps: IngestDeps, bounds: DecodeLimits, onResponse: (req: FastifyRequest, reply: FastifyReply) => Promise<void>): void {
+  app.post<{ Params: { pipeline: string } }>('/ingest/:pipeline', { config: { scope: 'ingest' }, schema, attachValidation: true, onResponse }, async (req, reply) => {
     const name = req.params.pipeline
     const pipeline = deps.pipeline(name)
-    const answer = (code: number, body: unknown) => {
-      metrics.ingestRequests.inc({ pipeline: pipeline ? name : 'unknown', code: String(code) })
-      return reply.code(code).send(body)
-    }
+    const answer = (code: number, body: unknown) => reply.code(code).send(body)
     if (!pipeline || !pipeline.ingestApi) return answer(404, { error: `unknown pipeline "${name}" (or its ingest API is off)`, code: 'NOT_FOUND' })
     const read = await readIngestBody(req.body as Buffer, bounds)
     if (!read.ok) return answer(400, { error: read.error, code: read.code, errors: [] })
@@ -124,6 +142,7 @@ function ingestRoute(app: FastifyInstance, deps: IngestDeps, bounds: DecodeLimit
       try {
         await admit(deps.constraints, name, body, req.id)
       } catch (error) {
+        if (error instanceof FlowhouseError && error.code === 'PAYLOAD_TOO_LARGE') return answer(413, { error: error.message, code: error.code, bucketSize: error.context.bucketSize })
         if (!(error instanceof RateLimitExceededError)) throw error
         void reply.header('retry-after', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))))
         return answer(429, { error: error.message, code: error.code, retryAfterMs: Math.ceil(error.retryAfterMs) })

@@ -11,6 +11,10 @@
  * After a crash, the group resumes at `first`; the pending mark makes the first batch end at
  * `last` again, so the inserts repeat with the same tokens and ClickHouse drops them as
  * duplicates. Nothing is committed before it is written (DESIGN.md "Delivery").
+ *
+ * A message re-ingesting a dead letter (header `flowhouse-dlq`, see dlq.ts) is a batch of its
+ * own, and its inserts carry the token `<table>:replay:<dlq topic>:<partition>:<offset>`: the
+ * same entry replayed twice is written once.
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs'
 import type { ClickHouse } from '../clickhouse/client.ts'
@@ -29,7 +33,7 @@ import { rawFields, rejectedMessage } from '../transforms/decode.ts'
 import type { TransformPool } from '../transforms/pool.ts'
 import type { WorkResult } from '../transforms/types.ts'
 import { stageLog } from '../util/log.ts'
-import type { DlqWriter } from './dlq.ts'
+import { DLQ_HEADER, SKIP_TABLE_HEADER, type DlqWriter } from './dlq.ts'
 import type { RecordProducer } from './producer.ts'
 
 const PENDING = 'flowhouse:pending:'
@@ -189,7 +193,8 @@ export class StreamConsumer {
       }
       const { maxDepth, maxRecordBytes } = this.o.decode
       const bounds = { maxDepth, maxRecordBytes, rawKeepBytes: this.o.rawKeepBytes }
-      const task = { file: this.o.file, version: this.o.version, stream: this.o.stream.name, value, bounds, ...(constraints?.length ? { constraints } : {}) }
+      const skipTable = message.headers?.[SKIP_TABLE_HEADER]?.toString()
+      const task = { file: this.o.file, version: this.o.version, stream: this.o.stream.name, value, bounds, ...(constraints?.length ? { constraints } : {}), ...(skipTable ? { skipTable } : {}) }
       inflight.push({ message, result: this.o.pool.run(task, processingLimitOf(constraints)?.ms) })
       if (inflight.length >= WINDOW) await apply()
     }
@@ -247,9 +252,16 @@ export class StreamConsumer {
     state.lastSeen = offset
     // A pending range must be re-formed exactly: flush at its last offset, never across it.
     if (state.pending && !state.batch.empty && offset > state.pending.last) await this.flush(state)
+    const replay = message.headers?.[DLQ_HEADER]?.toString()
+    // A replayed dead letter is a batch of its own (its token names the entry, not the offsets).
+    if (replay && !state.batch.empty) await this.flush(state)
     const source = { pipeline: this.o.pipeline, stream: this.o.stream.name, topic: this.o.stream.name, partition: state.partition, offset: message.offset }
     state.batch.add(offset, Number(message.timestamp), result, source)
     const pipeline = this.o.pipeline
+    if (replay) {
+      state.batch.replay = replay
+      metrics.recordsReplayed.inc({ pipeline }, result.records)
+    }
     metrics.messagesConsumed.inc({ pipeline })
     metrics.recordsConsumed.inc({ pipeline }, result.records)
     metrics.bytesIn.inc({ pipeline }, message.value?.length ?? 0)
@@ -257,7 +269,7 @@ export class StreamConsumer {
     const b = state.batch
     if (state.pending) {
       if (offset >= state.pending.last) await this.flush(state)
-    } else if (b.rows >= this.o.batch.maxRows || b.bytes >= this.o.batch.maxBytes || b.records >= this.o.batch.maxRows) {
+    } else if (b.replay !== undefined || b.rows >= this.o.batch.maxRows || b.bytes >= this.o.batch.maxBytes || b.records >= this.o.batch.maxRows) {
       await this.flush(state)
     }
     return true
@@ -288,7 +300,7 @@ export class StreamConsumer {
       await this.commit(partition, b.first, `${PENDING}${b.first}-${b.last}`)
       const ctx = { ch: this.o.ch, pipeline, heartbeat: state.heartbeat, signal: this.abort.signal }
       for (const [table, chunk] of b.tables) {
-        const token = dedupToken(table, topic, partition, b.first, b.last)
+        const token = b.replay !== undefined ? `${table}:replay:${b.replay}` : dedupToken(table, topic, partition, b.first, b.last)
         const result = await writeTable(ctx, table, chunk.parts.join(''), token)
         metrics.recordsWritten.inc({ pipeline, table }, result.written)
         if (result.rejected.length > 0) b.deadLetter(result.rejected, { pipeline, stream: stream.name, topic, partition, offset: `${b.first}-${b.last}` })
@@ -303,7 +315,7 @@ export class StreamConsumer {
         this.log.warn({ count: b.dlqCount, first: b.dlq[0]?.items[0]?.reason }, 'dead-letter queue is off for this pipeline; bad records are counted and dropped')
       }
       for (const [stage, n] of b.dlqStages) metrics.recordsDeadLettered.inc({ pipeline, stage }, n)
-      metrics.recordsFiltered.inc({ pipeline }, b.filtered)
+      for (const [destination, n] of b.filteredBy) metrics.recordsFiltered.inc({ pipeline, destination }, n)
       if (b.unknownFields > 0) metrics.recordsUnknownFields.inc({ pipeline }, b.unknownFields)
       await this.commit(partition, b.last + 1, null)
       state.pending = undefined

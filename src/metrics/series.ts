@@ -22,10 +22,10 @@ export function initPipelineSeries(pipeline: string, tables: readonly string[], 
   metrics.messagesConsumed.inc({ pipeline }, 0)
   metrics.recordsConsumed.inc({ pipeline }, 0)
   metrics.bytesIn.inc({ pipeline }, 0)
-  metrics.recordsFiltered.inc({ pipeline }, 0)
   metrics.batches.inc({ pipeline }, 0)
   metrics.pausedPartitions.inc({ pipeline }, 0)
   for (const table of tables) metrics.recordsWritten.inc({ pipeline, table }, 0)
+  for (const destination of [...tables, ...topics]) metrics.recordsFiltered.inc({ pipeline, destination }, 0)
   for (const topic of topics) metrics.recordsProduced.inc({ pipeline, topic }, 0)
 }
 

@@ -48,6 +48,8 @@ interface Staged {
   records: Array<[string, string]>
   dlq: DlqItem[]
   delivered: number
+  /** Destinations whose transform returned null or [] for the record. */
+  filteredBy: string[]
 }
 
 /** Normalises a transform's return value to an array of output records. */
@@ -85,6 +87,7 @@ async function runTransform(t: TransformDef, record: unknown, index: number, sta
     staged.dlq.push({ stage: 'transform', errorType: 'transform_error', reason: `transform to "${t.destination.name}" threw: ${messageOf(error)}`, index, record })
     return
   }
+  if (produced.length === 0) staged.filteredBy.push(t.destination.name)
   const validate = compileValidator(t.destination.schema)
   for (const output of produced) {
     let json: string
@@ -138,6 +141,7 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
   const check = recordChecker(stream.schema, stream.unknownFields)
   const fanOut = stream.transforms.length + stream.consumers.length
   let filtered = 0
+  const filteredBy: Record<string, number> = {}
   let consumed = 0
   let unknownFields = 0
   for (let index = 0; index < parsed.length; index++) {
@@ -159,9 +163,10 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
     }
     // Each user function gets its own copy when several see the same record.
     const copy = fanOut > 1 ? () => structuredClone(record) : () => record
-    const staged: Staged = { rows: [], records: [], dlq: [], delivered: 0 }
-    if (stream.destination) {
-      staged.rows.push([stream.destination.name, JSON.stringify(record)])
+    const staged: Staged = { rows: [], records: [], dlq: [], delivered: 0, filteredBy: [] }
+    const ownTable = stream.destination && stream.destination.name !== task.skipTable ? stream.destination : undefined
+    if (ownTable) {
+      staged.rows.push([ownTable.name, JSON.stringify(record)])
       staged.delivered++
     }
     if (progress) {
@@ -194,11 +199,13 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
     }
     for (const [table, json] of staged.rows) out.row(table, json, index)
     for (const [topic, json] of staged.records) out.record(topic, json, index)
+    if (ownTable?.kind === 'table') for (const d of staged.dlq) d.writtenTo = ownTable.name
     dlq.push(...staged.dlq)
-    if (staged.delivered === 0 && staged.dlq.length === 0) {
-      filtered++
+    if (staged.filteredBy.length > 0) {
+      for (const destination of staged.filteredBy) filteredBy[destination] = (filteredBy[destination] ?? 0) + 1
+      filtered += staged.filteredBy.length
       const deferred = constraints?.result.deferred.at(-1)
-      if (deferred?.index === index) deferred.filtered = true
+      if (deferred?.index === index) deferred.filteredBy = staged.filteredBy
     }
   }
   return {
@@ -207,6 +214,7 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
     topics: out.topicRecords(),
     dlq,
     filtered,
+    filteredBy,
     consumed,
     ...(unknownFields > 0 ? { unknownFields } : {}),
     durationMs: performance.now() - started,

@@ -24,6 +24,13 @@ export interface DlqItem {
   rawBytes?: number
   /** SHA-256 (hex) of the whole raw value's bytes (present with rawBytes). */
   rawSha256?: string
+  /** Table whose insert refused the record (stage `insert`): `record` is that table's row. */
+  table?: string
+  /**
+   * Stage `transform`: the stream's own table the record was written to all the same. A replay of
+   * the entry skips that table (WorkTask.skipTable), so the row is not written twice.
+   */
+  writtenTo?: string
 }
 
 /** One Kafka message to decode, validate and transform. */
@@ -38,6 +45,8 @@ export interface WorkTask {
   value: Uint8Array
   /** Enabled constraints of the stream's pipeline, highest priority first. */
   constraints?: ConstraintSnapshot[]
+  /** A table the stream's own destination must not be written for this message (a replayed dead letter already written there). */
+  skipTable?: string
   /** Record indexes whose transform never returned on an earlier attempt (worker stopped): dead-lettered without running. */
   stuck?: number[]
   /** Depth and size bounds (src/transforms/decode.ts DEFAULT_BOUNDS when absent). */
@@ -75,7 +84,7 @@ export interface ConstraintResult {
    * order; if one refuses, that violation applies, otherwise `terminal` (a later violation) does,
    * otherwise the record stays.
    */
-  deferred: Array<{ index: number; rates: Array<{ constraint: string; key: string }>; /** The record and its Key value. */ record: unknown; key: string; terminal?: ViolationItem; /** The transforms filtered it (counted in `filtered`). */ filtered?: boolean }>
+  deferred: Array<{ index: number; rates: Array<{ constraint: string; key: string }>; /** The record and its Key value. */ record: unknown; key: string; terminal?: ViolationItem; /** Destinations whose transform filtered it (counted in `filtered` and `filteredBy`). */ filteredBy?: string[] }>
 }
 
 /** Rows for one destination table produced from one message, as JSONEachRow text. */
@@ -102,8 +111,13 @@ export interface WorkResult {
   tables: TableRows[]
   topics: TopicRecords[]
   dlq: DlqItem[]
-  /** Input records that every transform filtered (returned null / []). */
+  /**
+   * Filter outcomes: for each transform, the input records it returned null or [] for (a record
+   * two transforms filter counts twice, once per destination). Sum of `filteredBy`.
+   */
   filtered: number
+  /** `filtered` by transform destination (table or stream name). */
+  filteredBy?: Record<string, number>
   /** Records a stream consumer (addConsumer) processed. */
   consumed: number
   /** Valid records that carried fields not in the schema, ignored (policy `ignore`); absent when none. */

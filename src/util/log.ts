@@ -2,24 +2,41 @@
  * Structured logging (pino). Level from FLOWHOUSE_LOG_LEVEL (default `info`). Stages take a
  * child logger with `{ stage }`; payloads and credentials are never logged.
  *
+ * Format from FLOWHOUSE_LOG_FORMAT: `pretty` (human-readable lines through pino-pretty) or
+ * `json` (one JSON object per line); the default is `pretty` when stdout is a terminal and
+ * `json` otherwise (files, pipes, containers).
+ *
  * Credentials are kept out of the output by three walls (util/redact.ts):
  *  1. pino's `redact` replaces the value of credential-named fields (REDACTED_PATHS) with `[Redacted]`;
  *  2. the password of any `scheme://user:password@host` URL in a line is replaced;
  *  3. every secret value registered with `registerSecret()` (the resolved Kafka SASL and ClickHouse
  *     passwords, API keys ...) is replaced wherever it appears in a line, e.g. inside an error message.
+ * The walls apply to the JSON line before it is written, so pretty output is redacted as well.
  */
-import { pino, type Logger } from 'pino'
+import { pino, type DestinationStream, type Logger } from 'pino'
+import pretty from 'pino-pretty'
 import { REDACTED, REDACTED_PATHS, redactSecrets } from './redact.ts'
 
 export { registerSecret, redactSecrets, redactUrl } from './redact.ts'
 
-export const log: Logger = pino({
-  level: process.env.FLOWHOUSE_LOG_LEVEL || 'info',
-  base: { service: 'flowhouse' },
-  timestamp: pino.stdTimeFunctions.isoTime,
-  redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
-  hooks: { streamWrite: redactSecrets },
-})
+/** True when log lines should be human-readable (FLOWHOUSE_LOG_FORMAT, else whether stdout is a terminal). */
+export function prettyLogs(env: NodeJS.ProcessEnv = process.env, tty = Boolean(process.stdout.isTTY)): boolean {
+  const format = env.FLOWHOUSE_LOG_FORMAT
+  return format === 'pretty' || (format !== 'json' && tty)
+}
+
+const destination: DestinationStream | undefined = prettyLogs() ? pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', singleLine: true }) : undefined
+
+export const log: Logger = pino(
+  {
+    level: process.env.FLOWHOUSE_LOG_LEVEL || 'info',
+    base: { service: 'flowhouse' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
+    hooks: { streamWrite: redactSecrets },
+  },
+  ...(destination ? [destination] : []),
+)
 
 /** A child logger for one stage, e.g. `stageLog('kafka')`. */
 export function stageLog(stage: string, bindings: Record<string, unknown> = {}): Logger {

@@ -75,8 +75,12 @@ test('apply() checks one record on demand and throws the typed errors with their
   })
 })
 
-test('the ingest API answers 429 with Retry-After when a rate constraint refuses a request, and records the violation', async () => {
+test('the ingest API answers 429 with Retry-After when a rate constraint refuses a request, 413 without it for a request larger than the bucket, and records the violations', async () => {
   const post = (records: object[]) => fetch(`${daemon.url}/ingest/${m.name}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(records) })
+  const tooLarge = await post([1, 2, 3, 4, 5, 6].map((i) => event(`big${i}`, 'u')))
+  assert.equal(tooLarge.status, 413)
+  assert.equal(tooLarge.headers.get('retry-after'), null)
+  assert.equal(((await tooLarge.json()) as { error: string }).error, 'rate limit "ingest_rate" admits at most 5 records at once for key "*" (its bucket size, max_events_per_second); this request has 6, so retrying it can never succeed: send at most 5 records per request')
   const first = await post([1, 2, 3, 4, 5].map((i) => event(`r${i}`, 'u')))
   assert.equal(first.status, 200)
   const second = await post([event('r6', 'u')])
@@ -87,7 +91,7 @@ test('the ingest API answers 429 with Retry-After when a rate constraint refuses
   assert.equal(body.error, 'rate limit "ingest_rate" exceeded for key "*"')
   const rate = declared.find((c) => c.name === 'ingest_rate')!
   const stats = (await rate.getStatistics()) as { violations_by_action: Record<string, number> }
-  assert.equal(stats.violations_by_action.rejected, 1)
+  assert.equal(stats.violations_by_action.rejected, 2)
   await assert.rejects(rate.apply(event('r7', 'u')), { name: 'RateLimitExceededError', code: 'RATE_LIMIT_EXCEEDED' })
   await waitFor(async () => ((await rate.getViolations({ startTime: new Date(Date.now() - 60_000) })) as Array<{ action: string }>).some((v) => v.action === 'rejected'), { what: 'the 429 in the history' })
 })

@@ -51,10 +51,10 @@ test('rate keys join the group_by values; without group_by every record shares o
 
 test('a rate bucket starts empty, refills continuously, and keeps keys apart', async () => {
   const buckets = new RateBuckets({ max_events_per_second: 100 })
-  assert.equal(buckets.tryTake('a', 1), false)
+  assert.equal(await buckets.tryTake('a', 1), false)
   await new Promise((r) => setTimeout(r, 120))
-  assert.equal(buckets.tryTake('a', 10), true)
-  assert.equal(buckets.tryTake('b', 10), false, 'b has its own bucket')
+  assert.equal(await buckets.tryTake('a', 10), true)
+  assert.equal(await buckets.tryTake('b', 10), false, 'b has its own bucket')
   const waited = await buckets.take('c', 20)
   assert.ok(waited >= 150 && waited < 600, `20 tokens at 100/s take about 200 ms (took ${waited})`)
 })

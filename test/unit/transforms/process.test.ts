@@ -51,6 +51,7 @@ test('inside an array every record is judged on its own: written, dead-lettered 
   )
   assert.equal(r.records, 6)
   assert.equal(r.filtered, 1)
+  assert.deepEqual(r.filteredBy, { p3_out: 1 })
   assert.deepEqual(r.tables, [{ table: 'p3_out', rows: '{"id":"a","n2":2}\n{"id":"f","n2":4}\n', count: 2 }])
   assert.deepEqual(
     r.dlq.map((d) => [d.index, d.stage, d.errorType, d.reason]),
@@ -70,6 +71,19 @@ test('a pipeline with its own table writes each valid record as-is, and a transf
   assert.deepEqual(r.tables, [{ table: 'p4', rows: '{"id":"a","n":1}\n', count: 1 }])
   assert.deepEqual(r.topics, [{ topic: 'p4_next', records: ['{"id":"a","tag":"t1"}'] }])
   assert.equal(r.filtered, 0)
+})
+
+test('in a pipeline with its own table, a record a transform returns null for is written to the table and counted filtered for the transform destination', async () => {
+  const p = new IngestPipeline('p4f', { schema: Event, table: true })
+  const out = new OlapTable('p4f_out', t.Object({ id: Key(t.String()), n2: t.Int32() }), { orderByFields: ['id'] })
+  p.stream.addTransform(out, (e) => (e.n < 0 ? null : { id: e.id, n2: e.n * 2 }))
+  const r = await processMessage(p.stream, bytes([{ id: 'a', n: 1 }, { id: 'b', n: -1 }, { id: 'c', n: -2 }]))
+  assert.deepEqual(
+    r.tables.map((x) => [x.table, x.count]),
+    [['p4f', 3], ['p4f_out', 1]],
+  )
+  assert.equal(r.filtered, 2)
+  assert.deepEqual(r.filteredBy, { p4f_out: 2 })
 })
 
 test('each of several transforms gets its own copy of the record, so one mutating it does not change the other', async () => {
