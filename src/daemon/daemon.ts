@@ -3,6 +3,7 @@
  * consumer group per stream with a transform pool sized to its parallelism, and serves HTTP.
  */
 import type { Admin, Kafka } from 'kafkajs'
+import { deliveryGuarantee } from '../clickhouse/capabilities.ts'
 import { createClickHouse, type ClickHouse } from '../clickhouse/client.ts'
 import { pipelineConstraints } from '../constraints/check.ts'
 import { ViolationHistory } from '../constraints/history.ts'
@@ -94,6 +95,7 @@ export class Daemon {
   private async boot(): Promise<void> {
     const { config } = this
     this.ch = await createClickHouse({ dataDir: config.dataDir })
+    logger.info({ mode: this.ch.mode, version: this.ch.serverVersion, ...deliveryGuarantee(this.ch.capabilities) }, 'ClickHouse detected; delivery guarantee in force')
     await this.admin.connect()
     await this.producer.connect()
     this.registry = new ConstraintRegistry(new ConstraintStore(this.ch), new ViolationHistory(this.ch, config.violations))
