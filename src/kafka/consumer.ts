@@ -281,7 +281,7 @@ export class StreamConsumer {
       failpoint('delivery.after-dlq', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlq.length })
       for (const entry of b.dlq) metrics.recordsDeadLettered.inc({ pipeline, stage: entry.stage })
       metrics.recordsFiltered.inc({ pipeline }, b.filtered)
-      failpoint('delivery.before-final-commit', { partition, first: b.first, last: b.last, rows: b.rows })
+      failpoint('delivery.before-final-commit', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlq.length })
       await this.commit(partition, b.last + 1, null)
       state.pending = undefined
       metrics.batches.inc({ pipeline })
