@@ -27,7 +27,7 @@ import { metrics } from '../metrics/metrics.ts'
 import type { StreamLike } from '../model/types.ts'
 import type { TransformPool } from '../transforms/pool.ts'
 import type { WorkResult } from '../transforms/types.ts'
-import { failpoint } from '../util/failpoints.ts'
+import { failpoint, failpointsArmed } from '../util/failpoints.ts'
 import { stageLog } from '../util/log.ts'
 import { dlqEntry, dlqMessage, type DlqEntry } from './dlq.ts'
 import type { RecordProducer } from './producer.ts'
@@ -258,7 +258,7 @@ export class StreamConsumer {
     const partition = state.partition
     try {
       await this.commit(partition, b.first, `${PENDING}${b.first}-${b.last}`)
-      failpoint('delivery.after-pending-commit', { partition, first: b.first, last: b.last, rows: b.rows })
+      if (failpointsArmed) failpoint('delivery.after-pending-commit', { partition, first: b.first, last: b.last, rows: b.rows })
       const ctx = { ch: this.o.ch, pipeline, heartbeat: state.heartbeat, signal: this.abort.signal }
       for (const [table, chunk] of b.tables) {
         const token = dedupToken(table, topic, partition, b.first, b.last)
@@ -268,7 +268,7 @@ export class StreamConsumer {
           b.dlq.push(dlqEntry(item, { pipeline, stream: stream.name, topic, partition, offset: `${b.first}-${b.last}` }))
         }
       }
-      failpoint('delivery.after-insert', { partition, first: b.first, last: b.last, rows: b.rows })
+      if (failpointsArmed) failpoint('delivery.after-insert', { partition, first: b.first, last: b.last, rows: b.rows })
       for (const [destination, records] of b.topics) {
         await this.o.producer.sendRecords(destination, records, this.o.recordsPerMessage)
         metrics.recordsProduced.inc({ pipeline, topic: destination }, records.length)
@@ -278,10 +278,10 @@ export class StreamConsumer {
       } else if (b.dlq.length > 0) {
         this.log.warn({ count: b.dlq.length, first: b.dlq[0]?.reason }, 'dead-letter queue is off for this pipeline; bad records are counted and dropped')
       }
-      failpoint('delivery.after-dlq', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlq.length })
+      if (failpointsArmed) failpoint('delivery.after-dlq', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlq.length })
       for (const entry of b.dlq) metrics.recordsDeadLettered.inc({ pipeline, stage: entry.stage })
       metrics.recordsFiltered.inc({ pipeline }, b.filtered)
-      failpoint('delivery.before-final-commit', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlq.length })
+      if (failpointsArmed) failpoint('delivery.before-final-commit', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlq.length })
       await this.commit(partition, b.last + 1, null)
       state.pending = undefined
       metrics.batches.inc({ pipeline })

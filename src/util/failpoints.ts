@@ -11,7 +11,8 @@
  * `@<hit>` fires on that hit of the step (1-based, default 1); `exit` and `error` fire once.
  * Example: `FLOWHOUSE_FAILPOINTS=delivery.after-insert=exit@3`.
  *
- * When the variable is unset, failpoint() costs one branch.
+ * When the variable is unset, a step costs one branch: call sites read
+ * `if (failpointsArmed) failpoint(name, context)`, so not even the context object is built.
  */
 import { writeSync } from 'node:fs'
 import { FlowhouseError } from '../errors.ts'
@@ -74,11 +75,14 @@ export function parseFailpoints(text: string): Map<FailpointName, { action: Fail
 }
 
 let armed: Map<FailpointName, Armed> | undefined
+/** True when FLOWHOUSE_FAILPOINTS armed at least one failpoint (a live binding: armFailpoints updates it). */
+export let failpointsArmed = false
 
 /** Arms the failpoints of `text` (a `FLOWHOUSE_FAILPOINTS` value); undefined or empty disarms all. */
 export function armFailpoints(text: string | undefined): void {
   const parsed = text ? parseFailpoints(text) : new Map()
   armed = parsed.size === 0 ? undefined : new Map([...parsed].map(([name, a]) => [name, { ...a, hits: 0, fired: false }]))
+  failpointsArmed = armed !== undefined
 }
 
 armFailpoints(process.env.FLOWHOUSE_FAILPOINTS)

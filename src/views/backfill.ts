@@ -10,7 +10,7 @@ import type { Logger } from 'pino'
 import type { ClickHouse } from '../clickhouse/client.ts'
 import { queryRows, runCommand } from '../clickhouse/query.ts'
 import { metrics } from '../metrics/metrics.ts'
-import { failpoint, failpointOn } from '../util/failpoints.ts'
+import { failpoint, failpointOn, failpointsArmed } from '../util/failpoints.ts'
 import { filteredSource, insertSelectSql } from './ddl.ts'
 import { rangePredicate, watermarkExpr, type SourceAccess } from './source.ts'
 import { renderSource } from './template.ts'
@@ -138,13 +138,13 @@ class NodeBackfill {
     const select = renderSource(ctx.def.template, (ownAlias) => filteredSource(this.node.access.from, predicate, ownAlias ? null : ctx.def.source))
     const token = batchToken(ctx.def.name, ctx.jobId, p.node, lo, batch.hi)
     await runCommand(ctx.ch, insertSelectSql(ctx.def.target.name, ctx.insertColumns, select, dedupSettings(ctx.ch, token), { database: ctx.ch.database }), { view: ctx.def.name })
-    failpoint('backfill.after-insert', { view: ctx.def.name, node: p.node, lo, hi: batch.hi, rows: batch.rows })
+    if (failpointsArmed) failpoint('backfill.after-insert', { view: ctx.def.name, node: p.node, lo, hi: batch.hi, rows: batch.rows })
     p.last_position = batch.hi
     p.pending_to = null
     p.processed_rows = Math.min(p.total_rows, p.processed_rows + batch.rows)
     metrics.mvBackfillRows.inc({ view: ctx.def.name }, batch.rows)
     await ctx.save(ctx.nodes.map((n) => n.progress))
-    failpoint('backfill.after-progress', { view: ctx.def.name, node: p.node, lo, hi: batch.hi, rows: batch.rows })
+    if (failpointsArmed) failpoint('backfill.after-progress', { view: ctx.def.name, node: p.node, lo, hi: batch.hi, rows: batch.rows })
   }
 
   /** Runs the node's remaining batches. @returns false when stopped by the signal. */
