@@ -93,9 +93,9 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   })
 }
 
-test('flowhouse constraints violations lists the same history as the API, one table row per violation row', { timeout: 60_000 }, async () => {
+test('flowhouse constraints violations lists the same history as the API (one violation per dead-lettered record), one table row per history row', { timeout: 60_000 }, async () => {
   const m = dlqModule
-  const q = `pipeline=${m.name}&constraint=user_minute&limit=1000`
+  const q = `pipeline=${m.name}&constraint=user_minute&limit=100000`
   const deadLettered = await metricValue(daemon!.url, 'flowhouse_records_dead_lettered_total', { pipeline: m.name, stage: 'constraint' })
   // The history is written in the background: wait until it holds one violation per dead-lettered record.
   const body = await waitFor(async () => {
@@ -103,7 +103,7 @@ test('flowhouse constraints violations lists the same history as the API, one ta
     return body.violations.reduce((n, v) => n + Number(v.count), 0) === deadLettered ? body : undefined
   }, { timeoutMs: 20_000, what: `${deadLettered} violations in the history` })
   for (const user of USERS) assert.ok(body.violations.some((v) => v.record_key.includes(user)), `${user} was limited: ${JSON.stringify(body.violations.slice(0, 3))}`)
-  const out = await cli(['constraints', 'violations', '--pipeline', m.name, '--constraint', 'user_minute', '--limit', '1000'])
+  const out = await cli(['constraints', 'violations', '--pipeline', m.name, '--constraint', 'user_minute', '--limit', '100000'])
   assert.equal(out.code, 0, out.stderr)
   const rows = out.stdout.split('\n').filter((l) => /^│\s+\d+\s+│/.test(l))
   assert.equal(rows.length, body.violations.length, out.stdout)
