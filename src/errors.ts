@@ -13,6 +13,7 @@ export const ErrorCodes = [
   'TRANSFORM_TIMEOUT',
   'CLICKHOUSE_ERROR',
   'KAFKA_ERROR',
+  'FAILPOINT',
   'NOT_FOUND',
   'BAD_REQUEST',
   'PAYLOAD_TOO_LARGE',

@@ -70,3 +70,27 @@ export async function detectCapabilities(client: ClickHouseClient): Promise<{ se
     },
   }
 }
+
+/** The delivery guarantee into ClickHouse tables and views that an engine's Capabilities give. */
+export interface DeliveryGuarantee {
+  guarantee: 'exactly-once' | 'at-least-once'
+  /** Why, naming the settings found or missing. */
+  reason: string
+}
+
+/**
+ * The guarantee in force with these Capabilities (README "Delivery guarantee per ClickHouse version").
+ * Exactly-once needs `insert_deduplication_token` (introduced in ClickHouse 22.2, its changelog),
+ * `non_replicated_deduplication_window` so plain MergeTree tables remember tokens, and
+ * `deduplicate_blocks_in_dependent_materialized_views` so views drop the retried block too. Without
+ * them a batch retried after a crash may be written twice: at-least-once. Never throws.
+ */
+export function deliveryGuarantee(c: Capabilities): DeliveryGuarantee {
+  const missing = [
+    ...(c.insertDeduplicationToken ? [] : ['insert_deduplication_token']),
+    ...(c.nonReplicatedDedupWindow ? [] : ['non_replicated_deduplication_window']),
+    ...(c.dedupDependentViews ? [] : ['deduplicate_blocks_in_dependent_materialized_views']),
+  ]
+  if (missing.length === 0) return { guarantee: 'exactly-once', reason: 'a batch retried after a crash carries the same insert_deduplication_token and is dropped in tables and views' }
+  return { guarantee: 'at-least-once', reason: `the engine lacks ${missing.join(', ')} (ClickHouse < 22.2): a batch retried after a crash may be written twice` }
+}

@@ -16,6 +16,7 @@
 import { Readable } from 'node:stream'
 import { finished } from 'node:stream/promises'
 import { isProgrammerError } from '../errors.ts'
+import { failpointOn } from '../util/failpoints.ts'
 import type { ClickHouse } from './client.ts'
 import type { Capabilities } from './types.ts'
 import { toClickHouseError } from './errors.ts'
@@ -115,7 +116,8 @@ export function countRows(text: string): number {
  *   name; programmer errors as they are.
  */
 export async function insertBatch(ch: ClickHouse, params: InsertBatchParams): Promise<InsertBatchResult> {
-  const { table, dedupToken: token, signal } = params
+  const { table, signal } = params
+  const token = failpointOn('delivery.no-dedup-token') ? undefined : params.dedupToken
   const text = typeof params.rows === 'string' ? params.rows : params.rows.map((r) => JSON.stringify(r)).join('\n')
   const rows = countRows(text)
   if (rows === 0) return { rows: 0, bytes: 0, durationMs: 0 }

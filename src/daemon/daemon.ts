@@ -3,6 +3,7 @@
  * consumer group per stream with a transform pool sized to its parallelism, and serves HTTP.
  */
 import type { Admin, Kafka } from 'kafkajs'
+import { deliveryGuarantee } from '../clickhouse/capabilities.ts'
 import { createClickHouse, type ClickHouse } from '../clickhouse/client.ts'
 import { pipelineConstraints, schemaFields } from '../constraints/check.ts'
 import { ViolationHistory } from '../constraints/history.ts'
@@ -117,6 +118,7 @@ export class Daemon {
     const { config } = this
     checkListenAddress(config.host, config.access)
     this.ch = await createClickHouse({ dataDir: config.dataDir })
+    logger.info({ mode: this.ch.mode, version: this.ch.serverVersion, ...deliveryGuarantee(this.ch.capabilities) }, 'ClickHouse detected; delivery guarantee in force')
     await this.admin.connect().catch((error: unknown) => {
       throw kafkaConnectError(error, config.brokers, config.kafkaSecurity)
     })

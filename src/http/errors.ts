@@ -47,6 +47,7 @@ export const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
   QUERY_QUEUE_FULL: 503,
+  FAILPOINT: 503,
 }
 
 /** The answer to an error: status, code and message. */

@@ -32,6 +32,7 @@ import type { StreamLike } from '../model/types.ts'
 import { rawFields, rejectedMessage } from '../transforms/decode.ts'
 import type { TransformPool } from '../transforms/pool.ts'
 import type { WorkResult } from '../transforms/types.ts'
+import { failpoint, failpointsArmed } from '../util/failpoints.ts'
 import { stageLog } from '../util/log.ts'
 import { DLQ_HEADER, SKIP_TABLE_HEADER, type DlqWriter } from './dlq.ts'
 import type { RecordProducer } from './producer.ts'
@@ -298,6 +299,7 @@ export class StreamConsumer {
     const partition = state.partition
     try {
       await this.commit(partition, b.first, `${PENDING}${b.first}-${b.last}`)
+      if (failpointsArmed) failpoint('delivery.after-pending-commit', { partition, first: b.first, last: b.last, rows: b.rows })
       const ctx = { ch: this.o.ch, pipeline, heartbeat: state.heartbeat, signal: this.abort.signal }
       for (const [table, chunk] of b.tables) {
         const token = b.replay !== undefined ? `${table}:replay:${b.replay}` : dedupToken(table, topic, partition, b.first, b.last)
@@ -305,6 +307,7 @@ export class StreamConsumer {
         metrics.recordsWritten.inc({ pipeline, table }, result.written)
         if (result.rejected.length > 0) b.deadLetter(result.rejected, { pipeline, stream: stream.name, topic, partition, offset: `${b.first}-${b.last}` })
       }
+      if (failpointsArmed) failpoint('delivery.after-insert', { partition, first: b.first, last: b.last, rows: b.rows })
       for (const [destination, records] of b.topics) {
         await this.o.producer.sendRecords(destination, records, this.o.recordsPerMessage)
         metrics.recordsProduced.inc({ pipeline, topic: destination }, records.length)
@@ -314,9 +317,11 @@ export class StreamConsumer {
       } else if (b.dlqCount > 0) {
         this.log.warn({ count: b.dlqCount, first: b.dlq[0]?.items[0]?.reason }, 'dead-letter queue is off for this pipeline; bad records are counted and dropped')
       }
+      if (failpointsArmed) failpoint('delivery.after-dlq', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlqCount })
       for (const [stage, n] of b.dlqStages) metrics.recordsDeadLettered.inc({ pipeline, stage }, n)
       for (const [destination, n] of b.filteredBy) metrics.recordsFiltered.inc({ pipeline, destination }, n)
       if (b.unknownFields > 0) metrics.recordsUnknownFields.inc({ pipeline }, b.unknownFields)
+      if (failpointsArmed) failpoint('delivery.before-final-commit', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlqCount })
       await this.commit(partition, b.last + 1, null)
       state.pending = undefined
       metrics.batches.inc({ pipeline })

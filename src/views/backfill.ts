@@ -10,6 +10,7 @@ import type { Logger } from 'pino'
 import type { ClickHouse } from '../clickhouse/client.ts'
 import { queryRows, runCommand } from '../clickhouse/query.ts'
 import { metrics } from '../metrics/metrics.ts'
+import { failpoint, failpointOn, failpointsArmed } from '../util/failpoints.ts'
 import { filteredSource, insertSelectSql } from './ddl.ts'
 import { rangePredicate, watermarkExpr, type SourceAccess } from './source.ts'
 import { renderSource } from './template.ts'
@@ -47,6 +48,7 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
  */
 export function dedupSettings(ch: Pick<ClickHouse, 'capabilities'>, token: string): Record<string, string | number> {
   const c = ch.capabilities
+  if (failpointOn('backfill.no-dedup-token')) return c.deduplicateInsert ? { deduplicate_insert: 'disable' } : c.insertDeduplicate ? { insert_deduplicate: 0 } : {}
   if (!c.insertDeduplicationToken) return {}
   const s: Record<string, string | number> = { insert_deduplication_token: token }
   if (c.deduplicateInsert) s.deduplicate_insert = 'enable'
@@ -136,11 +138,13 @@ class NodeBackfill {
     const select = renderSource(ctx.def.template, (ownAlias) => filteredSource(this.node.access.from, predicate, ownAlias ? null : ctx.def.source))
     const token = batchToken(ctx.def.name, ctx.jobId, p.node, lo, batch.hi)
     await runCommand(ctx.ch, insertSelectSql(ctx.def.target.name, ctx.insertColumns, select, dedupSettings(ctx.ch, token), { database: ctx.ch.database }), { view: ctx.def.name })
+    if (failpointsArmed) failpoint('backfill.after-insert', { view: ctx.def.name, node: p.node, lo, hi: batch.hi, rows: batch.rows })
     p.last_position = batch.hi
     p.pending_to = null
     p.processed_rows = Math.min(p.total_rows, p.processed_rows + batch.rows)
     metrics.mvBackfillRows.inc({ view: ctx.def.name }, batch.rows)
     await ctx.save(ctx.nodes.map((n) => n.progress))
+    if (failpointsArmed) failpoint('backfill.after-progress', { view: ctx.def.name, node: p.node, lo, hi: batch.hi, rows: batch.rows })
   }
 
   /** Runs the node's remaining batches. @returns false when stopped by the signal. */

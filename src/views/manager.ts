@@ -580,7 +580,8 @@ export class ViewManager {
       if (objects.mv) await runCommand(this.#ch, dropSql(objects.mv, this.#ddl(rebuilding)))
       await runCommand(this.#ch, truncateSql(rebuilding.target_table, this.#ddl(rebuilding)))
       await this.#withRetries(name, signal, async () => void (await this.#build(this.#jobs.get(name) as ViewJob, signal)))
-      if (this.#jobs.get(name)?.status === 'backfilling') await this.#backfill(name, signal)
+      // A rebuild backfills even a view created without backfill (`pending`): its target was just emptied.
+      if (['backfilling', 'pending'].includes(this.#jobs.get(name)?.status ?? '')) await this.#backfill(name, signal)
     })
     return { view: name, kind: 'rebuild', rows: 0, duration_ms: Date.now() - started, status: await this.status(name), job: this.#get(name), message: 'rebuilding in the background; follow GET /api/mv/' + name }
   }

@@ -106,9 +106,15 @@ export async function sql<T = Record<string, unknown>>(url: string, query: strin
   return body.rows!
 }
 
-/** Reads the daemon's /metrics and returns the sum of a metric's samples matching `labels`. */
+/**
+ * Reads the daemon's /metrics and returns the sum of a metric's samples matching `labels`.
+ * @throws when the daemon does not declare the metric at all (a renamed or removed metric is not 0);
+ *   a declared metric without a matching sample is 0.
+ */
 export async function metricValue(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text()
+  const family = name.replace(/_(bucket|sum|count)$/, '')
+  if (!text.includes(`# TYPE ${name} `) && !text.includes(`# TYPE ${family} `)) throw new Error(`metric ${name} is not exposed by ${url}/metrics`)
   let total = 0
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue

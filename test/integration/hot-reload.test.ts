@@ -68,16 +68,19 @@ test('a changed module restarts its consumers with the new code from the committ
 })
 
 test('a change that would lose data is refused with a clear message and the old version keeps running', { timeout: 60_000 }, async () => {
+  const errorsBefore = await metricValue(daemon.url, 'flowhouse_module_load_errors')
   await write('a.ts', moduleText(A, 3)) // drops the column `note`
   const refusal = await waitFor(async () => (await pipelines()).modules.find((m) => m.file.endsWith('a.ts'))?.reloadError, { timeoutMs: 10_000, what: 'the refusal' })
   assert.match(refusal, /refused, version \d+ keeps running: .*note/)
-  assert.ok((await metricValue(daemon.url, 'flowhouse_module_load_errors')) >= 1)
+  assert.equal(await metricValue(daemon.url, 'flowhouse_module_load_errors'), errorsBefore + 1, 'the refused module is counted')
   assert.equal((await ingest(A, [{ id: 'a-after-refusal', n: 4 }])).status, 200)
   await waitFor(async () => (await sql<{ version: number }>(daemon.url, `SELECT version FROM ${A}_rows WHERE id = 'a-after-refusal'`))[0]?.version == 2, { what: 'the old version (2) to keep writing' })
   await write('a.ts', moduleText(A, 2, ', note: t.String()'))
+  await waitFor(async () => (await pipelines()).modules.find((m) => m.file.endsWith('a.ts'))?.reloadError === null && (await metricValue(daemon.url, 'flowhouse_module_load_errors')) === errorsBefore, { timeoutMs: 10_000, what: 'the module back at version 2 without an error' })
 })
 
 test('a module that fails to load fails /ready with its error in the detail and a metric while the others keep running', { timeout: 60_000 }, async () => {
+  const errorsBefore = await metricValue(daemon.url, 'flowhouse_module_load_errors')
   await write('broken.ts', `import { IngestPipeline } from 'flowhouse'\nexport const p = new IngestPipeline('broken_${tag}', { schema: 42 })\n`)
   const ready = await waitFor(async () => {
     const res = await fetch(`${daemon.url}/ready`)
@@ -87,10 +90,11 @@ test('a module that fails to load fails /ready with its error in the detail and 
   assert.equal(ready.status, 503, 'a module that is not running makes the daemon unready')
   assert.equal((ready.body.checks.modules as unknown as { ok: boolean }).ok, false)
   assert.match(ready.body.checks.modules.detail.failed.find((f) => f.file.endsWith('broken.ts'))!.error, /pipeline "broken_/)
-  assert.ok((await metricValue(daemon.url, 'flowhouse_module_load_errors')) >= 1)
+  assert.equal(await metricValue(daemon.url, 'flowhouse_module_load_errors'), errorsBefore + 1, 'the broken module is counted')
   assert.equal((await ingest(B, [{ id: 'b2', n: 2 }])).status, 200)
   await waitFor(async () => JSON.stringify(await versions(B)) === '[[1,2]]', { what: 'b still consuming' })
   await rm(path.join(pipelinesDir, 'broken.ts'))
+  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_module_load_errors')) === errorsBefore, { timeoutMs: 10_000, what: 'the broken module no longer counted once removed' })
 })
 
 test('a removed module stops consuming and its data stays', { timeout: 60_000 }, async () => {

@@ -58,6 +58,18 @@ after(async () => {
   if (dir) await removeDir(dir)
 })
 
+test('the daemon logs at start-up the delivery guarantee the server version gives: at-least-once before ClickHouse 22.2', async () => {
+  const [{ v }] = (await sql<{ v: string }>(daemon.url, 'SELECT version() AS v')) as [{ v: string }]
+  const [major, minor] = v.split('.').map(Number) as [number, number]
+  const expected = major > 22 || (major === 22 && minor >= 2) ? 'exactly-once' : 'at-least-once'
+  const line = daemon
+    .output()
+    .split('\n')
+    .filter((l) => l.includes('delivery guarantee in force'))
+    .map((l) => JSON.parse(l) as { mode: string; version: string; guarantee: string })
+  assert.deepEqual(line.map((l) => [l.mode, l.version, l.guarantee]), [['server', v, expected]])
+})
+
 test('real flights flow through Kafka into a table and a view on the ClickHouse server over HTTP', { timeout: 300_000 }, async () => {
   const ready = (await (await fetch(`${daemon.url}/ready`)).json()) as { checks: Record<string, { ok: boolean }> }
   assert.equal(ready.checks.clickhouse!.ok, true)

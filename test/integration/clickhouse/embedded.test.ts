@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { deliveryGuarantee } from '../../../src/clickhouse/capabilities.ts'
 import { createClickHouse, type ClickHouse } from '../../../src/clickhouse/client.ts'
 import { inferColumns } from '../../../src/clickhouse/ddl.ts'
 import { provisionTable, provisionView } from '../../../src/clickhouse/provision.ts'
@@ -76,6 +77,7 @@ describe('embedded ClickHouse (chdb)', () => {
       skipUnknownFields: true,
       formatQuery: true,
     })
+    assert.equal(deliveryGuarantee(ch.capabilities).guarantee, 'exactly-once')
     assert.deepEqual(await ch.ping(), { ok: true })
   })
 

@@ -64,6 +64,7 @@ test('a throttling per-user_id limit of 100/s lets 3 users through at 300/s ±15
 test('with action dead_letter, the DLQ count plus the written count equals the sent count exactly', { timeout: 180_000 }, async () => {
   const m = await eventsModule('rate_dlq', `[new Constraint({ name: 'user_rate', type: 'rate', action: 'dead_letter', config: { max_events_per_second: 100, group_by: ['user_id'] } })]`)
   daemon = await start(m)
+  const sent = performance.now()
   await produce(m.name, events(), 100)
   await waitFor(async () => (await metricValue(daemon!.url, 'flowhouse_records_consumed_total', { pipeline: m.name })) === TOTAL && (await metricValue(daemon!.url, 'flowhouse_batches_flushed_total', { pipeline: m.name })) > 0, {
     timeoutMs: 60_000,
@@ -77,8 +78,13 @@ test('with action dead_letter, the DLQ count plus the written count equals the s
   const written = await count(daemon.url, m.name)
   assert.equal(written + dlqCount, TOTAL)
   assert.ok(dlqCount > 0, 'the burst exceeded the limit')
-  // How many pass depends on how long consuming the burst takes (tokens refill at 300/s in all).
-  assert.ok(written > 0, 'the limit let some through')
+  // How many pass depends on how long consuming the burst took: each user's bucket starts empty
+  // and refills at 100/s, so no user gets more than 100 per second elapsed since the burst was sent.
+  const elapsedS = (performance.now() - sent) / 1000
+  const perUser = await sql<{ user_id: string; n: string }>(daemon.url, `SELECT user_id, count() AS n FROM ${m.name} GROUP BY user_id ORDER BY user_id`)
+  assert.deepEqual(perUser.map((u) => u.user_id), USERS, 'every user got some through')
+  for (const u of perUser) assert.ok(Number(u.n) >= 1 && Number(u.n) <= Math.ceil(100 * elapsedS) + 1, `${u.user_id}: ${u.n} written in ${elapsedS.toFixed(1)} s at 100/s`)
+  assert.ok(written <= Math.ceil(300 * elapsedS) + 3, `${written} written in ${elapsedS.toFixed(1)} s: at most 300/s for 3 users`)
 
   const dlq = (await readTopic(`${m.name}.dlq`, dlqCount)).map((x) => JSON.parse(x.value) as { stage: string; errorType: string; reason: string; record: { id: string } })
   assert.equal(dlq.length, dlqCount)

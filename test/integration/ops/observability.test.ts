@@ -12,7 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { promisify } from 'node:util'
-import { FLIGHTS_PARQUET, ROOT, kafka, metricValue, removeDir, resetKafka, runReplay, sql, startDaemon, tempDir, waitFor, type DaemonProcess } from '../helpers.ts'
+import { FLIGHTS_PARQUET, ROOT, flightsSource, kafka, metricValue, removeDir, resetKafka, runReplay, sql, startDaemon, tempDir, truth, waitFor, type DaemonProcess } from '../helpers.ts'
 import { ALERTS_FILE, PROMETHEUS_SERIES, alertQueries, dashboardQueries, queryMetricNames, substituteGrafanaVariables } from '../../unit/ops/queries.ts'
 import { startPrometheus, type PrometheusServer } from './prometheus.ts'
 
@@ -108,20 +108,30 @@ after(async () => {
 test('a real Prometheus scrapes the daemon during a replay of real flights and sees a written-records rate above zero', { timeout: 300_000 }, async () => {
   const replay = runReplay([FLIGHTS_PARQUET, '--pipeline', NAME, '--limit', String(N), '--batch', '1000', '--rate', '5000'])
   const rate = `sum(rate(flowhouse_records_written_total{pipeline="${NAME}",table="${NAME}"}[10s]))`
-  const seen = await waitFor(async () => {
+  await waitFor(async () => {
     const [sample] = await prometheus!.query(rate)
     return sample && Number(sample.value[1]) > 0 ? Number(sample.value[1]) : undefined
   }, { timeoutMs: 120_000, intervalMs: 500, what: `${rate} > 0` })
-  assert.ok(seen > 0)
   const { code, output } = await replay.done
   assert.equal(code, 0, output)
   await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_written_total', { pipeline: NAME, table: NAME })) === N, { timeoutMs: 120_000, what: `${N} rows written` })
-  assert.equal(Number((await sql<{ n: string }>(daemon.url, `SELECT count() AS n FROM ${NAME}`))[0]!.n), N)
+  const [stored] = await sql<{ n: string; ids: string }>(daemon.url, `SELECT count() AS n, uniqExact(id) AS ids FROM ${NAME}`)
+  assert.deepEqual([Number(stored!.n), Number(stored!.ids)], [N, N], 'every flight once: count() = uniqExact(id) = N')
 
-  // The late flights went on to their own stream and table.
-  const lateRows = Number((await sql<{ n: string }>(daemon.url, `SELECT countIf(delay > 180) AS n FROM ${NAME}`))[0]!.n)
+  // The late flights went on to their own stream and table; the parquet file says how many.
+  const [truthLate] = await truth<{ n: number }>(`SELECT countIf(delay > 180) AS n FROM ${flightsSource(N)}`)
+  const lateRows = Number(truthLate!.n)
   assert.ok(lateRows > 0)
   await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_produced_total', { pipeline: NAME, topic: LATE })) === lateRows, { what: 'late flights produced' })
+  await waitFor(async () => Number((await sql<{ n: string }>(daemon.url, `SELECT count() AS n FROM ${LATE}`))[0]!.n) >= lateRows, { what: 'late flights written to their table' })
+  const [lateStored] = await sql<{ n: string; ids: string; delay: string }>(daemon.url, `SELECT count() AS n, uniqExact(id) AS ids, sum(delay) AS delay FROM ${LATE}`)
+  const [lateTruth] = await truth<{ delay: number }>(`SELECT sum(delay) AS delay FROM ${flightsSource(N)} WHERE delay > 180`)
+  assert.deepEqual([Number(lateStored!.n), Number(lateStored!.ids), Number(lateStored!.delay)], [lateRows, lateRows, Number(lateTruth!.delay)], 'the late stream\'s table holds each late flight once')
+  // The streaming view over the stored flights equals the same aggregate over the parquet file.
+  const daily = await sql<{ origin: string; day: string; flights: string; total_delay: string }>(daemon.url, `SELECT origin, toString(day) AS day, sum(flights) AS flights, sum(total_delay) AS total_delay FROM ${NAME}_daily GROUP BY origin, day ORDER BY origin, day`)
+  const dailyTruth = await truth<{ origin: string; day: string; flights: number; total_delay: number }>(`SELECT origin, toString(toDate(date)) AS day, count() AS flights, sum(delay) AS total_delay FROM ${flightsSource(N)} GROUP BY origin, day ORDER BY origin, day`)
+  assert.ok(dailyTruth.length > 100)
+  assert.deepEqual(daily.map((r) => [r.origin, r.day, Number(r.flights), Number(r.total_delay)]), dailyTruth.map((r) => [r.origin, r.day, Number(r.flights), Number(r.total_delay)]), `${NAME}_daily equals the aggregate over the parquet file`)
 
   // Lag: the gauges follow the broker's high watermarks and the group's commits, per partition.
   const admin = kafka().admin()
@@ -293,7 +303,8 @@ export const flights = new IngestPipeline('${name}', {
     assert.deepEqual(Object.keys(back.body.checks).sort(), ['clickhouse', 'consumers', 'kafka', 'modules', 'partitions'])
     await waitFor(async () => (await metricValue(server.url, 'flowhouse_records_written_total', { pipeline: name })) === 5000, { timeoutMs: 60_000, what: 'all 5,000 rows written' })
     const [rows] = await sql<{ n: string; ids: string }>(server.url, `SELECT count() AS n, uniqExact(id) AS ids FROM ${name}`)
-    assert.equal(Number(rows!.ids), 5000)
+    // While stopped the server refuses connections, so no retried insert had landed: nothing twice.
+    assert.deepEqual([Number(rows!.n), Number(rows!.ids)], [5000, 5000], 'count() = uniqExact(id) = 5,000')
     assert.equal(await metricValue(server.url, 'flowhouse_paused_partitions', { pipeline: name }), 0)
     await waitFor(async () => (await metricValue(server.url, 'flowhouse_consumer_lag_messages', { pipeline: name })) === 0, { timeoutMs: 15_000, what: 'lag back to zero' })
     for (const check of ['kafka', 'clickhouse', 'consumers', 'modules', 'partitions']) assert.equal(await metricValue(server.url, 'flowhouse_ready', { check }), 1, check)

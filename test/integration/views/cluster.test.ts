@@ -5,7 +5,8 @@
  * target, MV and `<name>_dist` on both nodes, backfill each node's existing rows (key watermark:
  * 18.16 has no persisted block numbers), keep both nodes current through their MVs, answer
  * queries through the Distributed table with the aggregate over every flight of both shards, and
- * drop everything on both nodes. Skipped, with the reason, when the packages are not installed.
+ * drop everything on both nodes. Skipped loudly when the packages are not installed, and failed
+ * then under CI=true (scripts/setup.sh installs them).
  */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
@@ -15,12 +16,13 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { ROOT, flightsSource, removeDir, startDaemon, tempDir, truth, waitFor, type DaemonProcess } from '../helpers.ts'
 import { api, details, waitCompleted, type JobView } from './helpers.ts'
+import { skipUnlessInstalled } from '../../packages.ts'
 
 const NODES = ['http://127.0.0.1:8131', 'http://127.0.0.1:8132']
 const database = `fh_cluster_${randomBytes(4).toString('hex')}`
 const VIEW = 'c_by_origin'
 const cluster = (command: string) => spawnSync('bash', [path.join(ROOT, 'scripts/cluster.sh'), command], { encoding: 'utf8' })
-const missing = cluster('check').status === 3 ? 'the cluster test needs Debian packages clickhouse-server and zookeeper (apt-get install clickhouse-server zookeeper)' : undefined
+const missing = skipUnlessInstalled(cluster('check').status === 3 ? 'the cluster test needs Debian packages clickhouse-server and zookeeper (apt-get install clickhouse-server zookeeper; scripts/setup.sh does)' : undefined)
 
 let daemon: DaemonProcess | undefined
 let dir: string

@@ -1,7 +1,8 @@
 /**
- * A backfill interrupted by SIGKILL resumes after the restart from its last recorded position,
- * and the view is still exact: the batch that was being written when the daemon died is written
- * again with the same deduplication token, so it is not counted twice.
+ * A backfill interrupted by SIGKILL at an arbitrary moment resumes after the restart from its
+ * last recorded position, and the view is still exact. The kill usually lands in the pause between
+ * batches; the rewrite of a batch that was inserted but not recorded (same deduplication token, not
+ * counted twice) is hit on purpose by failpoints/backfill.test.ts.
  */
 import assert from 'node:assert/strict'
 import path from 'node:path'

@@ -75,6 +75,7 @@ test('scheduled (replace, every 2 s), manual and append views follow their refre
   }
   assert.ok(reads > 20, `read continuously across the swaps (${reads} reads)`)
 
+  const secondReplayAt = Date.now()
   await replay(N1, N2)
   const second = await truthByOrigin(N1 + N2)
   await waitFor(async () => JSON.stringify(await byOrigin('sched_origin_data')) === JSON.stringify(second), { timeoutMs: 30_000, what: 'the scheduled view to pick up the new flights' })
@@ -90,7 +91,10 @@ test('scheduled (replace, every 2 s), manual and append views follow their refre
   const stale = await details(daemon.url, 'manual_origin')
   assert.deepEqual(await byOrigin('manual_origin_data'), first, 'a manual view changes only on request')
   assert.equal(stale.status.state, 'stale')
-  assert.ok(stale.status.staleSince !== null && stale.status.stalenessSeconds >= 0)
+  // Stale since the new flights arrived, and for as long as the clock says.
+  const staleSince = Date.parse(stale.status.staleSince ?? '')
+  assert.ok(staleSince >= secondReplayAt - 1_000 && staleSince <= Date.now(), `stale since the second replay: ${stale.status.staleSince}`)
+  assert.ok(Math.abs(stale.status.stalenessSeconds - (Date.now() - staleSince) / 1000) < 10, `staleness ${stale.status.stalenessSeconds} s matches staleSince`)
   assert.equal(stale.status.usable, true, 'stale within its one-hour grace period')
   assert.equal(stale.refresh_log.refresh_count, 1)
   await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_mv_state', { view: 'manual_origin', state: 'stale' })) === 1, { what: 'the stale state on /metrics' })

@@ -13,6 +13,7 @@ import { test } from 'node:test'
 import { promisify } from 'node:util'
 import { parse } from 'yaml'
 import { ROOT } from './queries.ts'
+import { skipUnlessInstalled } from '../../packages.ts'
 
 const run = promisify(execFile)
 const COMPOSE = path.join(ROOT, 'docker-compose.yml')
@@ -47,8 +48,9 @@ async function composeValidator(): Promise<string[] | undefined> {
 
 test('docker compose config validates docker-compose.yml against the Compose schema', async (t) => {
   const cmd = await composeValidator()
-  if (!cmd) {
-    t.skip('neither `docker compose` nor `docker-compose` is installed (apt-get install docker-compose, as .ci/run does)')
+  const skip = skipUnlessInstalled(cmd ? undefined : 'neither `docker compose` nor `docker-compose` is installed (apt-get install docker-compose; scripts/setup.sh does)')
+  if (skip || !cmd) {
+    t.skip(skip)
     return
   }
   const { stdout, stderr } = await run(cmd[0]!, [...cmd.slice(1), '-f', COMPOSE, 'config', '-q'], { cwd: ROOT, timeout: 60_000 }).catch((e: { stdout: string; stderr: string }) => assert.fail(`${cmd.join(' ')} config rejected docker-compose.yml:\n${e.stdout}${e.stderr}`))

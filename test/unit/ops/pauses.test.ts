@@ -27,4 +27,6 @@ test('open pauses are listed longest first with their age', () => {
   pauses.begin({ pipeline: 'b', table: 'b', token: 'b:b:0:0-9' }, 2_000)
   assert.deepEqual(pauses.list(10_000).map((p) => [p.pipeline, p.pausedMs, p.attempts, p.lastError]), [['b', 8_000, 0, undefined], ['a', 5_000, 0, undefined]])
   pauses.retried(999, 'unknown ids are ignored')
+  pauses.end(999)
+  assert.deepEqual(pauses.list(10_000).map((p) => [p.pipeline, p.attempts, p.lastError]), [['b', 0, undefined], ['a', 0, undefined]], 'an unknown id changes no pause')
 })
