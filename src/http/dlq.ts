@@ -1,11 +1,11 @@
 /**
  * Dead-letter and stream admin API (the same operations as `flowhouse dlq|peek|reset`).
  *
- * | Method and path | |
- * | GET  /api/dlq/:pipeline?limit=&stage=&since=&filter= | newest matching dead letters `{ total, matched, entries }` |
- * | POST /api/dlq/:pipeline/replay | body `{ stage?, since?, filter?, force?, dryRun? }`: re-ingest matching dead letters (src/kafka/dlq-replay.ts) |
- * | GET  /api/streams/:stream/peek?limit= | newest messages of a stream's topic |
- * | POST /api/pipelines/:pipeline/reset | body `{ confirm: "<pipeline>" }`: delete its topics and consumer group; 409 while it is consumed |
+ * | Method and path | scope | |
+ * | GET  /api/dlq/:pipeline?limit=&stage=&since=&filter= | read | newest matching dead letters `{ total, matched, entries }` |
+ * | POST /api/dlq/:pipeline/replay | admin | body `{ stage?, since?, filter?, force?, dryRun? }`: re-ingest matching dead letters (src/kafka/dlq-replay.ts) |
+ * | GET  /api/streams/:stream/peek?limit= | read | newest messages of a stream's topic |
+ * | POST /api/pipelines/:pipeline/reset | admin | body `{ confirm: "<pipeline>" }`: delete its topics and consumer group; 409 while it is consumed |
  *
  * `stage` and `filter` take one value or several (repeat the query parameter); `filter` is
  * `field=value` or `field~text`; `since` an ISO-8601 time. Errors answer `{ error, code }`.
@@ -17,6 +17,7 @@ import { FlowhouseError, messageOf } from '../errors.ts'
 import { peekDlq, replayDlq } from '../kafka/dlq-replay.ts'
 import type { RecordProducer } from '../kafka/producer.ts'
 import { peekStream, resetPipeline } from '../kafka/tools.ts'
+import { ErrorBody, errorResponses } from './schemas.ts'
 
 export interface DlqRouteDeps {
   kafka: Kafka
@@ -26,7 +27,6 @@ export interface DlqRouteDeps {
 }
 
 const Stages = Type.Union([Type.String(), Type.Array(Type.String())])
-const ErrorBody = Type.Object({ error: Type.String(), code: Type.Optional(Type.String()) })
 const Entry = Type.Object(
   {
     pipeline: Type.String(),
@@ -84,7 +84,7 @@ function fail(reply: FastifyReply, error: unknown): FastifyReply {
 export function registerDlqRoutes(app: FastifyInstance, deps: DlqRouteDeps): void {
   app.get<{ Params: Static<typeof PipelineParams>; Querystring: Static<typeof PeekQuery> }>(
     '/api/dlq/:pipeline',
-    { schema: { params: PipelineParams, querystring: PeekQuery, response: { 200: Type.Object({ total: Type.Integer(), matched: Type.Integer(), entries: Type.Array(Entry) }), 400: ErrorBody, 404: ErrorBody, 502: ErrorBody } } },
+    { config: { scope: 'read' }, schema: { summary: 'newest matching dead letters of a pipeline', params: PipelineParams, querystring: PeekQuery, response: { ...errorResponses('guarded'), 200: Type.Object({ total: Type.Integer(), matched: Type.Integer(), entries: Type.Array(Entry) }), 400: ErrorBody, 404: ErrorBody, 502: ErrorBody } } },
     async (req, reply) => {
       try {
         return await peekDlq(deps.kafka, req.params.pipeline, { ...filterOf(req.query), limit: req.query.limit ?? 20 })
@@ -96,7 +96,7 @@ export function registerDlqRoutes(app: FastifyInstance, deps: DlqRouteDeps): voi
 
   app.post<{ Params: Static<typeof PipelineParams>; Body: Static<typeof ReplayBody> }>(
     '/api/dlq/:pipeline/replay',
-    { schema: { params: PipelineParams, body: ReplayBody, response: { 200: ReplayResult, 400: ErrorBody, 404: ErrorBody, 502: ErrorBody } } },
+    { config: { scope: 'admin' }, schema: { summary: 're-ingest matching dead letters through the pipeline', params: PipelineParams, body: ReplayBody, response: { ...errorResponses('body'), 200: ReplayResult, 400: ErrorBody, 404: ErrorBody, 502: ErrorBody } } },
     async (req, reply) => {
       const body = req.body ?? {}
       try {
@@ -111,7 +111,7 @@ export function registerDlqRoutes(app: FastifyInstance, deps: DlqRouteDeps): voi
   const StreamQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 10 })) })
   app.get<{ Params: Static<typeof StreamParams>; Querystring: Static<typeof StreamQuery> }>(
     '/api/streams/:stream/peek',
-    { schema: { params: StreamParams, querystring: StreamQuery, response: { 200: Type.Object({ messages: Type.Array(Message) }), 404: ErrorBody, 502: ErrorBody } } },
+    { config: { scope: 'read' }, schema: { summary: "newest messages of a stream's topic", params: StreamParams, querystring: StreamQuery, response: { ...errorResponses('guarded'), 200: Type.Object({ messages: Type.Array(Message) }), 404: ErrorBody, 502: ErrorBody } } },
     async (req, reply) => {
       try {
         return { messages: await peekStream(deps.kafka, req.params.stream, req.query.limit ?? 10) }
@@ -124,7 +124,7 @@ export function registerDlqRoutes(app: FastifyInstance, deps: DlqRouteDeps): voi
   const ResetBody = Type.Object({ confirm: Type.String({ description: 'the pipeline name again' }) })
   app.post<{ Params: Static<typeof PipelineParams>; Body: Static<typeof ResetBody> }>(
     '/api/pipelines/:pipeline/reset',
-    { schema: { params: PipelineParams, body: ResetBody, response: { 200: Type.Object({ pipeline: Type.String(), topics: Type.Array(Type.String()), group: Type.Union([Type.String(), Type.Null()]) }), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody } } },
+    { config: { scope: 'admin' }, schema: { summary: "delete a pipeline's topics and consumer group", params: PipelineParams, body: ResetBody, response: { ...errorResponses('body'), 200: Type.Object({ pipeline: Type.String(), topics: Type.Array(Type.String()), group: Type.Union([Type.String(), Type.Null()]) }), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody } } },
     async (req, reply) => {
       if (req.body.confirm !== req.params.pipeline) return reply.code(400).send({ error: `body must be { "confirm": "${req.params.pipeline}" }`, code: 'BAD_REQUEST' })
       try {
