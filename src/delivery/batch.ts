@@ -74,6 +74,11 @@ export class PartitionBatch {
       if (list) for (const r of t.records) list.push(r)
       else this.topics.set(t.topic, t.records.slice())
     }
+    if (result.dlqText && result.dlqText.texts.length > 0) {
+      this.dlq.push({ source: source!, time: new Date().toISOString(), items: [], texts: result.dlqText.texts })
+      this.dlqCount += result.dlqText.texts.length
+      for (const [stage, n] of Object.entries(result.dlqText.stages)) this.dlqStages.set(stage, (this.dlqStages.get(stage) ?? 0) + n)
+    }
     if (result.dlq.length > 0) this.deadLetter(result.dlq, source!)
   }
 

@@ -315,7 +315,7 @@ export class StreamConsumer {
       if (this.o.dlqTopic && b.dlqCount > 0) {
         await this.o.dlqWriter.send(this.o.dlqTopic, b.dlq)
       } else if (b.dlqCount > 0) {
-        this.log.warn({ count: b.dlqCount, first: b.dlq[0]?.items[0]?.reason }, 'dead-letter queue is off for this pipeline; bad records are counted and dropped')
+        this.log.warn({ count: b.dlqCount, first: b.dlq[0]?.items[0]?.reason ?? b.dlq[0]?.texts?.[0]?.slice(0, 500) }, 'dead-letter queue is off for this pipeline; bad records are counted and dropped')
       }
       if (failpointsArmed) failpoint('delivery.after-dlq', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlqCount })
       for (const [stage, n] of b.dlqStages) metrics.recordsDeadLettered.inc({ pipeline, stage }, n)

@@ -53,6 +53,8 @@ export interface DlqGroup {
   /** ISO-8601 time the items were received. */
   time: string
   items: DlqItem[]
+  /** More items already serialised by the worker: each one's JSON without its braces (WorkResult.dlqText). */
+  texts?: string[]
 }
 
 export function dlqEntry(item: DlqItem, source: DlqSource, time = new Date().toISOString()): DlqEntry {
@@ -227,25 +229,32 @@ export class DlqWriter {
    *   when even an entry shrunk to its coordinates is refused.
    */
   async send(topic: string, groups: DlqGroup[]): Promise<void> {
-    if (!groups.some((g) => g.items.length > 0)) return
+    if (!groups.some((g) => g.items.length > 0 || (g.texts?.length ?? 0) > 0)) return
     const limit = await this.maxMessageBytes(topic)
     const maxEntry = limit - BATCH_OVERHEAD_BYTES
     const sized: Sized[] = []
     let made = 0
-    for (const { source, time, items } of groups) {
+    for (const { source, time, items, texts } of groups) {
       const key = `${source.topic}:${source.partition}:${source.offset}`
       // `{"pipeline":…,"offset":"…",` + the item's own fields + `,"time":"…"}`: one JSON.stringify per item.
       const head = `${JSON.stringify(source).slice(0, -1)},`
       const tail = `,"time":${JSON.stringify(time)}}`
-      for (const item of items) {
-        if (++made % ENTRIES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve))
-        let message: Message = { key, value: head + JSON.stringify(item).slice(1, -1) + tail }
+      const add = (body: string, item: () => DlqItem) => {
+        let message: Message = { key, value: head + body + tail }
         let bytes = sizeOf(message)
         if (bytes > maxEntry) {
-          message = fitEntry(dlqEntry(item, source, time), maxEntry, this.keepBytes)
+          message = fitEntry(dlqEntry(item(), source, time), maxEntry, this.keepBytes)
           bytes = sizeOf(message)
         }
         sized.push({ message, bytes })
+      }
+      for (const text of texts ?? []) {
+        if (++made % ENTRIES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve))
+        add(text, () => JSON.parse(`{${text}}`) as DlqItem)
+      }
+      for (const item of items) {
+        if (++made % ENTRIES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve))
+        add(JSON.stringify(item).slice(1, -1), () => item)
       }
     }
     for (const chunk of splitMessages(sized, limit)) await this.produce(topic, chunk)

@@ -126,4 +126,10 @@ export interface WorkResult {
   durationMs: number
   /** Present when the pipeline has enabled constraints. */
   constraints?: ConstraintResult
+  /**
+   * Dead-letter items serialised in the worker (set by worker.ts, which then empties `dlq`):
+   * each text is an item's JSON without its braces, so a message of 100,000 bad records crosses
+   * to the main thread as strings, not objects. `stages` counts them per stage.
+   */
+  dlqText?: { texts: string[]; stages: Record<string, number> }
 }

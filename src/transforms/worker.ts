@@ -27,5 +27,15 @@ export default async function run(task: WorkTask): Promise<WorkResult> {
     streams.set(key, stream)
     stream.catch(() => streams.delete(key))
   }
-  return processMessage(await stream, task.value, task)
+  const result = await processMessage(await stream, task.value, task)
+  if (result.dlq.length > 0) {
+    const stages: Record<string, number> = {}
+    const texts = result.dlq.map((item) => {
+      stages[item.stage] = (stages[item.stage] ?? 0) + 1
+      return JSON.stringify(item).slice(1, -1)
+    })
+    result.dlqText = { texts, stages }
+    result.dlq = []
+  }
+  return result
 }

@@ -29,7 +29,7 @@ export const wide = new IngestPipeline('${wide}', { schema: Row, table: false, s
 `
 
 /** Polls /health every 100 ms and keeps the slowest answer (a probe without an answer in 5 s counts as 5 s). */
-function healthProbe(url: string): { stop(): Promise<{ maxMs: number; probes: number; failures: number }> } {
+function healthProbe(url: string): { stop(): Promise<{ maxMs: number; probes: number; failures: number; loopMaxMs: number }> } {
   let running = true
   let maxMs = 0
   let probes = 0
@@ -53,7 +53,8 @@ function healthProbe(url: string): { stop(): Promise<{ maxMs: number; probes: nu
     async stop() {
       running = false
       await loop
-      return { maxMs: Math.round(maxMs), probes, failures }
+      const own = (await (await fetch(`${url}/health`)).json()) as { eventLoopDelayMs: { maxMs: number } }
+      return { maxMs: Math.round(maxMs), probes, failures, loopMaxMs: own.eventLoopDelayMs.maxMs }
     },
   }
 }
@@ -143,7 +144,7 @@ test('each poison message is dead-lettered with its exact errorType and offset i
   assert.equal(await metricValue(daemon.url, 'flowhouse_records_written_total', { pipeline: name }), 160)
   assert.equal(health.failures, 0)
   assert.ok(health.maxMs < 1_000, `slowest /health answer ${health.maxMs} ms over ${health.probes} probes`)
-  console.log(`poison: valid rows written ${written} ms after the first produce; ${expected} DLQ entries, largest ${largest} bytes; /health slowest ${health.maxMs} ms over ${health.probes} probes`)
+  console.log(`poison: valid rows written ${written} ms after the first produce; ${expected} DLQ entries, largest ${largest} bytes; /health slowest ${health.maxMs} ms over ${health.probes} probes, daemon event-loop delay max ${health.loopMaxMs} ms`)
 })
 
 test('a partition that cannot commit is reported stalled by /ready with its oldest pending offset and by the gauge, and recovers when it can', { timeout: 120_000 }, async () => {
@@ -205,7 +206,7 @@ test('POST /ingest answers 400 naming the depth bound for a deeply nested body, 
   }
   assert.equal(health.failures, 0)
   assert.ok(health.maxMs < 1_000, `slowest /health answer ${health.maxMs} ms over ${health.probes} probes`)
-  console.log(`ingest: 8 concurrent 16 MB bodies answered in ${elapsed} ms; /health slowest ${health.maxMs} ms over ${health.probes} probes`)
+  console.log(`ingest: 8 concurrent 16 MB bodies answered in ${elapsed} ms; /health slowest ${health.maxMs} ms over ${health.probes} probes, daemon event-loop delay max ${health.loopMaxMs} ms`)
 
   const ok = await post(`[${records.join(',')}]`)
   assert.deepEqual(await ok.json(), { pipeline: wide, accepted: 999_999 })

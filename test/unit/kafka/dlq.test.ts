@@ -109,3 +109,17 @@ test('a retriable produce error is thrown to the caller, which retries the batch
   const writer = new DlqWriter(admin(1_000_000), { send: async () => { throw Object.assign(new Error('leader not available'), { type: 'LEADER_NOT_AVAILABLE', retriable: true }) } })
   await assert.rejects(writer.send('p.dlq', [{ source, time: 't', items: [{ stage: 'decode', errorType: 'x', reason: 'r' }] }]), /leader not available/)
 })
+
+test('items serialised by the worker become the same entries as items sent as objects, an oversized one shrunk', async () => {
+  const sent: Message[] = []
+  const writer = new DlqWriter(admin(4_000), { send: async (_t: string, m: Message[]) => void sent.push(...m) })
+  const items = [
+    { stage: 'validation' as const, errorType: 'schema', reason: 'must be object', index: 0, record: 1 },
+    { stage: 'decode' as const, errorType: 'record_too_large', reason: 'r', index: 1, raw: 'z'.repeat(10_000) },
+  ]
+  await writer.send('p.dlq', [{ source, time: 't', items: [], texts: items.map((i) => JSON.stringify(i).slice(1, -1)) }])
+  assert.deepEqual(JSON.parse(sent[0]!.value as string), dlqEntry(items[0]!, source, 't'))
+  const shrunk = JSON.parse(sent[1]!.value as string) as DlqEntry
+  assert.deepEqual([shrunk.index, shrunk.errorType, shrunk.truncated, shrunk.rawBytes], [1, 'record_too_large', true, 10_000])
+  assert.ok(bytesOf(sent[1]!) < 4_000)
+})
