@@ -124,9 +124,9 @@ test('a real Prometheus scrapes the daemon during a replay of real flights and s
   assert.ok(lateRows > 0)
   await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_records_produced_total', { pipeline: NAME, topic: LATE })) === lateRows, { what: 'late flights produced' })
   await waitFor(async () => Number((await sql<{ n: string }>(daemon.url, `SELECT count() AS n FROM ${LATE}`))[0]!.n) >= lateRows, { what: 'late flights written to their table' })
-  const [lateStored] = await sql<{ n: string; ids: string; delay: string }>(daemon.url, `SELECT count() AS n, uniqExact(id) AS ids, sum(delay) AS delay FROM ${LATE}`)
-  const [lateTruth] = await truth<{ delay: number }>(`SELECT sum(delay) AS delay FROM ${flightsSource(N)} WHERE delay > 180`)
-  assert.deepEqual([Number(lateStored!.n), Number(lateStored!.ids), Number(lateStored!.delay)], [lateRows, lateRows, Number(lateTruth!.delay)], 'the late stream\'s table holds each late flight once')
+  const [lateStored] = await sql<{ n: string; ids: string; total: string }>(daemon.url, `SELECT count() AS n, uniqExact(id) AS ids, sum(delay) AS total FROM ${LATE}`)
+  const [lateTruth] = await truth<{ total: number }>(`SELECT sum(delay) AS total FROM ${flightsSource(N)} WHERE delay > 180`)
+  assert.deepEqual([Number(lateStored!.n), Number(lateStored!.ids), Number(lateStored!.total)], [lateRows, lateRows, Number(lateTruth!.total)], 'the late stream\'s table holds each late flight once')
   // The streaming view over the stored flights equals the same aggregate over the parquet file.
   const daily = await sql<{ origin: string; day: string; flights: string; total_delay: string }>(daemon.url, `SELECT origin, toString(day) AS day, sum(flights) AS flights, sum(total_delay) AS total_delay FROM ${NAME}_daily GROUP BY origin, day ORDER BY origin, day`)
   const dailyTruth = await truth<{ origin: string; day: string; flights: number; total_delay: number }>(`SELECT origin, toString(toDate(date)) AS day, count() AS flights, sum(delay) AS total_delay FROM ${flightsSource(N)} GROUP BY origin, day ORDER BY origin, day`)
