@@ -18,7 +18,7 @@ import { pausedPartitionsCheck, publishReadiness } from '../health/readiness.ts'
 import { registerViewRoutes } from '../http/mv.ts'
 import { buildServer, type ReadyCheck } from '../http/server.ts'
 import { ensureTopics, type TopicSpec } from '../kafka/admin.ts'
-import { createKafka, kafkaConnectError } from '../kafka/client.ts'
+import { connectKafkaAdmin, createKafka } from '../kafka/client.ts'
 import { StreamConsumer } from '../kafka/consumer.ts'
 import { RecordProducer } from '../kafka/producer.ts'
 import { LagCollector } from '../metrics/lag.ts'
@@ -94,9 +94,7 @@ export class Daemon {
   private async boot(): Promise<void> {
     const { config } = this
     this.ch = await createClickHouse({ dataDir: config.dataDir })
-    await this.admin.connect().catch((error: unknown) => {
-      throw kafkaConnectError(error, config.brokers, config.kafkaSecurity)
-    })
+    await connectKafkaAdmin(this.admin, config.brokers, config.clientId, config.kafkaSecurity)
     await this.producer.connect()
     this.registry = new ConstraintRegistry(new ConstraintStore(this.ch), new ViolationHistory(this.ch, config.violations))
     await this.registry.start()
