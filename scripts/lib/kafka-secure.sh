@@ -1,7 +1,7 @@
 # A second local Kafka broker whose only client listener is SASL_SSL, for the transport-security
 # tests (sourced by scripts/services.sh: `services.sh up|down kafka-secure`; not part of `all`).
 #   SASL_SSL 127.0.0.1:$KAFKA_SECURE_PORT (default 9192), controller 127.0.0.1:$KAFKA_SECURE_CONTROLLER_PORT (9193)
-#   mechanisms PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; client certificates required (ssl.client.auth=required)
+#   mechanisms PLAIN, SCRAM-SHA-256, SCRAM-SHA-512; client certificates required (listener.name.sasl_ssl.ssl.client.auth)
 # Everything lives in .services/kafka-secure (git-ignored):
 #   tls/ca.pem                       the test CA (scripts/lib/test-pki.sh), trusted by the broker and by clients
 #   tls/client.pem, tls/client.key   a client certificate signed by that CA
@@ -70,7 +70,8 @@ ssl.key.password=$KAFKA_SECURE_STORE_PASSWORD
 ssl.truststore.type=PKCS12
 ssl.truststore.location=$dir/tls/truststore.p12
 ssl.truststore.password=$KAFKA_SECURE_STORE_PASSWORD
-ssl.client.auth=required
+# On a SASL_SSL listener only the listener-prefixed form is applied (KIP-684).
+listener.name.sasl_ssl.ssl.client.auth=required
 log.dirs=$data
 num.partitions=1
 offsets.topic.replication.factor=1

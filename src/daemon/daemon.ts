@@ -23,7 +23,7 @@ import { StallDetector } from '../health/stall.ts'
 import { registerViewRoutes } from '../http/mv.ts'
 import { buildServer, type ReadyCheck } from '../http/server.ts'
 import { ensureTopics, type TopicSpec } from '../kafka/admin.ts'
-import { createKafka, kafkaConnectError } from '../kafka/client.ts'
+import { connectKafkaAdmin, createKafka } from '../kafka/client.ts'
 import { StreamConsumer } from '../kafka/consumer.ts'
 import { DlqWriter } from '../kafka/dlq.ts'
 import { RecordProducer } from '../kafka/producer.ts'
@@ -119,9 +119,7 @@ export class Daemon {
     checkListenAddress(config.host, config.access)
     this.ch = await createClickHouse({ dataDir: config.dataDir })
     logger.info({ mode: this.ch.mode, version: this.ch.serverVersion, ...deliveryGuarantee(this.ch.capabilities) }, 'ClickHouse detected; delivery guarantee in force')
-    await this.admin.connect().catch((error: unknown) => {
-      throw kafkaConnectError(error, config.brokers, config.kafkaSecurity)
-    })
+    await connectKafkaAdmin(this.admin, config.brokers, config.clientId, config.kafkaSecurity)
     await this.producer.connect()
     if (config.redisUrl) {
       this.sharedRates = new SharedRates(config.redisUrl)

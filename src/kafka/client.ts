@@ -2,7 +2,7 @@
  * Kafka client factory (kafkajs), logging through pino instead of kafkajs's console logger, with
  * the transport security resolved by options.ts (TLS, SASL) applied to every connection.
  */
-import { Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs'
+import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry } from 'kafkajs'
 import { FlowhouseError, messageOf } from '../errors.ts'
 import { stageLog } from '../util/log.ts'
 import { describeKafkaSecurity, PLAINTEXT, type KafkaSecurity } from './options.ts'
@@ -79,5 +79,60 @@ export function kafkaConnectError(error: unknown, brokers: string[], security: K
   return new FlowhouseError('KAFKA_ERROR', `cannot connect to Kafka at ${brokers.join(',')} over ${describeKafkaSecurity(security)}: ${messageOf(error)}${hint}`, {
     retriable: !auth,
     cause: error,
+  })
+}
+
+/** Node's codes for a peer certificate it does not trust, or a certificate the peer refused. */
+const CERTIFICATE_CODES = new Set([
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+function tlsRejection(error: unknown): { code: string; message: string } | undefined {
+  for (let e: unknown = error; e instanceof Error; e = (e as Error & { cause?: unknown }).cause) {
+    const code = (e as Error & { code?: unknown }).code
+    if (typeof code === 'string' && (CERTIFICATE_CODES.has(code) || code.startsWith('ERR_SSL_'))) return { code, message: e.message }
+  }
+  return undefined
+}
+
+/**
+ * Connects `admin` to the brokers. With TLS on, one connection without retries comes first: a
+ * certificate the client does not trust, or one the broker refuses (a missing or unknown client
+ * certificate), is not going to change, so it stops the start at once instead of after kafkajs's
+ * retries (about 30 to 60 s). Any other failure of that attempt is left to the connect with retries.
+ * @throws FlowhouseError KAFKA_ERROR (non-retriable) `TLS to Kafka at <brokers> failed (<code>): ...`
+ *   naming the variables to check; otherwise the error of kafkaConnectError().
+ */
+export async function connectKafkaAdmin(admin: Admin, brokers: string[], clientId: string, security: KafkaSecurity): Promise<void> {
+  if (security.ssl) {
+    const probe = new Kafka({ clientId, brokers, logLevel: logLevel.NOTHING, retry: { retries: 0 }, ...kafkaSecurityConfig(security) }).admin()
+    try {
+      await probe.connect()
+    } catch (error) {
+      const rejected = tlsRejection(error)
+      if (rejected) {
+        throw new FlowhouseError(
+          'KAFKA_ERROR',
+          `TLS to Kafka at ${brokers.join(',')} failed (${rejected.code}): ${rejected.message.replace(/^Connection error: /, '').trim()}; check KAFKA_SSL_CA_FILE (the CA that signed the broker certificate), KAFKA_SSL_CERT_FILE / KAFKA_SSL_KEY_FILE (a client certificate the broker trusts) and that the broker certificate names the host in KAFKA_BROKERS`,
+          { retriable: false, cause: error },
+        )
+      }
+      if (error instanceof Error && error.name === 'KafkaJSSASLAuthenticationError') throw kafkaConnectError(error, brokers, security)
+    } finally {
+      await probe.disconnect().catch(() => undefined)
+    }
+  }
+  await admin.connect().catch((error: unknown) => {
+    throw kafkaConnectError(error, brokers, security)
   })
 }

@@ -72,3 +72,22 @@ test('a wrong SASL password stops the start within seconds with an authenticatio
     assert.ok(!output.includes(wrong), output)
   }
 })
+
+test('a missing client certificate or an untrusted broker certificate stops the start within seconds, naming the TLS error', { timeout: 90_000 }, async () => {
+  const dir = await tempDir('tls-refused')
+  dirs.push(dir)
+  const env: Record<string, string> = { ...kafkaSecureEnv('plain'), CLICKHOUSE_URL: '' }
+  const without = (...names: string[]) => Object.fromEntries(Object.entries(env).filter(([k]) => !names.includes(k)))
+  const withoutClientCertificate = without('KAFKA_SSL_CERT_FILE', 'KAFKA_SSL_KEY_FILE')
+  const withoutCa = without('KAFKA_SSL_CA_FILE')
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [withoutClientCertificate, /flowhouse: TLS to Kafka at 127\.0\.0\.1:9192 failed \(ERR_SSL_[A-Z0-9_]+\): .*alert.*; check KAFKA_SSL_CA_FILE/],
+    [{ ...withoutCa, KAFKA_SSL: 'true' }, /flowhouse: TLS to Kafka at 127\.0\.0\.1:9192 failed \(SELF_SIGNED_CERT_IN_CHAIN\): self-signed certificate in certificate chain; check KAFKA_SSL_CA_FILE/],
+  ]
+  for (const [caseEnv, message] of cases) {
+    const { code, output, ms } = await startExpectingFailure(caseEnv, dir, PIPELINES)
+    assert.equal(code, 1, output)
+    assert.match(output, message)
+    assert.ok(ms < 20_000, `took ${ms} ms`)
+  }
+})

@@ -56,6 +56,7 @@ before(async () => {
 after(async () => {
   await daemon?.kill('SIGTERM')
   if (dir) await removeDir(dir)
+  await resetSecureKafka([name, `${name}.dlq`], [`flowhouse.${name}`]).catch(() => undefined)
   downSecure('clickhouse-secure')
   downSecure('kafka-secure')
 })
