@@ -8,6 +8,7 @@
 #   zookeeper                             the two-node ClickHouse cluster test (scripts/cluster.sh)
 #   redis-server                          shared rate limits across daemons (FLOWHOUSE_REDIS_URL)
 #   maven, openjdk-17-jre-headless        the Kafka broker, built from Apache Kafka's jars
+#   openssl                               test certificates for the TLS/SASL services
 #   python3-venv                          a venv for the Python test tools (schemathesis)
 # As root the missing packages are installed with apt-get; otherwise the script names them in
 # one line and fails.
@@ -22,6 +23,7 @@ have docker-compose || docker compose version >/dev/null 2>&1 || need+=(docker-c
 [ -f /usr/share/java/zookeeper.jar ] || need+=(zookeeper)
 have redis-server || need+=(redis-server)
 have mvn || need+=(maven)
+have openssl || need+=(openssl)
 have java || need+=(openjdk-17-jre-headless)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 

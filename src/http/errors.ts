@@ -15,7 +15,7 @@ import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify'
 import { toClickHouseError } from '../clickhouse/errors.ts'
 import { ClickHouseError, FlowhouseError, messageOf, type ErrorCode } from '../errors.ts'
 import { metrics } from '../metrics/metrics.ts'
-import { stageLog } from '../util/log.ts'
+import { redactSecrets, stageLog } from '../util/log.ts'
 
 const logger = stageLog('http')
 
@@ -109,7 +109,8 @@ export function registerErrorHandler(app: FastifyInstance, options: { bodyLimit:
     const answer = errorAnswer(error, options.bodyLimit)
     if (answer.status >= 500) recordServerError(req, answer, error)
     const extra = error instanceof FlowhouseError && typeof error.context.retryAfterMs === 'number' ? { retryAfterMs: Math.ceil(error.context.retryAfterMs) } : {}
-    return reply.code(answer.status).send({ error: answer.message, code: answer.code, ...extra })
+    // A message may quote a driver error: registered credentials never reach a caller (src/util/redact.ts).
+    return reply.code(answer.status).send({ error: redactSecrets(answer.message), code: answer.code, ...extra })
   })
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}; the routes are listed in GET /openapi.json`, code: 'NOT_FOUND' }))
 }
