@@ -7,7 +7,8 @@
  *   flowhouse peek STREAM [--limit N] [--format table|json]
  *   flowhouse reset PIPELINE [--yes]
  *
- * `--brokers` (or KAFKA_BROKERS) names the brokers; FLOWHOUSE_GROUP_PREFIX the group prefix.
+ * `--brokers` (or KAFKA_BROKERS) names the brokers; FLOWHOUSE_GROUP_PREFIX the group prefix;
+ * KAFKA_SSL* / KAFKA_SASL_* secure the connections as for the daemon.
  * The admin API has the same operations (src/http/dlq.ts).
  */
 import { createInterface } from 'node:readline/promises'
@@ -48,7 +49,7 @@ interface KafkaOptions {
 
 function connect(o: KafkaOptions) {
   const config = resolveConfig(process.env, o.brokers ? { brokers: o.brokers.split(',').map((b) => b.trim()).filter(Boolean) } : {})
-  return { kafka: createKafka(config.brokers, 'flowhouse-cli'), groupPrefix: config.groupPrefix }
+  return { kafka: createKafka(config.brokers, 'flowhouse-cli', config.kafkaSecurity), groupPrefix: config.groupPrefix }
 }
 
 const withKafka = (c: Command): Command => c.option('--brokers <list>', 'Kafka brokers (env KAFKA_BROKERS, default 127.0.0.1:9092)')
