@@ -14,9 +14,8 @@
  */
 import { createHash } from 'node:crypto'
 import kafkajs, { type Admin, type Message } from 'kafkajs'
-import { FlowhouseError } from '../errors.ts'
+import { FlowhouseError, messageOf } from '../errors.ts'
 import type { DlqItem } from '../transforms/types.ts'
-import { messageOf } from '../errors.ts'
 import { stageLog } from '../util/log.ts'
 import type { RecordProducer } from './producer.ts'
 
