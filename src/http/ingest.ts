@@ -26,7 +26,8 @@ import type { ConstraintRegistry } from '../constraints/registry.ts'
 import { FlowhouseError, RateLimitExceededError } from '../errors.ts'
 import type { DecodeLimits } from '../transforms/bounds.ts'
 import { ErrorBody, errorResponses, Open } from './schemas.ts'
-import { RECORDS_PER_SLICE, readIngestBody, yieldToLoop } from './ingest-body.ts'
+import { RECORDS_PER_SLICE, readIngestBody } from './ingest-body.ts'
+import { yieldToLoop } from '../util/yield.ts'
 
 const RecordError = Type.Object({ index: Type.Integer(), field: Type.String(), reason: Type.String() })
 /** Route schema; the body is checked by the route itself (its 400 lists every invalid record). */

@@ -17,6 +17,7 @@ import kafkajs, { type Admin, type Message } from 'kafkajs'
 import { FlowhouseError, messageOf } from '../errors.ts'
 import type { DlqItem } from '../transforms/types.ts'
 import { stageLog } from '../util/log.ts'
+import { yieldToLoop } from '../util/yield.ts'
 import type { RecordProducer } from './producer.ts'
 
 const { ConfigResourceTypes } = kafkajs
@@ -237,7 +238,7 @@ export class DlqWriter {
       const head = `${JSON.stringify(source).slice(0, -1)},`
       const tail = `,"time":${JSON.stringify(time)}}`
       for (const item of items) {
-        if (++made % ENTRIES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve))
+        if (++made % ENTRIES_PER_SLICE === 0) await yieldToLoop()
         let message: Message = { key, value: head + JSON.stringify(item).slice(1, -1) + tail }
         let bytes = sizeOf(message)
         if (bytes > maxEntry) {
