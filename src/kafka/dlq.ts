@@ -55,10 +55,15 @@ export interface DlqGroup {
   items: DlqItem[]
 }
 
+/**
+ * One dead-letter entry: `{ ...source, ...item, time }`.
+ * @param time ISO-8601 time the entry was made. @default now
+ */
 export function dlqEntry(item: DlqItem, source: DlqSource, time = new Date().toISOString()): DlqEntry {
   return { ...source, ...item, time }
 }
 
+/** The Kafka message of an entry: key `<topic>:<partition>:<offset>`, value its JSON text (no size check: see fitEntry). */
 export function dlqMessage(entry: DlqEntry): Message {
   return { key: `${entry.topic}:${entry.partition}:${entry.offset}`, value: JSON.stringify(entry) }
 }
