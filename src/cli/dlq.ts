@@ -18,6 +18,7 @@ import { createKafka } from '../kafka/client.ts'
 import { peekDlq, replayDlq, dlqTopicOf, replayLedgerOf } from '../kafka/dlq-replay.ts'
 import { RecordProducer } from '../kafka/producer.ts'
 import { peekStream, resetPipeline } from '../kafka/tools.ts'
+import { positiveInt } from './args.ts'
 import { printTable } from './table.ts'
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
@@ -32,12 +33,6 @@ export function parseSince(value: string, now = Date.now()): Date {
   const t = Date.parse(value)
   if (Number.isNaN(t)) throw new InvalidArgumentError('must be a duration (30s, 15m, 2h, 1d) or an ISO-8601 time')
   return new Date(t)
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer')
-  return n
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
