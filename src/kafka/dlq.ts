@@ -23,25 +23,20 @@ import type { RecordProducer } from './producer.ts'
 const { ConfigResourceTypes } = kafkajs
 const logger = stageLog('dlq')
 
-export interface DlqEntry extends DlqItem {
-  pipeline: string
-  stream: string
-  topic: string
-  partition: number
-  /** Source offset, as Kafka prints it (a decimal string); `<first>-<last>` for insert-stage entries of a batch. */
-  offset: string
-  /** ISO-8601 time the entry was made. */
-  time: string
-}
-
 /** Where dead-letter entries come from: the source message (or, at stage insert, the batch's offset range). */
 export interface DlqSource {
   pipeline: string
   stream: string
   topic: string
   partition: number
-  /** Source offset (a decimal string), or `<first>-<last>` for insert-stage entries of a batch. */
+  /** Source offset, as Kafka prints it (a decimal string), or `<first>-<last>` for insert-stage entries of a batch. */
   offset: string
+}
+
+/** One dead-letter entry: the item, where it comes from, and when it was made. */
+export interface DlqEntry extends DlqItem, DlqSource {
+  /** ISO-8601 time the entry was made. */
+  time: string
 }
 
 /**
