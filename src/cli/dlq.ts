@@ -7,7 +7,8 @@
  *   flowhouse peek STREAM [--limit N] [--format table|json]
  *   flowhouse reset PIPELINE [--yes]
  *
- * `--brokers` (or KAFKA_BROKERS) names the brokers; FLOWHOUSE_GROUP_PREFIX the group prefix.
+ * `--brokers` (or KAFKA_BROKERS) names the brokers; FLOWHOUSE_GROUP_PREFIX the group prefix;
+ * KAFKA_SSL* / KAFKA_SASL_* secure the connections as for the daemon.
  * The admin API has the same operations (src/http/dlq.ts).
  */
 import { createInterface } from 'node:readline/promises'
@@ -17,6 +18,7 @@ import { createKafka } from '../kafka/client.ts'
 import { peekDlq, replayDlq, dlqTopicOf, replayLedgerOf } from '../kafka/dlq-replay.ts'
 import { RecordProducer } from '../kafka/producer.ts'
 import { peekStream, resetPipeline } from '../kafka/tools.ts'
+import { positiveInt } from './args.ts'
 import { printTable } from './table.ts'
 
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }
@@ -33,12 +35,6 @@ export function parseSince(value: string, now = Date.now()): Date {
   return new Date(t)
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer')
-  return n
-}
-
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
 const clip = (text: string, n = 100): string => (text.length > n ? `${text.slice(0, n - 1)}…` : text)
 
@@ -48,7 +44,7 @@ interface KafkaOptions {
 
 function connect(o: KafkaOptions) {
   const config = resolveConfig(process.env, o.brokers ? { brokers: o.brokers.split(',').map((b) => b.trim()).filter(Boolean) } : {})
-  return { kafka: createKafka(config.brokers, 'flowhouse-cli'), groupPrefix: config.groupPrefix }
+  return { kafka: createKafka(config.brokers, 'flowhouse-cli', config.kafkaSecurity), groupPrefix: config.groupPrefix }
 }
 
 const withKafka = (c: Command): Command => c.option('--brokers <list>', 'Kafka brokers (env KAFKA_BROKERS, default 127.0.0.1:9092)')

@@ -8,28 +8,18 @@
  *   flowhouse constraints list|status|enable|disable|update|limits|metrics|stats|violations
  *   flowhouse mv list|create|status|backfill|refresh|query|drop   materialized views through /api/mv (src/cli/mv.ts)
  *   flowhouse keys create --scope ingest|read|admin   a new API key and its FLOWHOUSE_API_KEYS entry
- * Commands that call the daemon send `--api-key` (or FLOWHOUSE_API_KEY) as a bearer token.
+ *   flowhouse init DIR [--flowhouse SPEC]             a new project using flowhouse (src/cli/init.ts)
  *   flowhouse dlq peek|replay PIPELINE, flowhouse peek STREAM, flowhouse reset PIPELINE   dead letters and topics (src/cli/dlq.ts)
+ * Commands that call the daemon (sql, mv, constraints) send `--api-key` (or FLOWHOUSE_API_KEY) as a bearer token.
  */
-import { Command, InvalidArgumentError } from 'commander'
+import { Command } from 'commander'
 import { resolveConfig } from '../config.ts'
 import { messageOf } from '../errors.ts'
 import { apiTarget } from './api.ts'
+import { nonNegativeInt, positiveInt } from './args.ts'
 import { registerKeysCommands } from './keys.ts'
 import { redactSecrets } from '../util/redact.ts'
 import { registerMvCommands } from './mv.ts'
-
-function positiveInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer')
-  return n
-}
-
-function nonNegativeInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a non-negative integer')
-  return n
-}
 
 const program = new Command('flowhouse')
   .description('Stream-processing daemon: Kafka → validation, constraints, transforms → ClickHouse tables and materialized views')

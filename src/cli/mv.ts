@@ -14,15 +14,10 @@
 import { readFile } from 'node:fs/promises'
 import { Command, InvalidArgumentError } from 'commander'
 import { apiTarget, callApi, DEFAULT_URL, type ApiTarget } from './api.ts'
+import { positiveInt } from './args.ts'
 import { printTable } from './table.ts'
 
 export { callApi }
-
-function positiveInt(value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer')
-  return n
-}
 
 function print(value: unknown, format: string): void {
   if (format === 'json' || !Array.isArray(value)) console.log(JSON.stringify(value, null, 2))

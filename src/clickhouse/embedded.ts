@@ -80,8 +80,10 @@ function openError(path: string, error: unknown): ConfigError {
 }
 
 /**
- * Opens the read-write and the read-only session on `options.chdbPath`, creates the database
- * (when asked) and makes it the current one on both sessions.
+ * Opens on `options.chdbPath` the read-write session, FLOWHOUSE_SQL_SESSIONS read-only reader
+ * sessions and the read-only parse session (limits set before `readonly = 1`), creates the
+ * database (when asked) and makes it the current one on every session.
+ * @returns the clients and `release`; the caller closes them (ClickHouse.close: sandbox, clients, release, drainEmbedded).
  * @throws ConfigError when chdb cannot open the folder (see the notes above); ClickHouse errors
  *   from the setup statements are thrown as the client raised them.
  */

@@ -45,6 +45,10 @@ interface Seen {
   last: PartitionProgress
 }
 
+/**
+ * Judges partitions stalled from successive lag collections (module doc); the daemon feeds it
+ * from the LagCollector and /ready reads `stalled()`. Holds no timers and never throws.
+ */
 export class StallDetector {
   private readonly seen = new Map<string, Seen>()
 

@@ -8,7 +8,8 @@
  * | POST /api/pipelines/:pipeline/reset | admin | body `{ confirm: "<pipeline>" }`: delete its topics and consumer group; 409 while it is consumed |
  *
  * `stage` and `filter` take one value or several (repeat the query parameter); `filter` is
- * `field=value` or `field~text`; `since` an ISO-8601 time. Errors answer `{ error, code }`.
+ * `field=value` or `field~text`; `since` an ISO-8601 time. Errors answer `{ error, code }`; a Kafka
+ * failure is 503 `KAFKA_ERROR`.
  */
 import { Type, type Static } from '@sinclair/typebox'
 import type { FastifyInstance, FastifyReply } from 'fastify'
@@ -72,19 +73,23 @@ const Message = Type.Object({ partition: Type.Integer(), offset: Type.String(), 
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v])
 const filterOf = (o: { stage?: string | string[]; since?: string; filter?: string | string[] }) => ({ stages: list(o.stage), where: list(o.filter), ...(o.since ? { since: new Date(o.since) } : {}) })
 
+/**
+ * Answers a failed call: a reset refused while the pipeline is consumed is a 409; every other
+ * error goes to the port's one mapping (errors.ts: NOT_FOUND 404, BAD_REQUEST 400), and a Kafka
+ * failure becomes KAFKA_ERROR (503, logged and counted like every 5xx).
+ * @throws the error to map, as a FlowhouseError.
+ */
 function fail(reply: FastifyReply, error: unknown): FastifyReply {
-  if (error instanceof FlowhouseError) {
-    const status = error.code === 'NOT_FOUND' ? 404 : error.context.conflict ? 409 : error.code === 'BAD_REQUEST' ? 400 : 502
-    return reply.code(status).send({ error: error.message, code: error.code })
-  }
-  return reply.code(502).send({ error: `Kafka: ${messageOf(error)}`, code: 'KAFKA_ERROR' })
+  if (error instanceof FlowhouseError && error.context.conflict) return reply.code(409).send({ error: error.message, code: error.code })
+  if (error instanceof FlowhouseError) throw error
+  throw new FlowhouseError('KAFKA_ERROR', `Kafka: ${messageOf(error)}`, { retriable: true, cause: error })
 }
 
 /** Registers the dead-letter and stream routes. */
 export function registerDlqRoutes(app: FastifyInstance, deps: DlqRouteDeps): void {
   app.get<{ Params: Static<typeof PipelineParams>; Querystring: Static<typeof PeekQuery> }>(
     '/api/dlq/:pipeline',
-    { config: { scope: 'read' }, schema: { summary: 'newest matching dead letters of a pipeline', params: PipelineParams, querystring: PeekQuery, response: { ...errorResponses('guarded'), 200: Type.Object({ total: Type.Integer(), matched: Type.Integer(), entries: Type.Array(Entry) }), 400: ErrorBody, 404: ErrorBody, 502: ErrorBody } } },
+    { config: { scope: 'read' }, schema: { summary: 'newest matching dead letters of a pipeline', params: PipelineParams, querystring: PeekQuery, response: { ...errorResponses('guarded'), 200: Type.Object({ total: Type.Integer(), matched: Type.Integer(), entries: Type.Array(Entry) }), 400: ErrorBody, 404: ErrorBody } } },
     async (req, reply) => {
       try {
         return await peekDlq(deps.kafka, req.params.pipeline, { ...filterOf(req.query), limit: req.query.limit ?? 20 })
@@ -96,7 +101,7 @@ export function registerDlqRoutes(app: FastifyInstance, deps: DlqRouteDeps): voi
 
   app.post<{ Params: Static<typeof PipelineParams>; Body: Static<typeof ReplayBody> }>(
     '/api/dlq/:pipeline/replay',
-    { config: { scope: 'admin' }, schema: { summary: 're-ingest matching dead letters through the pipeline', params: PipelineParams, body: ReplayBody, response: { ...errorResponses('body'), 200: ReplayResult, 400: ErrorBody, 404: ErrorBody, 502: ErrorBody } } },
+    { config: { scope: 'admin' }, schema: { summary: 're-ingest matching dead letters through the pipeline', params: PipelineParams, body: ReplayBody, response: { ...errorResponses('body'), 200: ReplayResult, 400: ErrorBody, 404: ErrorBody } } },
     async (req, reply) => {
       const body = req.body ?? {}
       try {
@@ -111,7 +116,7 @@ export function registerDlqRoutes(app: FastifyInstance, deps: DlqRouteDeps): voi
   const StreamQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 10 })) })
   app.get<{ Params: Static<typeof StreamParams>; Querystring: Static<typeof StreamQuery> }>(
     '/api/streams/:stream/peek',
-    { config: { scope: 'read' }, schema: { summary: "newest messages of a stream's topic", params: StreamParams, querystring: StreamQuery, response: { ...errorResponses('guarded'), 200: Type.Object({ messages: Type.Array(Message) }), 404: ErrorBody, 502: ErrorBody } } },
+    { config: { scope: 'read' }, schema: { summary: "newest messages of a stream's topic", params: StreamParams, querystring: StreamQuery, response: { ...errorResponses('guarded'), 200: Type.Object({ messages: Type.Array(Message) }), 404: ErrorBody } } },
     async (req, reply) => {
       try {
         return { messages: await peekStream(deps.kafka, req.params.stream, req.query.limit ?? 10) }
@@ -124,7 +129,7 @@ export function registerDlqRoutes(app: FastifyInstance, deps: DlqRouteDeps): voi
   const ResetBody = Type.Object({ confirm: Type.String({ description: 'the pipeline name again' }) })
   app.post<{ Params: Static<typeof PipelineParams>; Body: Static<typeof ResetBody> }>(
     '/api/pipelines/:pipeline/reset',
-    { config: { scope: 'admin' }, schema: { summary: "delete a pipeline's topics and consumer group", params: PipelineParams, body: ResetBody, response: { ...errorResponses('body'), 200: Type.Object({ pipeline: Type.String(), topics: Type.Array(Type.String()), group: Type.Union([Type.String(), Type.Null()]) }), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody, 502: ErrorBody } } },
+    { config: { scope: 'admin' }, schema: { summary: "delete a pipeline's topics and consumer group", params: PipelineParams, body: ResetBody, response: { ...errorResponses('body'), 200: Type.Object({ pipeline: Type.String(), topics: Type.Array(Type.String()), group: Type.Union([Type.String(), Type.Null()]) }), 400: ErrorBody, 404: ErrorBody, 409: ErrorBody } } },
     async (req, reply) => {
       if (req.body.confirm !== req.params.pipeline) return reply.code(400).send({ error: `body must be { "confirm": "${req.params.pipeline}" }`, code: 'BAD_REQUEST' })
       try {

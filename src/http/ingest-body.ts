@@ -6,16 +6,13 @@
  * yielding to the event loop between slices, so /health answers while large bodies arrive.
  */
 import { scanJsonInSlices, type DecodeLimits } from '../transforms/bounds.ts'
+import { yieldToLoop } from '../util/yield.ts'
 
 /** Records parsed (or validated) between two yields to the event loop. */
 export const RECORDS_PER_SLICE = 5_000
 /** Body bytes scanned between two yields (about 5 ms of scanning). */
 const BYTES_PER_SLICE = 1024 * 1024
 
-/** Lets other callbacks (health probes, other requests) run. */
-export function yieldToLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve))
-}
 
 export type IngestBody =
   | {

@@ -24,7 +24,10 @@ import type { RecordProducer } from '../kafka/producer.ts'
 import { rateKey } from '../constraints/evaluate.ts'
 import type { ConstraintRegistry } from '../constraints/registry.ts'
 import { FlowhouseError, RateLimitExceededError } from '../errors.ts'
+import type { DecodeLimits } from '../transforms/bounds.ts'
 import { ErrorBody, errorResponses, Open } from './schemas.ts'
+import { RECORDS_PER_SLICE, readIngestBody } from './ingest-body.ts'
+import { yieldToLoop } from '../util/yield.ts'
 
 const RecordError = Type.Object({ index: Type.Integer(), field: Type.String(), reason: Type.String() })
 /** Route schema; the body is checked by the route itself (its 400 lists every invalid record). */
@@ -40,8 +43,6 @@ const schema = {
     429: Type.Intersect([ErrorBody, Open({ retryAfterMs: Type.Integer() })]),
   },
 }
-import type { DecodeLimits } from '../transforms/bounds.ts'
-import { RECORDS_PER_SLICE, readIngestBody, yieldToLoop } from './ingest-body.ts'
 
 export interface IngestDeps {
   pipeline(name: string): IngestPipelineLike | undefined

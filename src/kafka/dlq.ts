@@ -14,25 +14,14 @@
  */
 import { createHash } from 'node:crypto'
 import kafkajs, { type Admin, type Message } from 'kafkajs'
-import { FlowhouseError } from '../errors.ts'
+import { FlowhouseError, messageOf } from '../errors.ts'
 import type { DlqItem } from '../transforms/types.ts'
-import { messageOf } from '../errors.ts'
 import { stageLog } from '../util/log.ts'
+import { yieldToLoop } from '../util/yield.ts'
 import type { RecordProducer } from './producer.ts'
 
 const { ConfigResourceTypes } = kafkajs
 const logger = stageLog('dlq')
-
-export interface DlqEntry extends DlqItem {
-  pipeline: string
-  stream: string
-  topic: string
-  partition: number
-  /** Source offset, as Kafka prints it (a decimal string); `<first>-<last>` for insert-stage entries of a batch. */
-  offset: string
-  /** ISO-8601 time the entry was made. */
-  time: string
-}
 
 /** Where dead-letter entries come from: the source message (or, at stage insert, the batch's offset range). */
 export interface DlqSource {
@@ -40,8 +29,14 @@ export interface DlqSource {
   stream: string
   topic: string
   partition: number
-  /** Source offset (a decimal string), or `<first>-<last>` for insert-stage entries of a batch. */
+  /** Source offset, as Kafka prints it (a decimal string), or `<first>-<last>` for insert-stage entries of a batch. */
   offset: string
+}
+
+/** One dead-letter entry: the item, where it comes from, and when it was made. */
+export interface DlqEntry extends DlqItem, DlqSource {
+  /** ISO-8601 time the entry was made. */
+  time: string
 }
 
 /**
@@ -57,10 +52,15 @@ export interface DlqGroup {
   texts?: string[]
 }
 
+/**
+ * One dead-letter entry: `{ ...source, ...item, time }`.
+ * @param time ISO-8601 time the entry was made. @default now
+ */
 export function dlqEntry(item: DlqItem, source: DlqSource, time = new Date().toISOString()): DlqEntry {
   return { ...source, ...item, time }
 }
 
+/** The Kafka message of an entry: key `<topic>:<partition>:<offset>`, value its JSON text (no size check: see fitEntry). */
 export function dlqMessage(entry: DlqEntry): Message {
   return { key: `${entry.topic}:${entry.partition}:${entry.offset}`, value: JSON.stringify(entry) }
 }
@@ -249,11 +249,11 @@ export class DlqWriter {
         sized.push({ message, bytes })
       }
       for (const text of texts ?? []) {
-        if (++made % ENTRIES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve))
+        if (++made % ENTRIES_PER_SLICE === 0) await yieldToLoop()
         add(text, () => JSON.parse(`{${text}}`) as DlqItem)
       }
       for (const item of items) {
-        if (++made % ENTRIES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve))
+        if (++made % ENTRIES_PER_SLICE === 0) await yieldToLoop()
         add(JSON.stringify(item).slice(1, -1), () => item)
       }
     }

@@ -45,6 +45,10 @@ const LIMIT_ERRORS: Record<number, string> = {
   307: 'FLOWHOUSE_SQL_MAX_RESULT_BYTES', // TOO_MANY_BYTES
 }
 
+/**
+ * Judges and runs caller-supplied queries (module doc). One per ClickHouse handle, built by
+ * createClickHouse, which closes it first (then its readers, which belong to the handle).
+ */
 export class Sandbox {
   readonly options: SandboxOptions
   readonly #init: SandboxInit

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import { afterEach, test } from 'node:test'
 import { FlowhouseError } from '../../../src/errors.ts'
 import { armFailpoints, failpoint, failpointOn, FailpointError, parseFailpoints } from '../../../src/util/failpoints.ts'
@@ -50,6 +51,7 @@ test('unknown failpoints, actions and hits are refused with the entry named', ()
 test('a failpoint armed with exit kills the process with SIGKILL after writing one line to stderr', () => {
   const code = `import { failpoint } from './src/util/failpoints.ts'; failpoint('delivery.after-insert', { first: 7 }); console.log('survived')`
   const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    cwd: fileURLToPath(new URL('../../../', import.meta.url)),
     env: { ...process.env, FLOWHOUSE_FAILPOINTS: 'delivery.after-insert=exit' },
     encoding: 'utf8',
   })
