@@ -2,7 +2,7 @@
  * Stream tooling: peeking at a stream's newest messages and resetting a pipeline's Kafka state
  * (`flowhouse peek`, `flowhouse reset`, and the same over the admin API).
  */
-import type { Kafka } from 'kafkajs'
+import type { Admin, Kafka } from 'kafkajs'
 import { FlowhouseError } from '../errors.ts'
 import { dlqTopicOf, replayLedgerOf } from './dlq-replay.ts'
 import { readTopicSnapshot, type TopicMessage } from './read.ts'
@@ -45,6 +45,9 @@ export async function resetPipeline(kafka: Kafka, pipeline: string, groupPrefix 
     const topics = [pipeline, dlqTopicOf(pipeline), replayLedgerOf(pipeline)].filter((t) => existing.has(t))
     const listed = new Set((await admin.listGroups()).groups.map((g) => g.groupId))
     if (topics.length === 0 && !listed.has(group)) throw new FlowhouseError('NOT_FOUND', `pipeline "${pipeline}" has no topics and no consumer group "${group}" to reset`, { context: { pipeline } })
+    // The group goes first: once its topics are gone the broker may drop the empty group by
+    // itself, and deleting it then fails with GROUP_ID_NOT_FOUND.
+    if (listed.has(group)) await deleteGroup(admin, group)
     if (topics.length > 0) {
       await admin.deleteTopics({ topics, timeout: 30_000 })
       const deadline = Date.now() + 30_000
@@ -53,9 +56,19 @@ export async function resetPipeline(kafka: Kafka, pipeline: string, groupPrefix 
         await new Promise((r) => setTimeout(r, 200))
       }
     }
-    if (listed.has(group)) await admin.deleteGroups([group])
     return { pipeline, topics, group: listed.has(group) ? group : null }
   } finally {
     await admin.disconnect()
+  }
+}
+
+/** Deletes an empty consumer group; one the broker already removed counts as deleted. */
+async function deleteGroup(admin: Admin, group: string): Promise<void> {
+  try {
+    await admin.deleteGroups([group])
+  } catch (error) {
+    const results = (error as { groups?: Array<{ error?: { type?: string } }> }).groups ?? []
+    if (results.length > 0 && results.every((g) => g.error?.type === 'GROUP_ID_NOT_FOUND')) return
+    throw error
   }
 }
