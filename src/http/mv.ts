@@ -73,10 +73,11 @@ const ViewQuery = Type.Object(
     group_by: Type.Optional(Names),
     having: Type.Optional(Type.String()),
     order_by: Type.Optional(Names),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-    offset: Type.Optional(Type.Integer({ minimum: 0 })),
+    limit: Type.Optional(Type.Integer({ description: 'rows, from 1 to the largest limit (QUERY_REJECTED outside)' })),
+    offset: Type.Optional(Type.Integer({ description: 'rows skipped, 0 or more' })),
   },
-  { additionalProperties: false },
+  // Unknown fields and out-of-range limits are refused by the query builder itself (QUERY_REJECTED, 400).
+  { additionalProperties: true },
 )
 
 const NotFound = errorBody('no such view')

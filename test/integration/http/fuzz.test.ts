@@ -11,7 +11,7 @@ import { metricValue, removeDir } from '../helpers.ts'
 import { securedDaemon, type Secured } from './helpers.ts'
 
 const DURATION_MS = 60_000
-const MAX_REQUESTS = 20_000
+const MAX_REQUESTS = 60_000
 const CONCURRENCY = 4
 const SLOW_MS = 5_000
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000)
@@ -89,15 +89,24 @@ function shaped(route: string): unknown {
   }
 }
 
+/** Percent-encodes; a lone surrogate becomes the (invalid UTF-8) bytes of one, which the daemon must refuse cleanly. */
+function enc(v: string): string {
+  try {
+    return encodeURIComponent(v)
+  } catch {
+    return '%ED%A0%80'
+  }
+}
+
 interface Target { method: string; path: string; body?: unknown; contentType?: string }
 
 function target(): Target {
   const pipeline = () => (chance(0.8) ? s.module.name : pick(NASTY_STRINGS))
   const constraint = () => (chance(0.8) ? pick(['types', 'ingest_rate']) : pick(NASTY_STRINGS))
   const view = () => (chance(0.7) ? pick([s.view, `${s.module.name}_f0`, `${s.module.name}_f1`]) : pick(NASTY_STRINGS))
-  const seg = (v: string) => encodeURIComponent(v)
+  const seg = enc
   const q = (...names: string[]) => {
-    const parts = names.filter(() => chance(0.5)).map((n) => `${n}=${encodeURIComponent(String(n === 'limit' && chance(0.5) ? int(200) : randomScalar()))}`)
+    const parts = names.filter(() => chance(0.5)).map((n) => `${n}=${enc(String(n === 'limit' && chance(0.5) ? int(200) : randomScalar()))}`)
     return parts.length ? `?${parts.join('&')}` : ''
   }
   const c = () => `/api/constraints/${seg(pipeline())}/${seg(constraint())}`
