@@ -135,7 +135,7 @@ export class RunningConstraint implements ConstraintRuntime {
    * Merges `config` into the current config, checks the result as at load time, stores it.
    * @throws ConfigError when the new config breaks a rule.
    */
-  updateConfig(config: ConstraintConfig): Promise<void> {
+  async updateConfig(config: ConstraintConfig): Promise<void> {
     if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ConfigError(`constraint "${this.name}": option "config": must be an object`, { constraint: this.name })
     const merged = checkConfig(this.name, this.declared.spec.type, { ...this.config, ...Object.fromEntries(Object.entries(config)) }, this.fields)
     return this.change(this.enabled, merged)

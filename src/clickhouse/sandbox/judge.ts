@@ -23,7 +23,8 @@ export class Refusal extends Error {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-const COMPOUND = /^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_0-9][A-Za-z0-9_]*)*$/
+/** Dotted names; `-` is allowed as in flowhouse's own identifiers (src/clickhouse/sql.ts). */
+const COMPOUND = /^[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_0-9][A-Za-z0-9_-]*)*$/
 
 function describeNode(node: AstNode): string {
   switch (node.kind) {

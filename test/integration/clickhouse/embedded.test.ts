@@ -185,7 +185,7 @@ describe('embedded ClickHouse (chdb)', () => {
     assert.ok(result.durationMs < 10_000, `took ${result.durationMs} ms`)
   })
 
-  it('read-only queries run; CREATE, INSERT, DROP and setting changes are refused; the read-write session still writes', async () => {
+  it('read-only queries run; CREATE, INSERT, DROP and setting changes are refused by the sandbox; the read-write session still writes', async () => {
     const src = name('flights')
     await provisionTable(ch, flightsTable(src))
     await insertBatch(ch, { table: src, rows: jsonEachRow })
@@ -198,8 +198,13 @@ describe('embedded ClickHouse (chdb)', () => {
       `SELECT 1 SETTINGS readonly = 0`,
       `SELECT * FROM file('/etc/hostname', 'LineAsString')`,
     ]) {
-      await assert.rejects(queryReadonly(ch, sql), (e: unknown) => e instanceof FlowhouseError && e.code === 'READONLY_VIOLATION', sql)
+      await assert.rejects(queryReadonly(ch, sql), (e: unknown) => e instanceof FlowhouseError && e.code === 'QUERY_REJECTED', sql)
     }
+    // Behind the sandbox, the read-only sessions are pinned: readonly = 1 and the limits, which cannot change.
+    await assert.rejects(ch.readonlyClient.command({ query: `INSERT INTO ${src} (id) VALUES ('z')` }), /READONLY|readonly/)
+    await assert.rejects(ch.readonlyClient.command({ query: 'SET max_execution_time = 3600' }), /readonly/)
+    const pinned = await (await ch.readonlyClient.query({ query: "SELECT getSetting('readonly') AS r, getSetting('max_execution_time') AS t, getSetting('max_result_rows') AS rows", format: 'JSONEachRow' })).json()
+    assert.deepEqual(pinned, [{ r: 1, t: 30, rows: 100000 }])
     await assert.rejects(queryReadonly(ch, `SELECT 1; DROP TABLE ${src}`), { code: 'BAD_REQUEST', message: 'send one statement at a time (got 2)' })
     assert.equal(await count(ch, src), 3)
     await insertBatch(ch, { table: src, rows: jsonEachRow })

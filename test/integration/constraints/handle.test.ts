@@ -51,6 +51,7 @@ test('the Constraint object of a loaded module is a live handle: status, limits,
     action: 'dead_letter',
     config: { rules: { event_type: { enum: ['click', 'view'] } } },
     version: 0,
+    stored_state_error: null,
   })
   await types.disable()
   assert.equal(((await types.getStatus()) as { enabled: boolean }).enabled, false)
