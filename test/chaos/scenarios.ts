@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { FLIGHTS_PARQUET, kafka, runReplay, type DaemonProcess } from '../integration/helpers.ts'
 import {
-  cleanup, combine, daemonCounter, dlqCount, expectedRows, Fleet, freshStart, judge, killService, serverCounter, serverQuery,
+  cleanup, combine, committedToEnd, daemonCounter, dlqCount, expectedRows, Fleet, freshStart, judge, killService, serverCounter, serverQuery,
   sleep, startService, TOPIC, until, CLICKHOUSE_URL, type ScenarioResult,
 } from './lib.ts'
 
@@ -253,11 +253,15 @@ export async function poisonRun(kind: string): Promise<ScenarioResult> {
     for (let p = 0; p < partitions; p++) await producer.send({ topic: TOPIC, acks: -1, messages: [{ partition: p, value: POISONS[kind]!() }] })
     // The probes: PROBES rows per partition, ids distinct across partitions.
     for (let p = 0; p < partitions; p++) await producer.send({ topic: TOPIC, acks: -1, messages: [{ partition: p, value: probeMessage(`${kind}-p${p}`) }] })
+    const sentAt = Date.now()
     const count = daemonCounter(() => d, "startsWith(id, 'probe-')")
     const j = await judge(count, PROBES * partitions, PROBE_TIMEOUT_MS)
+    // Written is not enough: the poison's partition must also commit past it (not retry for ever).
+    const committed = await until(committedToEnd, Math.max(1_000, PROBE_TIMEOUT_MS - (Date.now() - sentAt)), 500)
     const dlq = await dlqCount()
     await fleet.stopAll()
-    return { scenario: `poison-${kind}`, runs: 1, ...j, dlq, crash: fleet.crashed, notes: fleet.notes }
+    const notes = [`committed=${committed ? 'yes' : 'no'}`, ...fleet.notes]
+    return { scenario: `poison-${kind}`, runs: 1, ...j, stalled: j.stalled || !committed, dlq, dlqExpected: partitions, crash: fleet.crashed, notes }
   } finally {
     await producer.disconnect().catch(() => undefined)
     await fleet.stopAll().catch(() => undefined)
@@ -299,5 +303,5 @@ export async function* fullSuite(): AsyncGenerator<ScenarioResult> {
 /** True when a result is what the suite promises (the negative control must show loss or dup). */
 export function passes(r: ScenarioResult): boolean {
   if (r.scenario.startsWith('negative-control')) return r.loss > 0 || r.dup > 0
-  return r.loss === 0 && r.dup === 0 && !r.stalled && !r.crash
+  return r.loss === 0 && r.dup === 0 && !r.stalled && !r.crash && r.dlq >= (r.dlqExpected ?? 0)
 }
