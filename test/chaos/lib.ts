@@ -32,6 +32,8 @@ export interface ScenarioResult {
   dlq: number
   stalled: boolean
   crash: boolean
+  /** Dead-letter entries the scenario must produce at least (a poison message on each partition). */
+  dlqExpected?: number
   /** Extra figures (recovery times, exit codes), printed after the standard fields. */
   notes?: string[]
 }
@@ -180,6 +182,19 @@ export async function dlqCount(): Promise<number> {
     if (!(await admin.listTopics()).includes(DLQ_TOPIC)) return 0
     const offsets = await admin.fetchTopicOffsets(DLQ_TOPIC)
     return offsets.reduce((s, p) => s + Number(p.high) - Number(p.low), 0)
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+/** True when the group has committed every partition of the topic up to its end (nothing left behind). */
+export async function committedToEnd(): Promise<boolean> {
+  const admin = kafka().admin()
+  await admin.connect()
+  try {
+    const ends = await admin.fetchTopicOffsets(TOPIC)
+    const [committed] = await admin.fetchOffsets({ groupId: GROUP, topics: [TOPIC] })
+    return ends.every((e) => Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >= Number(e.high))
   } finally {
     await admin.disconnect()
   }

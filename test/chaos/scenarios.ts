@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto'
 import { FLIGHTS_PARQUET, kafka, runReplay, type DaemonProcess } from '../integration/helpers.ts'
 import {
-  cleanup, combine, daemonCounter, dlqCount, expectedRows, Fleet, freshStart, judge, killService, serverCounter, serverQuery,
+  cleanup, combine, committedToEnd, daemonCounter, dlqCount, expectedRows, Fleet, freshStart, judge, killService, serverCounter, serverQuery,
   sleep, startService, TOPIC, until, CLICKHOUSE_URL, type ScenarioResult,
 } from './lib.ts'
 
@@ -253,11 +253,15 @@ export async function poisonRun(kind: string): Promise<ScenarioResult> {
     for (let p = 0; p < partitions; p++) await producer.send({ topic: TOPIC, acks: -1, messages: [{ partition: p, value: POISONS[kind]!() }] })
     // The probes: PROBES rows per partition, ids distinct across partitions.
     for (let p = 0; p < partitions; p++) await producer.send({ topic: TOPIC, acks: -1, messages: [{ partition: p, value: probeMessage(`${kind}-p${p}`) }] })
+    const sentAt = Date.now()
     const count = daemonCounter(() => d, "startsWith(id, 'probe-')")
     const j = await judge(count, PROBES * partitions, PROBE_TIMEOUT_MS)
+    // Written is not enough: the poison's partition must also commit past it (not retry for ever).
+    const committed = await until(committedToEnd, Math.max(1_000, PROBE_TIMEOUT_MS - (Date.now() - sentAt)), 500)
     const dlq = await dlqCount()
     await fleet.stopAll()
-    return { scenario: `poison-${kind}`, runs: 1, ...j, dlq, crash: fleet.crashed, notes: fleet.notes }
+    const notes = [`committed=${committed ? 'yes' : 'no'}`, ...fleet.notes]
+    return { scenario: `poison-${kind}`, runs: 1, ...j, stalled: j.stalled || !committed, dlq, dlqExpected: partitions, crash: fleet.crashed, notes }
   } finally {
     await producer.disconnect().catch(() => undefined)
     await fleet.stopAll().catch(() => undefined)
@@ -265,39 +269,64 @@ export async function poisonRun(kind: string): Promise<ScenarioResult> {
   }
 }
 
-/** The short subset (CI): one kill -9, the negative control, one SIGTERM, every poison message. */
-export async function* shortSuite(): AsyncGenerator<ScenarioResult> {
+/** A scenario of the suite: its name and a run that yields one or more result lines. */
+export interface Scenario {
+  name: string
+  run: () => Promise<ScenarioResult[]>
+}
+
+const poisonScenarios = (): Scenario[] => Object.keys(POISONS).map((kind) => ({ name: `poison-${kind}`, run: async () => [await poisonRun(kind)] }))
+
+/** The short subset (CI): one kill -9 with the negative control, one SIGTERM, every poison message. */
+export function shortSuite(): Scenario[] {
   const size = { rows: 50_000, rate: 25_000 }
-  const { run, control } = await killRun(50, size, true)
-  yield run
-  if (control) yield control
-  yield await sigtermRun(size)
-  for (const kind of Object.keys(POISONS)) yield await poisonRun(kind)
+  return [
+    { name: 'kill9-50', run: async () => { const { run, control } = await killRun(50, size, true); return control ? [run, control] : [run] } },
+    { name: 'sigterm-mid-stream', run: async () => [await sigtermRun(size)] },
+    ...poisonScenarios(),
+  ]
 }
 
 /** The whole suite. */
-export async function* fullSuite(): AsyncGenerator<ScenarioResult> {
+export function fullSuite(): Scenario[] {
   const size = { rows: 100_000, rate: 20_000 }
-  for (const pct of [10, 50, 90]) {
-    const runs: ScenarioResult[] = []
-    let control: ScenarioResult | undefined
-    for (let i = 0; i < 2; i++) {
-      const r = await killRun(pct, size, pct === 50 && i === 1)
-      runs.push(r.run)
-      control ??= r.control
+  const kills = [10, 50, 90].map((pct): Scenario => ({
+    name: `kill9-${pct}`,
+    run: async () => {
+      const runs: ScenarioResult[] = []
+      let control: ScenarioResult | undefined
+      for (let i = 0; i < 2; i++) {
+        const r = await killRun(pct, size, pct === 50 && i === 1)
+        runs.push(r.run)
+        control ??= r.control
+      }
+      return control ? [combine(`kill9-${pct}`, runs), control] : [combine(`kill9-${pct}`, runs)]
+    },
+  }))
+  return [
+    ...kills,
+    { name: 'sigterm-mid-stream', run: async () => [await sigtermRun(size)] },
+    { name: 'broker-kill9', run: async () => [await brokerKillRun(size)] },
+    { name: 'clickhouse-kill9-60s', run: async () => [await clickhouseKillRun(size)] },
+    { name: 'two-daemons-rebalance-kill9', run: async () => [await twoDaemonsRun(size)] },
+    ...poisonScenarios(),
+  ]
+}
+
+/** Runs scenarios one after the other; a scenario that throws is reported as a failed line and the next one runs. */
+export async function* runScenarios(scenarios: Scenario[]): AsyncGenerator<ScenarioResult> {
+  for (const s of scenarios) {
+    try {
+      yield* await s.run()
+    } catch (error) {
+      const text = error instanceof Error ? error.message.split('\n')[0]! : String(error)
+      yield { scenario: s.name, runs: 0, loss: 0, dup: 0, dlq: 0, stalled: true, crash: false, notes: [`error=${JSON.stringify(text.slice(0, 200))}`] }
     }
-    yield combine(`kill9-${pct}`, runs)
-    if (control) yield control
   }
-  yield await sigtermRun(size)
-  yield await brokerKillRun(size)
-  yield await clickhouseKillRun(size)
-  yield await twoDaemonsRun(size)
-  for (const kind of Object.keys(POISONS)) yield await poisonRun(kind)
 }
 
 /** True when a result is what the suite promises (the negative control must show loss or dup). */
 export function passes(r: ScenarioResult): boolean {
   if (r.scenario.startsWith('negative-control')) return r.loss > 0 || r.dup > 0
-  return r.loss === 0 && r.dup === 0 && !r.stalled && !r.crash
+  return r.loss === 0 && r.dup === 0 && !r.stalled && !r.crash && r.dlq >= (r.dlqExpected ?? 0)
 }

@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { formatResult } from '../chaos/lib.ts'
-import { passes, shortSuite } from '../chaos/scenarios.ts'
+import { passes, runScenarios, shortSuite } from '../chaos/scenarios.ts'
 
 test('chaos short subset: no loss, no duplicate, no stall and no crash after kill -9, SIGTERM and each poison message; the negative control shows loss', { timeout: 900_000 }, async (t) => {
-  for await (const result of shortSuite()) {
+  for await (const result of runScenarios(shortSuite())) {
     const line = formatResult(result)
     console.log(line)
     await t.test(result.scenario.startsWith('negative-control') ? `${result.scenario} reports loss or dup` : `${result.scenario} holds`, () => {
