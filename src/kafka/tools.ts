@@ -2,7 +2,7 @@
  * Stream tooling: peeking at a stream's newest messages and resetting a pipeline's Kafka state
  * (`flowhouse peek`, `flowhouse reset`, and the same over the admin API).
  */
-import type { Kafka } from 'kafkajs'
+import type { Admin, Kafka } from 'kafkajs'
 import { FlowhouseError } from '../errors.ts'
 import { dlqTopicOf, replayLedgerOf } from './dlq-replay.ts'
 import { readTopicSnapshot, type TopicMessage } from './read.ts'
@@ -14,6 +14,26 @@ import { readTopicSnapshot, type TopicMessage } from './read.ts'
 export async function peekStream(kafka: Kafka, stream: string, limit = 10): Promise<TopicMessage[]> {
   const messages = await readTopicSnapshot(kafka, stream, { start: (_p, low, high) => Math.max(low, high - limit) })
   return messages.sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || Number(a.offset) - Number(b.offset)).slice(-limit)
+}
+
+/**
+ * Deletes a consumer group, retrying for up to 10 s while the coordinator still winds down the
+ * members that just left (NON_EMPTY_GROUP, COORDINATOR_LOAD_IN_PROGRESS ...); a group that is
+ * already gone counts as deleted. @throws FlowhouseError KAFKA_ERROR naming the broker's error.
+ */
+async function deleteGroup(admin: Admin, group: string): Promise<void> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    try {
+      await admin.deleteGroups([group])
+      return
+    } catch (error) {
+      const inner = (error as { groups?: Array<{ error?: { type?: string; message?: string } }> }).groups?.[0]?.error
+      if (inner?.type === 'GROUP_ID_NOT_FOUND') return
+      if (Date.now() > deadline) throw new FlowhouseError('KAFKA_ERROR', `could not delete consumer group "${group}": ${inner?.message ?? (error as Error).message}`, { retriable: true, cause: error })
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  }
 }
 
 export interface ResetResult {
@@ -53,7 +73,7 @@ export async function resetPipeline(kafka: Kafka, pipeline: string, groupPrefix 
         await new Promise((r) => setTimeout(r, 200))
       }
     }
-    if (listed.has(group)) await admin.deleteGroups([group])
+    if (listed.has(group)) await deleteGroup(admin, group)
     return { pipeline, topics, group: listed.has(group) ? group : null }
   } finally {
     await admin.disconnect()
