@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Starts and stops the local services flowhouse talks to, idempotently, on 127.0.0.1 only.
-#   bash scripts/services.sh up     [kafka|clickhouse|all]   (default all)
-#   bash scripts/services.sh down   [kafka|clickhouse|all]
+#   bash scripts/services.sh up     [kafka|clickhouse|redis|all]   (default all)
+#   bash scripts/services.sh down   [kafka|clickhouse|redis|all]
 #   bash scripts/services.sh status
 #   bash scripts/services.sh up|down kafka-secure   a second broker, SASL_SSL only (scripts/lib/kafka-secure.sh)
 #   bash scripts/services.sh up|down clickhouse-secure   a second server, HTTPS with client certificates (scripts/lib/clickhouse-secure.sh)
 # Data lives under .services/ (git-ignored). Kafka is Apache Kafka's broker in KRaft mode,
 # resolved from Maven Central by services/kafka/pom.xml and cached in .services/kafka/lib.
 # The ClickHouse server is Debian's clickhouse-server package, run as the current user.
+# Redis (shared rate limits, FLOWHOUSE_REDIS_URL) is Debian's redis-server, without persistence.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 svc="$root/.services"
@@ -15,6 +16,7 @@ KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 CH_HTTP_PORT=${CH_HTTP_PORT:-8123}
 CH_TCP_PORT=${CH_TCP_PORT:-9000}
+REDIS_PORT=${REDIS_PORT:-6390}
 mkdir -p "$svc"
 
 log() { echo "[services] $*" >&2; }
@@ -109,6 +111,25 @@ ch_up() {
   wait_port "$CH_HTTP_PORT" 60 clickhouse || { tail -30 "$dir/log/stdout.log" "$dir/log/error.log" >&2 || true; return 1; }
 }
 
+redis_up() {
+  if port_open "$REDIS_PORT"; then log "redis already listening on 127.0.0.1:$REDIS_PORT"; return 0; fi
+  if ! command -v redis-server >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+      log "installing Debian's redis-server"
+      apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >&2
+    else
+      log "redis-server is not installed and this is not root: apt-get install redis-server"; return 1
+    fi
+  fi
+  local dir="$svc/redis"
+  mkdir -p "$dir"
+  log "starting redis-server on 127.0.0.1:$REDIS_PORT"
+  nohup redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$dir" --save '' --appendonly no \
+    --protected-mode yes --daemonize no --logfile "$dir/redis.log" >"$dir/stdout.log" 2>&1 &
+  echo $! >"$dir/pid"
+  wait_port "$REDIS_PORT" 30 redis || { tail -30 "$dir/redis.log" >&2 || true; return 1; }
+}
+
 what=${2:-all}
 case "${1:-}" in
   up)
@@ -117,7 +138,8 @@ case "${1:-}" in
       clickhouse) ch_up ;;
       kafka-secure) kafka_secure_up ;;
       clickhouse-secure) clickhouse_secure_up ;;
-      all) kafka_up; ch_up ;;
+      redis) redis_up ;;
+      all) kafka_up; ch_up; redis_up ;;
       *) echo "unknown service: $what" >&2; exit 2 ;;
     esac ;;
   down)
@@ -126,11 +148,13 @@ case "${1:-}" in
       clickhouse) stop_pid "$svc/clickhouse/pid" clickhouse ;;
       kafka-secure) kafka_secure_down ;;
       clickhouse-secure) clickhouse_secure_down ;;
-      all) stop_pid "$svc/kafka/pid" kafka; stop_pid "$svc/clickhouse/pid" clickhouse ;;
+      redis) stop_pid "$svc/redis/pid" redis ;;
+      all) stop_pid "$svc/kafka/pid" kafka; stop_pid "$svc/clickhouse/pid" clickhouse; stop_pid "$svc/redis/pid" redis ;;
       *) echo "unknown service: $what" >&2; exit 2 ;;
     esac ;;
   status)
     port_open "$KAFKA_PORT" && echo "kafka: up (127.0.0.1:$KAFKA_PORT)" || echo "kafka: down"
-    port_open "$CH_HTTP_PORT" && echo "clickhouse: up (127.0.0.1:$CH_HTTP_PORT)" || echo "clickhouse: down" ;;
-  *) echo "usage: $0 up|down|status [kafka|clickhouse|kafka-secure|clickhouse-secure|all]" >&2; exit 2 ;;
+    port_open "$CH_HTTP_PORT" && echo "clickhouse: up (127.0.0.1:$CH_HTTP_PORT)" || echo "clickhouse: down"
+    port_open "$REDIS_PORT" && echo "redis: up (127.0.0.1:$REDIS_PORT)" || echo "redis: down" ;;
+  *) echo "usage: $0 up|down|status [kafka|clickhouse|redis|kafka-secure|clickhouse-secure|all]" >&2; exit 2 ;;
 esac

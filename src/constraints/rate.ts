@@ -30,13 +30,14 @@ export class SharedRates {
 
   /** @param url a redis:// URL (FLOWHOUSE_REDIS_URL). */
   constructor(url: string) {
-    this.client = new Redis(url, { maxRetriesPerRequest: null, lazyConnect: false })
+    this.client = new Redis(url)
     this.connection = new Bottleneck.IORedisConnection({ client: this.client })
   }
 
   /** Resolves once Redis answers. @throws the connection error. */
   async ready(): Promise<void> {
-    await this.connection.ready()
+    // bottleneck's typings declare ready() but the library exposes a promise.
+    await (this.connection as unknown as { ready: Promise<unknown> }).ready
   }
 
   /** Closes the connection; idempotent. */
@@ -57,6 +58,8 @@ interface Backend {
   waitMs(count: number): Promise<number>
   /** Takes `count` (at most the burst) tokens, waiting as needed. */
   remove(count: number): Promise<void>
+  /** Stops background work (a shared limiter's heartbeat). */
+  close(): void
 }
 
 function localBackend(config: RateConfig, startFull: boolean): Backend {
@@ -74,16 +77,20 @@ function localBackend(config: RateConfig, startFull: boolean): Backend {
     remove: async (count) => {
       await bucket.removeTokens(count)
     },
+    close: () => undefined,
   }
 }
 
 function sharedBackend(config: RateConfig, startFull: boolean, scope: SharedScope, key: string): Backend {
   const { max_events_per_second: perSecond, max_events_per_minute: perMinute } = config
-  const common = { datastore: 'ioredis' as const, connection: scope.rates.connection, clearDatastore: false, timeout: IDLE_MS, maxConcurrent: null, minTime: 0 }
+  // heartbeatInterval: how often a waiting limiter looks at the shared reservoir (bottleneck's
+  // clustered default, 5 s, would let a throttled partition wait seconds for each step).
+  const common = { datastore: 'ioredis' as const, connection: scope.rates.connection, clearDatastore: false, timeout: IDLE_MS, maxConcurrent: null, minTime: 0, heartbeatInterval: SHARED_STEP_MS }
   const limits = `${perSecond ?? '-'}s:${perMinute ?? '-'}m`
   let limiter: Bottleneck | undefined
+  let minute: Bottleneck | undefined
   if (perMinute !== undefined) {
-    limiter = new Bottleneck({ ...common, id: `${scope.id}:${limits}:minute:${key}`, reservoir: perMinute, reservoirIncreaseInterval: 1_000, reservoirIncreaseAmount: perMinute / 60, reservoirIncreaseMaximum: perMinute })
+    limiter = minute = new Bottleneck({ ...common, id: `${scope.id}:${limits}:minute:${key}`, reservoir: perMinute, reservoirIncreaseInterval: 1_000, reservoirIncreaseAmount: perMinute / 60, reservoirIncreaseMaximum: perMinute })
   }
   if (perSecond !== undefined) {
     const second = new Bottleneck({ ...common, id: `${scope.id}:${limits}:second:${key}`, reservoir: startFull ? perSecond : 0, reservoirIncreaseInterval: SHARED_STEP_MS, reservoirIncreaseAmount: (perSecond * SHARED_STEP_MS) / 1_000, reservoirIncreaseMaximum: perSecond })
@@ -91,6 +98,7 @@ function sharedBackend(config: RateConfig, startFull: boolean, scope: SharedScop
     limiter = second
   }
   const l = limiter!
+  const limiters = [l, ...(perMinute !== undefined && perSecond !== undefined ? [minute!] : [])]
   const rate = perSecond ?? perMinute! / 60
   return {
     tryTake: async (count) => {
@@ -105,6 +113,9 @@ function sharedBackend(config: RateConfig, startFull: boolean, scope: SharedScop
     },
     remove: async (count) => {
       await l.schedule({ weight: count }, async () => undefined)
+    },
+    close: () => {
+      for (const x of limiters) void x.disconnect(false).catch(() => undefined)
     },
   }
 }
@@ -137,7 +148,11 @@ export class RateBuckets {
   private bucket(key: string): Backend {
     const now = Date.now()
     if (now - this.sweptAt > IDLE_MS) {
-      for (const [k, e] of this.buckets) if (now - e.usedAt > IDLE_MS) this.buckets.delete(k)
+      for (const [k, e] of this.buckets) {
+        if (now - e.usedAt <= IDLE_MS) continue
+        e.backend.close()
+        this.buckets.delete(k)
+      }
       this.sweptAt = now
     }
     let entry = this.buckets.get(key)
@@ -175,6 +190,12 @@ export class RateBuckets {
       if (between) await between()
     }
     return performance.now() - started
+  }
+
+  /** Stops the background work of shared buckets; idempotent. */
+  close(): void {
+    for (const e of this.buckets.values()) e.backend.close()
+    this.buckets.clear()
   }
 
   /** Number of keys with a live bucket in this daemon. */

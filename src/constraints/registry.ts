@@ -76,6 +76,8 @@ export class RunningConstraint implements ConstraintRuntime {
 
   private rebuild(): void {
     const isRate = this.declared.spec.type === 'rate'
+    this.rate?.close()
+    this.ingestRate?.close()
     const shared = this.registry.sharedRates
     const scope = (path: string) => (shared ? { rates: shared, id: `flowhouse:rate:${this.pipeline}:${this.name}:${path}` } : undefined)
     this.rate = isRate ? new RateBuckets(this.config as RateConfig, false, scope('consume')) : undefined
@@ -240,7 +242,11 @@ export class ConstraintRegistry {
   }
 
   detach(pipeline: string): void {
-    for (const r of this.byPipeline.get(pipeline) ?? []) r.declared.unbind(r)
+    for (const r of this.byPipeline.get(pipeline) ?? []) {
+      r.declared.unbind(r)
+      r.rate?.close()
+      r.ingestRate?.close()
+    }
     this.byPipeline.delete(pipeline)
     this.snapshotCache.delete(pipeline)
   }

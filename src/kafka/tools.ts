@@ -16,6 +16,26 @@ export async function peekStream(kafka: Kafka, stream: string, limit = 10): Prom
   return messages.sort((a, b) => a.timestamp - b.timestamp || a.partition - b.partition || Number(a.offset) - Number(b.offset)).slice(-limit)
 }
 
+/**
+ * Deletes a consumer group, retrying for up to 10 s while the coordinator still winds down the
+ * members that just left (NON_EMPTY_GROUP, COORDINATOR_LOAD_IN_PROGRESS ...); a group that is
+ * already gone counts as deleted. @throws FlowhouseError KAFKA_ERROR naming the broker's error.
+ */
+async function deleteGroup(admin: Admin, group: string): Promise<void> {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    try {
+      await admin.deleteGroups([group])
+      return
+    } catch (error) {
+      const inner = (error as { groups?: Array<{ error?: { type?: string; message?: string } }> }).groups?.[0]?.error
+      if (inner?.type === 'GROUP_ID_NOT_FOUND') return
+      if (Date.now() > deadline) throw new FlowhouseError('KAFKA_ERROR', `could not delete consumer group "${group}": ${inner?.message ?? (error as Error).message}`, { retriable: true, cause: error })
+      await new Promise((r) => setTimeout(r, 500))
+    }
+  }
+}
+
 export interface ResetResult {
   pipeline: string
   /** Topics deleted (the ingest topic, the DLQ and its replay ledger, those that existed). */
@@ -45,9 +65,6 @@ export async function resetPipeline(kafka: Kafka, pipeline: string, groupPrefix 
     const topics = [pipeline, dlqTopicOf(pipeline), replayLedgerOf(pipeline)].filter((t) => existing.has(t))
     const listed = new Set((await admin.listGroups()).groups.map((g) => g.groupId))
     if (topics.length === 0 && !listed.has(group)) throw new FlowhouseError('NOT_FOUND', `pipeline "${pipeline}" has no topics and no consumer group "${group}" to reset`, { context: { pipeline } })
-    // The group goes first: once its topics are gone the broker may drop the empty group by
-    // itself, and deleting it then fails with GROUP_ID_NOT_FOUND.
-    if (listed.has(group)) await deleteGroup(admin, group)
     if (topics.length > 0) {
       await admin.deleteTopics({ topics, timeout: 30_000 })
       const deadline = Date.now() + 30_000
@@ -56,19 +73,9 @@ export async function resetPipeline(kafka: Kafka, pipeline: string, groupPrefix 
         await new Promise((r) => setTimeout(r, 200))
       }
     }
+    if (listed.has(group)) await deleteGroup(admin, group)
     return { pipeline, topics, group: listed.has(group) ? group : null }
   } finally {
     await admin.disconnect()
-  }
-}
-
-/** Deletes an empty consumer group; one the broker already removed counts as deleted. */
-async function deleteGroup(admin: Admin, group: string): Promise<void> {
-  try {
-    await admin.deleteGroups([group])
-  } catch (error) {
-    const results = (error as { groups?: Array<{ error?: { type?: string } }> }).groups ?? []
-    if (results.length > 0 && results.every((g) => g.error?.type === 'GROUP_ID_NOT_FOUND')) return
-    throw error
   }
 }

@@ -92,7 +92,8 @@ test('the ingest API answers 429 with Retry-After when a rate constraint refuses
   assert.equal(body.error, 'rate limit "ingest_rate" exceeded for key "*"')
   const rate = declared.find((c) => c.name === 'ingest_rate')!
   const stats = (await rate.getStatistics()) as { violations_by_action: Record<string, number> }
-  assert.equal(stats.violations_by_action.rejected, 2)
+  // One rejected violation per record refused: 6 (the 413) + 1 (the 429).
+  assert.equal(stats.violations_by_action.rejected, 7)
   await assert.rejects(rate.apply(event('r7', 'u')), { name: 'RateLimitExceededError', code: 'RATE_LIMIT_EXCEEDED' })
   await waitFor(async () => ((await rate.getViolations({ startTime: new Date(Date.now() - 60_000) })) as Array<{ action: string }>).some((v) => v.action === 'rejected'), { what: 'the 429 in the history' })
 })
