@@ -21,6 +21,19 @@ export interface PoolOptions {
 
 const TIMEOUT = Symbol('task timeout')
 
+/**
+ * The task as it crosses to a worker: its value copied into an ArrayBuffer of its own, exactly
+ * `value.byteLength` long, listed for transfer. A value is usually a view of the Kafka client's
+ * fetch buffer (megabytes); cloned as it is, the whole underlying buffer would be copied for
+ * every message. The caller's `task.value` is left intact (a retry copies it again); the copy is
+ * detached once the task is posted.
+ */
+export function transferable<T extends { value: Uint8Array }>(task: T): { task: T; transferList: ArrayBuffer[] } {
+  const value = new Uint8Array(task.value.byteLength)
+  value.set(task.value)
+  return { task: { ...task, value }, transferList: [value.buffer] }
+}
+
 const entry = new URL('./worker-entry.mjs', import.meta.url).href
 
 export class TransformPool {
@@ -97,8 +110,8 @@ export class TransformPool {
           }, 50)
         : undefined
       try {
-        const run = progress ? { ...task, stuck, progress } : task
-        return (await this.pool.run(run, { signal: abort.signal })) as WorkResult
+        const { task: run, transferList } = transferable(progress ? { ...task, stuck, progress } : task)
+        return (await this.pool.run(run, { signal: abort.signal, transferList })) as WorkResult
       } catch (error) {
         if (timedOut) throw TIMEOUT
         if (stuckIndex === undefined) throw error
