@@ -16,7 +16,7 @@ const ROWS = Number(process.env.BENCH_ROWS || 300_000)
 const RUNS = Number(process.env.BENCH_RUNS || 2)
 const PROFILE_DIR = process.env.BENCH_CPU_PROF
 const pipelinesDir = path.join(ROOT, 'pipelines')
-const env: Record<string, string> = PROFILE_DIR ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${PROFILE_DIR}` } : {}
+const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []
 
 async function fill(): Promise<void> {
   await resetKafka(['flights', 'flights.dlq'], ['flowhouse.flights'])
@@ -33,7 +33,7 @@ async function consume(run: number): Promise<{ rowsPerSecond: number; seconds: n
   await resetKafka([], ['flowhouse.flights'])
   const dataDir = await tempDir(`bench-consume-${run}`)
   const started = performance.now()
-  const daemon = await startDaemon({ pipelinesDir, dataDir, env })
+  const daemon = await startDaemon({ pipelinesDir, dataDir, nodeArgs })
   try {
     await waitFor(async () => (await count(daemon.url, 'flights')) >= ROWS, { timeoutMs: 3_600_000, intervalMs: 100, what: 'all rows' })
     const seconds = (performance.now() - started) / 1000
