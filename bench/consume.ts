@@ -5,6 +5,7 @@
  * rows/s (daemon start to the last row in ClickHouse), the daemon's CPU seconds (all threads,
  * utime + stime from /proc/<pid>/stat) and its peak RSS (VmHWM). A figure, never a failure.
  *
+ * BENCH_FILL=0 reads the topic as an earlier run left it (no refill).
  * BENCH_CPU_PROF=<dir> runs the daemon with `--cpu-prof --cpu-prof-dir <dir>` (one profile per
  * thread, written at exit).
  */
@@ -46,8 +47,10 @@ async function consume(run: number): Promise<{ rowsPerSecond: number; seconds: n
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-await fill()
-console.log(`topic flights filled with ${fmt(ROWS)} flights`)
+if (process.env.BENCH_FILL !== '0') {
+  await fill()
+  console.log(`topic flights filled with ${fmt(ROWS)} flights`)
+}
 for (let run = 1; run <= RUNS; run++) {
   const r = await consume(run)
   console.log(`run ${run}: ${fmt(r.rowsPerSecond)} rows/s (${r.seconds.toFixed(1)} s), daemon CPU ${r.cpuSeconds.toFixed(1)} s (${((r.cpuSeconds * 1e6) / ROWS).toFixed(1)} µs/row), peak RSS ${r.peakRss.toFixed(0)} MiB`)
