@@ -11,20 +11,13 @@
  */
 import { readFile, mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { FLIGHTS_PARQUET, ROOT, removeDir, resetKafka, runReplay, sql, startDaemon, tempDir, truth, waitFor, type DaemonProcess } from '../test/integration/helpers.ts'
+import { FLIGHTS_PARQUET, ROOT, removeDir, resetKafka, runReplay, startDaemon, tempDir, truth, waitFor, type DaemonProcess } from '../test/integration/helpers.ts'
+import { count, daemonCpuSeconds, peakRssMb } from './proc.ts'
 
 const ROWS = Number(process.env.BENCH_ROWS || 3_000_000)
 const CPU_ROWS = Number(process.env.BENCH_CPU_ROWS || 200_000)
 
-async function peakRssMb(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8')
-  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
-  return kb / 1024
-}
-
-const count = async (url: string, table: string) => Number((await sql<{ n: string }>(url, `SELECT count() AS n FROM ${table}`))[0]!.n)
-
-async function endToEnd(pipelinesDir = path.join(ROOT, 'pipelines')): Promise<{ rowsPerSecond: number; seconds: number; peakRss: number }> {
+async function endToEnd(pipelinesDir = path.join(ROOT, 'pipelines')): Promise<{ rowsPerSecond: number; seconds: number; peakRss: number; cpuSeconds: number }> {
   await resetKafka(['flights', 'flights.dlq'], ['flowhouse.flights'])
   const dataDir = await tempDir('bench-e2e')
   const daemon = await startDaemon({ pipelinesDir, dataDir })
@@ -38,7 +31,7 @@ async function endToEnd(pipelinesDir = path.join(ROOT, 'pipelines')): Promise<{ 
     const seconds = (performance.now() - started) / 1000
     const { code, output } = await replay.done
     if (code !== 0) throw new Error(output)
-    return { rowsPerSecond: ROWS / seconds, seconds, peakRss: await peakRssMb(daemon.child.pid!) }
+    return { rowsPerSecond: ROWS / seconds, seconds, peakRss: await peakRssMb(daemon.child.pid!), cpuSeconds: await daemonCpuSeconds(daemon.child.pid!) }
   } finally {
     await daemon.kill('SIGTERM')
     await removeDir(dataDir)
@@ -144,13 +137,13 @@ console.log(`flights in the parquet file: ${fmt(truthRows!.n)}; benchmarking ${f
 const raw = await rawInsert()
 console.log(`raw ClickHouse insert (INSERT ... SELECT, same table and views): ${fmt(raw.rowsPerSecond)} rows/s (${raw.seconds.toFixed(1)} s)`)
 const e2e = await endToEnd()
-console.log(`flowhouse end to end (replay → Kafka → daemon → ClickHouse + views): ${fmt(e2e.rowsPerSecond)} rows/s (${e2e.seconds.toFixed(1)} s), daemon peak RSS ${e2e.peakRss.toFixed(0)} MiB`)
+console.log(`flowhouse end to end (replay → Kafka → daemon → ClickHouse + views): ${fmt(e2e.rowsPerSecond)} rows/s (${e2e.seconds.toFixed(1)} s), daemon CPU ${e2e.cpuSeconds.toFixed(1)} s (all threads), daemon peak RSS ${e2e.peakRss.toFixed(0)} MiB`)
 console.log(`ratio end-to-end / raw insert: ${(e2e.rowsPerSecond / raw.rowsPerSecond).toFixed(3)}`)
 
 const constrainedDir = await constrainedFlights()
 const withConstraints = await endToEnd(constrainedDir)
 await removeDir(path.dirname(constrainedDir))
-console.log(`flowhouse end to end with constraints (validation of airport codes, a per-origin rate limit that never throttles, resource limits): ${fmt(withConstraints.rowsPerSecond)} rows/s (${withConstraints.seconds.toFixed(1)} s)`)
+console.log(`flowhouse end to end with constraints (validation of airport codes, a per-origin rate limit that never throttles, resource limits): ${fmt(withConstraints.rowsPerSecond)} rows/s (${withConstraints.seconds.toFixed(1)} s), daemon CPU ${withConstraints.cpuSeconds.toFixed(1)} s, daemon peak RSS ${withConstraints.peakRss.toFixed(0)} MiB`)
 console.log(`ratio with constraints / without: ${(withConstraints.rowsPerSecond / e2e.rowsPerSecond).toFixed(3)} (goal ≥ 0.85)`)
 
 const p1 = await cpuRun(1)

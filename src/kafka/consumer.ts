@@ -31,7 +31,7 @@ import { metrics } from '../metrics/metrics.ts'
 import type { StreamLike } from '../model/types.ts'
 import { rawFields, rejectedMessage } from '../transforms/decode.ts'
 import type { TransformPool } from '../transforms/pool.ts'
-import type { WorkResult } from '../transforms/types.ts'
+import type { WorkResult, WorkTask } from '../transforms/types.ts'
 import { failpoint, failpointsArmed } from '../util/failpoints.ts'
 import { stageLog } from '../util/log.ts'
 import { DLQ_HEADER, SKIP_TABLE_HEADER, type DlqWriter } from './dlq.ts'
@@ -71,6 +71,9 @@ export interface StreamConsumerOptions {
 
 /** Messages processed concurrently per partition (results are applied in offset order). */
 const WINDOW = 8
+/** At most this many consecutive messages, or this many bytes of them, go to a worker as one task. */
+const GROUP_MESSAGES = 4
+const GROUP_BYTES = 1024 * 1024
 
 class PartitionState {
   batch = new PartitionBatch()
@@ -178,12 +181,28 @@ export class StreamConsumer {
       if (await state.exclusive(() => this.accept(state, next.message, result))) resolveOffset(next.message.offset)
       await heartbeat()
     }
+    // Consecutive messages go to a worker together (one task of up to GROUP_MESSAGES messages or
+    // GROUP_BYTES); each keeps its own result promise, applied in offset order as before.
+    let group: Array<{ task: WorkTask; settle: (result: Promise<WorkResult>) => void }> = []
+    let groupBytes = 0
+    const dispatch = () => {
+      if (group.length === 0) return
+      const sent = group
+      group = []
+      groupBytes = 0
+      const results = this.o.pool.runMany(sent.map((m) => m.task))
+      sent.forEach((m, i) => m.settle(results.then((r) => r[i]!)))
+    }
+    const running = () => isRunning() && !isStale() && !this.draining
     for (const message of batch.messages) {
-      if (!isRunning() || isStale() || this.draining) break
+      if (!running()) break
       const rejected = this.rejectEarly(message.value)
       if (rejected) {
         inflight.push({ message, result: Promise.resolve(rejected) })
-        if (inflight.length >= WINDOW) await apply()
+        if (inflight.length >= WINDOW) {
+          dispatch()
+          await apply()
+        }
         continue
       }
       const value = message.value!
@@ -195,10 +214,26 @@ export class StreamConsumer {
       const { maxDepth, maxRecordBytes } = this.o.decode
       const bounds = { maxDepth, maxRecordBytes, rawKeepBytes: this.o.rawKeepBytes }
       const skipTable = message.headers?.[SKIP_TABLE_HEADER]?.toString()
-      const task = { file: this.o.file, version: this.o.version, stream: this.o.stream.name, value, bounds, ...(constraints?.length ? { constraints } : {}), ...(skipTable ? { skipTable } : {}) }
-      inflight.push({ message, result: this.o.pool.run(task, processingLimitOf(constraints)?.ms) })
-      if (inflight.length >= WINDOW) await apply()
+      const task: WorkTask = { file: this.o.file, version: this.o.version, stream: this.o.stream.name, value, bounds, ...(constraints?.length ? { constraints } : {}), ...(skipTable ? { skipTable } : {}) }
+      const limitMs = processingLimitOf(constraints)?.ms
+      if (limitMs !== undefined) {
+        // A processing limit watches one message's records: such a message is a task of its own.
+        inflight.push({ message, result: this.o.pool.run(task, limitMs) })
+      } else {
+        let settle!: (result: Promise<WorkResult>) => void
+        inflight.push({ message, result: new Promise<WorkResult>((resolve) => (settle = resolve)) })
+        group.push({ task, settle })
+        groupBytes += value.length
+        if (group.length >= GROUP_MESSAGES || groupBytes >= GROUP_BYTES) dispatch()
+      }
+      if (inflight.length >= WINDOW) {
+        dispatch()
+        await apply()
+      }
     }
+    // Nothing is awaited between here and the check below: a batch that stopped running leaves
+    // its undispatched messages unsettled, and the loop below drops them without awaiting.
+    if (running()) dispatch()
     while (inflight.length > 0) {
       if (!isRunning() || isStale() || this.draining) {
         // Results not applied are not resolved either: the messages are fetched again.

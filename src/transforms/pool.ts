@@ -6,7 +6,7 @@
 import { Piscina } from 'piscina'
 import { stageLog } from '../util/log.ts'
 import { DEFAULT_BOUNDS, rawFields, rejectedMessage } from './decode.ts'
-import type { WorkResult, WorkTask } from './types.ts'
+import type { WorkBatch, WorkResult, WorkTask } from './types.ts'
 
 const logger = stageLog('transforms')
 
@@ -20,6 +20,19 @@ export interface PoolOptions {
 }
 
 const TIMEOUT = Symbol('task timeout')
+
+/**
+ * The task as it crosses to a worker: its value copied into an ArrayBuffer of its own, exactly
+ * `value.byteLength` long, listed for transfer. A value is usually a view of the Kafka client's
+ * fetch buffer (megabytes); cloned as it is, the whole underlying buffer would be copied for
+ * every message. The caller's `task.value` is left intact (a retry copies it again); the copy is
+ * detached once the task is posted.
+ */
+export function transferable<T extends { value: Uint8Array }>(task: T): { task: T; transferList: ArrayBuffer[] } {
+  const value = new Uint8Array(task.value.byteLength)
+  value.set(task.value)
+  return { task: { ...task, value }, transferList: [value.buffer] }
+}
 
 const entry = new URL('./worker-entry.mjs', import.meta.url).href
 
@@ -73,6 +86,39 @@ export class TransformPool {
     return rejectedMessage({ stage: 'transform', errorType: 'task_timeout', reason, ...rawFields(task.value, (task.bounds ?? DEFAULT_BOUNDS).rawKeepBytes, true) }, started)
   }
 
+  /**
+   * Processes several messages in one worker task (one crossing of the thread boundary each way
+   * instead of one per message); `results[i]` is the outcome of `tasks[i]`. Each value crosses as
+   * a transferred copy of its own bytes (transferable()). Always settles: when the worker has not
+   * answered after `taskTimeoutMs`, or answered with something other than one result per
+   * message, each message runs again on its own through run() (which dead-letters it as
+   * `task_timeout` if it cannot answer either). A task with a processing limit
+   * (max_processing_time_ms) goes through run(), never here.
+   * @throws as run() does.
+   */
+  async runMany(tasks: WorkTask[]): Promise<WorkResult[]> {
+    if (tasks.length === 1) return [await this.run(tasks[0]!)]
+    const abort = new AbortController()
+    let timedOut = false
+    const deadline = setTimeout(() => {
+      timedOut = true
+      abort.abort()
+    }, this.taskTimeoutMs)
+    try {
+      const crossing = tasks.map((task) => transferable(task))
+      const batch: WorkBatch = { many: crossing.map((c) => c.task) }
+      const results = (await this.pool.run(batch, { signal: abort.signal, transferList: crossing.flatMap((c) => c.transferList) })) as unknown
+      if (Array.isArray(results) && results.length === tasks.length) return results as WorkResult[]
+      logger.warn({ stream: tasks[0]!.stream, messages: tasks.length }, 'worker answered a task of several messages without one result per message; running them one by one')
+    } catch (error) {
+      if (!timedOut) throw error
+      logger.warn({ stream: tasks[0]!.stream, messages: tasks.length, timeoutMs: this.taskTimeoutMs }, 'worker task of several messages did not answer in time; aborted, running them one by one')
+    } finally {
+      clearTimeout(deadline)
+    }
+    return Promise.all(tasks.map((task) => this.run(task)))
+  }
+
   /** One run of a task; rejects with TIMEOUT after taskTimeoutMs. */
   private async attempt(task: WorkTask, maxRecordMs: number | undefined): Promise<WorkResult> {
     const graceMs = maxRecordMs === undefined ? 0 : Math.max(1_000, maxRecordMs)
@@ -97,8 +143,8 @@ export class TransformPool {
           }, 50)
         : undefined
       try {
-        const run = progress ? { ...task, stuck, progress } : task
-        return (await this.pool.run(run, { signal: abort.signal })) as WorkResult
+        const { task: run, transferList } = transferable(progress ? { ...task, stuck, progress } : task)
+        return (await this.pool.run(run, { signal: abort.signal, transferList })) as WorkResult
       } catch (error) {
         if (timedOut) throw TIMEOUT
         if (stuckIndex === undefined) throw error

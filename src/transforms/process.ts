@@ -8,11 +8,12 @@
  */
 import { ConstraintEvaluator } from '../constraints/evaluate.ts'
 import { keyPaths } from '../model/keys.ts'
-import { compileValidator, recordChecker } from '../model/schema.ts'
+import { recordChecker, type TSchema } from '../model/schema.ts'
 import type { StreamLike, TransformDef } from '../model/types.ts'
 import { describeErrors, describeFieldErrors } from '../util/ajv-errors.ts'
 import { messageOf } from '../errors.ts'
 import { scanJson } from './bounds.ts'
+import { outputCheck } from './copied.ts'
 import { DEFAULT_BOUNDS, decodeMessage, rawFields, rejectedMessage, type WorkBounds } from './decode.ts'
 import type { DlqItem, TableRows, TopicRecords, WorkResult, WorkTask } from './types.ts'
 
@@ -77,8 +78,10 @@ function boundedOutput(output: unknown, bounds: WorkBounds): Pick<DlqItem, 'reco
   return rawFields(bytes, bounds.rawKeepBytes, true)
 }
 
-async function runTransform(t: TransformDef, record: unknown, index: number, staged: Staged, limitMs: number | undefined, bounds: WorkBounds): Promise<void> {
+async function runTransform(t: TransformDef, record: unknown, index: number, staged: Staged, limitMs: number | undefined, bounds: WorkBounds, input: TSchema): Promise<void> {
   let produced: unknown[]
+  const check = outputCheck(input, t.destination.schema)
+  const before = check.snapshot(record)
   try {
     const returned = t.fn(record)
     produced = outputsOf(returned instanceof Promise && limitMs !== undefined ? await withDeadline(returned, limitMs) : await returned)
@@ -88,10 +91,10 @@ async function runTransform(t: TransformDef, record: unknown, index: number, sta
     return
   }
   if (produced.length === 0) staged.filteredBy.push(t.destination.name)
-  const validate = compileValidator(t.destination.schema)
   for (const output of produced) {
     let json: string
     try {
+      const validate = check.validatorFor(output, before)
       if (!validate(output)) {
         staged.dlq.push({ stage: 'transform', errorType: 'output_schema', reason: `transform output does not match "${t.destination.name}": ${describeErrors(validate.errors)}`, index, ...boundedOutput(output, bounds) })
         continue
@@ -176,7 +179,7 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
     const t0 = performance.now()
     let late = false
     try {
-      for (const t of stream.transforms) await runTransform(t, copy(), index, staged, limitMs, bounds)
+      for (const t of stream.transforms) await runTransform(t, copy(), index, staged, limitMs, bounds, stream.schema)
       for (const fn of stream.consumers) {
         try {
           await fn(copy())

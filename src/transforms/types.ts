@@ -55,6 +55,11 @@ export interface WorkTask {
   progress?: SharedArrayBuffer
 }
 
+/** Several messages processed by one worker task, in order; the worker answers one WorkResult per task. */
+export interface WorkBatch {
+  many: WorkTask[]
+}
+
 /** A constraint violation found while processing a message. */
 export interface ViolationItem {
   constraint: string

@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url'
 import { collectDefinitions } from '../model/collect.ts'
 import type { StreamLike } from '../model/types.ts'
 import { processMessage } from './process.ts'
-import type { WorkResult, WorkTask } from './types.ts'
+import type { WorkBatch, WorkResult, WorkTask } from './types.ts'
 
 const streams = new Map<string, Promise<StreamLike>>()
 
@@ -18,8 +18,20 @@ async function loadStream(file: string, version: string, name: string): Promise<
   return stream
 }
 
-/** Piscina entry: processes one message. Throws only when the module cannot be loaded. */
-export default async function run(task: WorkTask): Promise<WorkResult> {
+/**
+ * Piscina entry: processes one message, or each message of a WorkBatch in order (one result per
+ * message, same order). Throws only when the module cannot be loaded.
+ */
+export default async function run(task: WorkTask | WorkBatch): Promise<WorkResult | WorkResult[]> {
+  if ('many' in task) {
+    const results: WorkResult[] = []
+    for (const one of task.many) results.push(await runOne(one))
+    return results
+  }
+  return runOne(task)
+}
+
+async function runOne(task: WorkTask): Promise<WorkResult> {
   const key = `${task.file}\0${task.version}\0${task.stream}`
   let stream = streams.get(key)
   if (!stream) {

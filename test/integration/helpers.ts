@@ -61,10 +61,11 @@ export interface DaemonProcess {
  * Starts `flowhouse start` as a child process and waits for it to answer /health.
  * @param env extra environment (e.g. CLICKHOUSE_URL, FLOWHOUSE_BATCH_FLUSH_MS).
  */
-export async function startDaemon(options: { pipelinesDir: string; dataDir: string; env?: Record<string, string>; waitReady?: boolean }): Promise<DaemonProcess> {
+/** `nodeArgs`: options for node itself, before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+export async function startDaemon(options: { pipelinesDir: string; dataDir: string; env?: Record<string, string>; waitReady?: boolean; nodeArgs?: string[] }): Promise<DaemonProcess> {
   const port = await freePort()
   let output = ''
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/flowhouse.js'), 'start', '--pipelines', options.pipelinesDir, '--port', String(port)], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(ROOT, 'bin/flowhouse.js'), 'start', '--pipelines', options.pipelinesDir, '--port', String(port)], {
     cwd: ROOT,
     env: { ...process.env, FLOWHOUSE_DATA_DIR: options.dataDir, FLOWHOUSE_LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],

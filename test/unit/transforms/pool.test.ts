@@ -43,3 +43,46 @@ test('a worker task that never answers settles as a task_timeout dead letter aft
     await pool.close()
   }
 })
+
+test('several messages in one worker task each get their own result, in order, and the values given stay intact', { timeout: 60_000 }, async () => {
+  const pool = new TransformPool(1, { taskTimeoutMs: 10_000 })
+  try {
+    // Three views of one larger buffer, as the Kafka client hands message values over.
+    const texts = [JSON.stringify([{ id: 'a', n: 1 }, { id: 'b', n: 2 }]), JSON.stringify([{ id: 'c', n: 'x' }]), JSON.stringify([{ id: 'd', n: 4 }])]
+    const fetch = Buffer.from(texts.join(''))
+    const first = fetch.subarray(0, texts[0]!.length)
+    const second = fetch.subarray(texts[0]!.length, texts[0]!.length + texts[1]!.length)
+    const third = fetch.subarray(texts[0]!.length + texts[1]!.length)
+    const tasks = [first, second, third].map((value) => ({ file, version: '1', stream: 'spin', value }))
+    const results = await pool.runMany(tasks)
+    assert.deepEqual(
+      results.map((r) => [r.records, r.tables[0]?.rows ?? '', r.dlq.length + (r.dlqText?.texts.length ?? 0)]),
+      [
+        [2, '{"id":"a","n":1}\n{"id":"b","n":2}\n', 0],
+        [1, '', 1],
+        [1, '{"id":"d","n":4}\n', 0],
+      ],
+    )
+    assert.equal(first.toString(), '[{"id":"a","n":1},{"id":"b","n":2}]', "the caller's values are intact")
+  } finally {
+    await pool.close()
+  }
+})
+
+test('a task of several messages that never answers runs each message on its own: the stuck one is a task_timeout, the others are processed', { timeout: 60_000 }, async () => {
+  const pool = new TransformPool(1, { taskTimeoutMs: 1_500 })
+  try {
+    const tasks = [[{ id: 'a', n: 1 }], [{ id: 'b', n: 0 }], [{ id: 'c', n: 3 }]].map((v) => ({ file, version: '1', stream: 'spin', value: bytes(v) }))
+    const results = await pool.runMany(tasks)
+    assert.deepEqual(
+      results.map((r) => [r.tables[0]?.rows ?? '', r.dlq.map((d) => d.errorType)]),
+      [
+        ['{"id":"a","n":1}\n', []],
+        ['', ['task_timeout']],
+        ['{"id":"c","n":3}\n', []],
+      ],
+    )
+  } finally {
+    await pool.close()
+  }
+})

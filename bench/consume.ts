@@ -1,0 +1,57 @@
+/**
+ * `npm run bench:consume`: consumption of a pre-filled topic. Fills the flights topic with
+ * BENCH_ROWS flights (default 300,000) once, then starts the daemon on the flights pipeline
+ * BENCH_RUNS times (default 2), each reading the topic from the beginning, and prints per run:
+ * rows/s (daemon start to the last row in ClickHouse), the daemon's CPU seconds (all threads,
+ * utime + stime from /proc/<pid>/stat) and its peak RSS (VmHWM). A figure, never a failure.
+ *
+ * BENCH_FILL=0 reads the topic as an earlier run left it (no refill).
+ * BENCH_CPU_PROF=<dir> runs the daemon with `--cpu-prof --cpu-prof-dir <dir>` (one profile per
+ * thread, written at exit).
+ */
+import path from 'node:path'
+import { FLIGHTS_PARQUET, ROOT, removeDir, resetKafka, runReplay, startDaemon, tempDir, waitFor } from '../test/integration/helpers.ts'
+import { count, daemonCpuSeconds, peakRssMb } from './proc.ts'
+
+const ROWS = Number(process.env.BENCH_ROWS || 300_000)
+const RUNS = Number(process.env.BENCH_RUNS || 2)
+const PROFILE_DIR = process.env.BENCH_CPU_PROF
+const pipelinesDir = path.join(ROOT, 'pipelines')
+const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []
+
+async function fill(): Promise<void> {
+  await resetKafka(['flights', 'flights.dlq'], ['flowhouse.flights'])
+  const dataDir = await tempDir('bench-fill')
+  // The daemon creates the topics; it is stopped before any message is produced.
+  const daemon = await startDaemon({ pipelinesDir, dataDir })
+  await daemon.kill('SIGTERM')
+  await removeDir(dataDir)
+  const { code, output } = await runReplay([FLIGHTS_PARQUET, '--pipeline', 'flights', '--limit', String(ROWS)]).done
+  if (code !== 0) throw new Error(output)
+}
+
+async function consume(run: number): Promise<{ rowsPerSecond: number; seconds: number; cpuSeconds: number; peakRss: number }> {
+  await resetKafka([], ['flowhouse.flights'])
+  const dataDir = await tempDir(`bench-consume-${run}`)
+  const started = performance.now()
+  const daemon = await startDaemon({ pipelinesDir, dataDir, nodeArgs })
+  try {
+    await waitFor(async () => (await count(daemon.url, 'flights')) >= ROWS, { timeoutMs: 3_600_000, intervalMs: 100, what: 'all rows' })
+    const seconds = (performance.now() - started) / 1000
+    const pid = daemon.child.pid!
+    return { rowsPerSecond: ROWS / seconds, seconds, cpuSeconds: await daemonCpuSeconds(pid), peakRss: await peakRssMb(pid) }
+  } finally {
+    await daemon.kill('SIGTERM')
+    await removeDir(dataDir)
+  }
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+if (process.env.BENCH_FILL !== '0') {
+  await fill()
+  console.log(`topic flights filled with ${fmt(ROWS)} flights`)
+}
+for (let run = 1; run <= RUNS; run++) {
+  const r = await consume(run)
+  console.log(`run ${run}: ${fmt(r.rowsPerSecond)} rows/s (${r.seconds.toFixed(1)} s), daemon CPU ${r.cpuSeconds.toFixed(1)} s (${((r.cpuSeconds * 1e6) / ROWS).toFixed(1)} µs/row), peak RSS ${r.peakRss.toFixed(0)} MiB`)
+}
