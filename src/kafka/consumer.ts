@@ -348,7 +348,7 @@ export class StreamConsumer {
         metrics.recordsProduced.inc({ pipeline, topic: destination }, records.length)
       }
       if (this.o.dlqTopic && b.dlqCount > 0) {
-        await this.o.dlqWriter.send(this.o.dlqTopic, b.dlq)
+        await this.o.dlqWriter.send(this.o.dlqTopic, b.dlq, state.heartbeat)
       } else if (b.dlqCount > 0) {
         this.log.warn({ count: b.dlqCount, first: b.dlq[0]?.items[0]?.reason ?? b.dlq[0]?.texts?.[0]?.slice(0, 500) }, 'dead-letter queue is off for this pipeline; bad records are counted and dropped')
       }

@@ -224,11 +224,12 @@ export class DlqWriter {
   /**
    * Produces the entries of `groups` to `topic` in requests that fit its limit, in order;
    * resolves when every one is acknowledged. Serialises in slices that yield to the event loop.
-   * An entry's value is `{ ...source, ...item, time }` (see DlqEntry).
+   * An entry's value is `{ ...source, ...item, time }` (see DlqEntry). `heartbeat` (the consumer's, when
+   * given) is called after each request so a long send keeps the group membership.
    * @throws the producer's error for retriable failures (the caller retries the batch), or
    *   when even an entry shrunk to its coordinates is refused.
    */
-  async send(topic: string, groups: DlqGroup[]): Promise<void> {
+  async send(topic: string, groups: DlqGroup[], heartbeat?: () => Promise<void>): Promise<void> {
     if (!groups.some((g) => g.items.length > 0 || (g.texts?.length ?? 0) > 0)) return
     const limit = await this.maxMessageBytes(topic)
     const maxEntry = limit - BATCH_OVERHEAD_BYTES
@@ -257,7 +258,11 @@ export class DlqWriter {
         add(JSON.stringify(item).slice(1, -1), () => item)
       }
     }
-    for (const chunk of splitMessages(sized, limit)) await this.produce(topic, chunk)
+    for (const chunk of splitMessages(sized, limit)) {
+      await this.produce(topic, chunk)
+      // A large set of entries takes many requests: keep the group membership alive meanwhile.
+      await heartbeat?.()
+    }
   }
 
   /** Sends one chunk; on a non-retriable size or record error re-reads the limit and splits. */

@@ -105,7 +105,8 @@ test('flowhouse constraints violations lists the same history as the API (one vi
   for (const user of USERS) assert.ok(body.violations.some((v) => v.record_key.includes(user)), `${user} was limited: ${JSON.stringify(body.violations.slice(0, 3))}`)
   const out = await cli(['constraints', 'violations', '--pipeline', m.name, '--constraint', 'user_minute', '--limit', '100000'])
   assert.equal(out.code, 0, out.stderr)
-  const rows = out.stdout.split('\n').filter((l) => /^│\s+\d+\s+│/.test(l))
+  // One line per history row below the header, starting with its time.
+  const rows = out.stdout.split('\n').filter((l) => /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\s/.test(l))
   assert.equal(rows.length, body.violations.length, out.stdout)
   for (const user of USERS) assert.ok(rows.some((r) => r.includes(user)), `${user} in the CLI table`)
 })

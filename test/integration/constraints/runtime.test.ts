@@ -47,7 +47,7 @@ test('disable, enable and update_config change behaviour mid-stream and are stil
   // A config that breaks a rule is refused with the load-time message.
   const bad = await api(daemon.url, 'PUT', `/api/constraints/${m.name}/types/config`, { config: { rules: { event_type: { enum: [] } } } })
   assert.equal(bad.status, 400)
-  assert.equal(bad.body.error, 'constraint "types": option "config.rules.event_type.enum": must be a non-empty list (got []); list the allowed values')
+  assert.equal(bad.body.error, 'constraint "types": option "config.rules.event_type.enum": must be a non-empty list of at most 10000 values (got []); list the allowed values')
 
   // Restart: the run-time state persisted in ClickHouse wins over the module's declaration.
   await daemon.kill('SIGTERM')
