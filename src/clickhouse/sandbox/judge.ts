@@ -23,8 +23,16 @@ export class Refusal extends Error {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
-/** Dotted names; `-` is allowed as in flowhouse's own identifiers (src/clickhouse/sql.ts). */
-const COMPOUND = /^[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_0-9][A-Za-z0-9_-]*)*$/
+/**
+ * A part of a dotted column name: any JSON key is a column (README "Writing a pipeline module"),
+ * so spaces and punctuation are allowed, but not what could forge the printed parse: parentheses
+ * (` (alias x)`, ` (children n)`), quotes, backslashes, control characters, or leading and
+ * trailing spaces.
+ */
+const NAME_PART = /^(?! )[^\u0000-\u001f\u007f()`'"\\]+(?<! )$/
+/** Table names stay plain dotted identifiers; `-` is allowed as in flowhouse's own identifiers (src/clickhouse/sql.ts). */
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_0-9][A-Za-z0-9_-]*)*$/
+const compoundName = (name: string): boolean => name.split('.').every((part) => NAME_PART.test(part))
 
 function describeNode(node: AstNode): string {
   switch (node.kind) {
@@ -67,7 +75,7 @@ function visit(node: AstNode, parent: AstNode | undefined, ctx: JudgeContext): v
       break
     case 'Identifier':
     case 'QualifiedAsterisk':
-      if (node.kind === 'Identifier' && !COMPOUND.test(node.data)) throw new Refusal('name', `name ${JSON.stringify(node.data)} is not a plain (optionally dotted) name`)
+      if (node.kind === 'Identifier' && !compoundName(node.data)) throw new Refusal('name', `name ${JSON.stringify(node.data)} is not a plain (optionally dotted) name`)
       break
     case 'TableIdentifier':
       checkTable(node.data, ctx)
@@ -92,7 +100,7 @@ function visit(node: AstNode, parent: AstNode | undefined, ctx: JudgeContext): v
 }
 
 function checkTable(name: string, ctx: JudgeContext): void {
-  if (!COMPOUND.test(name)) throw new Refusal('name', `table name ${JSON.stringify(name)} is not a plain name`)
+  if (!TABLE_NAME.test(name)) throw new Refusal('name', `table name ${JSON.stringify(name)} is not a plain name`)
   const parts = name.split('.')
   if (parts.length === 1) return // flowhouse's database is the session's current one (or a WITH name)
   if (parts.length !== 2) throw new Refusal('table', `table ${name} is not a table of database ${ctx.database}`)
