@@ -140,7 +140,7 @@ async function openServer(options: ResolvedClickHouseOptions): Promise<ClickHous
  */
 export async function createClickHouse(options: ClickHouseOptions = {}): Promise<ClickHouse> {
   const resolved = resolveClickHouseOptions(options)
-  let clients: { client: ClickHouseClient; readers: ClickHouseClient[]; parser: ParseEngine; release: () => Promise<void> } | undefined
+  let clients: { client: ClickHouseClient; readers: ClickHouseClient[]; openReader?: () => Promise<ClickHouseClient>; parser: ParseEngine; release: () => Promise<void> } | undefined
   try {
     if (resolved.mode === 'embedded') {
       const embedded = await openEmbedded(resolved)
@@ -155,6 +155,7 @@ export async function createClickHouse(options: ClickHouseOptions = {}): Promise
       options: resolved.sandbox,
       parser: clients.parser,
       readers: clients.readers,
+      ...(clients.openReader ? { openReader: clients.openReader } : {}),
       ...(resolved.mode === 'server' ? { requestSettings: serverRequestSettings(resolved.sandbox) } : {}),
     })
     return new ClickHouse({ options: resolved, client: clients.client, readonlyClient: clients.readers[0] as ClickHouseClient, others: clients.readers, sandbox, release: clients.release, serverVersion, capabilities })

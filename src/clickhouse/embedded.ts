@@ -16,6 +16,11 @@
  *   `insert_deduplication_token` would apply to later inserts). So flowhouse never passes
  *   settings that way to chdb: inserts put them in the query's own `SETTINGS` clause, and the
  *   read-only connection is read-only on purpose (`SET readonly = 1` once, which cannot be undone).
+ * - A SELECT stopped by `max_result_rows` (`result_overflow_mode = 'throw'`) leaves the rows
+ *   produced before the stop (65,410 of `SELECT number FROM system.numbers LIMIT 1e7` under a
+ *   100,000-row limit) in the session: the NEXT query on that session answers them instead of
+ *   its own result. So the sandbox replaces a reader session after any failed query
+ *   (`openReader`) instead of giving it another caller's query.
  */
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
@@ -39,6 +44,11 @@ export interface EmbeddedClients {
   client: ClickHouseClient
   /** Sessions pinned to the sandbox's limits and then `readonly = 1`: caller queries, one at a time each. */
   readers: ClickHouseClient[]
+  /**
+   * Opens one more session like `readers` (the sandbox's replacement for a session whose query
+   * failed; the caller closes it). Throws as the client raised the setup statements' errors.
+   */
+  openReader(): Promise<ClickHouseClient>
   /** Read-only session the sandbox parses on (`EXPLAIN AST`), so parsing never waits behind a slow query. */
   parser: RawSession
   /** Closes the engine's configuration holder (see confineEngine). Idempotent. */
@@ -114,17 +124,26 @@ export async function openEmbedded(options: ResolvedClickHouseOptions): Promise<
     const database = quoteIdentifier(options.database, 'database')
     if (options.createDatabase) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` })
     await client.command({ query: `USE ${database}` })
-    const pinned = async (): Promise<ClickHouseClient> => {
-      const session = open()
-      opened.push(session)
+    // The limits first: once readonly = 1, no setting can change on the session.
+    const pin = async (session: ClickHouseClient): Promise<ClickHouseClient> => {
       await session.command({ query: `USE ${database}` })
-      // The limits first: once readonly = 1, no setting can change on the session.
       await session.command({ query: `SET ${settingsSql(limitSettings(options.sandbox))}` })
       await session.command({ query: 'SET readonly = 1' })
       return session
     }
     const readers: ClickHouseClient[] = []
-    for (let i = 0; i < options.sandbox.sessions; i++) readers.push(await pinned())
+    for (let i = 0; i < options.sandbox.sessions; i++) {
+      const session = open()
+      opened.push(session)
+      readers.push(await pin(session))
+    }
+    const openReader = async (): Promise<ClickHouseClient> => {
+      const session = open()
+      return pin(session).catch(async (error: unknown) => {
+        await session.close().catch(() => undefined)
+        throw error
+      })
+    }
     const connection = connect()
     const parser: RawSession = {
       text: async (sql) => (await connection.chdb.queryAsync(sql, { format: 'TabSeparatedRaw' })).text(),
@@ -134,7 +153,7 @@ export async function openEmbedded(options: ResolvedClickHouseOptions): Promise<
     await parser.text(`USE ${database}`)
     await parser.text(`SET ${settingsSql(limitSettings(options.sandbox))}`)
     await parser.text('SET readonly = 1')
-    return { client, readers, parser, release }
+    return { client, readers, openReader, parser, release }
   } catch (error) {
     for (const c of opened) await c.close().catch(() => undefined)
     await release()

@@ -8,11 +8,14 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import Bottleneck from 'bottleneck'
 import { ClickHouseError, FlowhouseError, QueryError, messageOf } from '../../errors.ts'
+import { stageLog } from '../../util/log.ts'
 import { toClickHouseError } from '../errors.ts'
 import { AstReadError, readExplainAst, type AstNode } from './ast.ts'
 import { Refusal, judge } from './judge.ts'
 import { limitSettings, type SandboxOptions } from './options.ts'
 import { FunctionAllowlist, type FunctionRow } from './policy.ts'
+
+const log = stageLog('sandbox')
 
 /** Runs a statement on the in-process engine and returns its TabSeparatedRaw text. */
 export interface ParseEngine {
@@ -34,6 +37,13 @@ export interface SandboxInit {
   readers: ClickHouseClient[]
   /** Settings sent with every query (server mode: the limits and `readonly = 1`); none for pinned sessions. */
   requestSettings?: Record<string, string>
+  /**
+   * Opens a reader like those of `readers` (embedded). When given, a reader whose query failed is
+   * closed and replaced by a new one before it serves another query: chDB keeps the rows a
+   * stopped SELECT produced in the session and answers them to the next query (embedded.ts).
+   * The sandbox closes the readers it opened. Not given in server mode (each query is a request).
+   */
+  openReader?: () => Promise<ClickHouseClient>
 }
 
 /** ClickHouse error codes of the sandbox's limits → the variable that sets the limit. */
@@ -54,6 +64,8 @@ export class Sandbox {
   readonly #init: SandboxInit
   readonly #free: ClickHouseClient[]
   readonly #limiter: Bottleneck
+  /** Readers this sandbox opened in place of failed ones (it closes them; the handle closes `init.readers`). */
+  readonly #opened = new Set<ClickHouseClient>()
   #functions: Promise<FunctionAllowlist> | undefined
 
   constructor(init: SandboxInit) {
@@ -137,16 +149,37 @@ export class Sandbox {
   }
 
   async #run<T>(statement: Prepared): Promise<T[]> {
-    const client = this.#free.pop() as ClickHouseClient
+    let client = this.#free.pop() as ClickHouseClient
     try {
       const settings = this.#init.requestSettings
       const result = await client.query({ ...statement, format: 'JSONEachRow', ...(settings ? { clickhouse_settings: settings } : {}) })
       return await result.json<T>()
     } catch (error) {
+      client = await this.#renewed(client)
       throw this.#mapped(error)
     } finally {
       this.#free.push(client)
     }
+  }
+
+  /**
+   * A fresh reader in place of one whose query failed (closed here), or the same one when the
+   * sandbox has no `openReader` or opening fails (logged: the next query on it may read rows
+   * the failed one left behind).
+   */
+  async #renewed(failed: ClickHouseClient): Promise<ClickHouseClient> {
+    if (!this.#init.openReader) return failed
+    let fresh: ClickHouseClient
+    try {
+      fresh = await this.#init.openReader()
+    } catch (error) {
+      log.warn({ error: messageOf(error) }, 'SQL sandbox: cannot open a new read-only session after a failed query; keeping the old one')
+      return failed
+    }
+    this.#opened.delete(failed)
+    this.#opened.add(fresh)
+    await failed.close().catch(() => undefined)
+    return fresh
   }
 
   #mapped(error: unknown): Error {
@@ -158,10 +191,14 @@ export class Sandbox {
     return e
   }
 
-  /** Stops the parse engine. Idempotent; never throws. The readers belong to the ClickHouse handle. */
+  /**
+   * Stops the parse engine and closes the readers it opened in place of failed ones. Idempotent;
+   * never throws. The readers it was given belong to the ClickHouse handle.
+   */
   async close(): Promise<void> {
     await this.#limiter.stop({ dropWaitingJobs: true }).catch(() => undefined)
     await this.#init.parser.close().catch(() => undefined)
+    for (const c of this.#opened) await c.close().catch(() => undefined)
   }
 }
 
