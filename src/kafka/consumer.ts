@@ -136,6 +136,8 @@ export class StreamConsumer {
       for (const [p, state] of this.partitions) {
         state.initialized = false
         if (!assigned.includes(p)) this.partitions.delete(p)
+        // The group delivers again from the committed offset: the position is unknown until then.
+        this.forgetPosition(p)
       }
       this.log.info({ partitions: assigned }, 'joined consumer group')
     })
@@ -286,6 +288,7 @@ export class StreamConsumer {
       state.batch = new PartitionBatch()
     }
     state.lastSeen = offset
+    metrics.consumerPosition.set(this.positionLabels(state.partition), offset + 1)
     // A pending range must be re-formed exactly: flush at its last offset, never across it.
     if (state.pending && !state.batch.empty && offset > state.pending.last) await this.flush(state)
     const replay = message.headers?.[DLQ_HEADER]?.toString()
@@ -309,6 +312,14 @@ export class StreamConsumer {
       await this.flush(state)
     }
     return true
+  }
+
+  private positionLabels(partition: number): { pipeline: string; topic: string; partition: string } {
+    return { pipeline: this.o.pipeline, topic: this.o.stream.name, partition: String(partition) }
+  }
+
+  private forgetPosition(partition: number): void {
+    metrics.consumerPosition.remove(this.positionLabels(partition))
   }
 
   private flushDue(): void {
@@ -368,6 +379,7 @@ export class StreamConsumer {
       state.batch = new PartitionBatch()
       state.lastSeen = b.first - 1
       state.resumeAt = b.first
+      metrics.consumerPosition.set(this.positionLabels(partition), b.first)
       this.log.error({ partition, first: b.first, last: b.last, error: messageOf(error) }, 'batch flush failed; seeking back to consume the range again')
       if (!this.stopped) {
         this.consumer.seek({ topic, partition, offset: String(b.first) })
@@ -388,6 +400,7 @@ export class StreamConsumer {
     await Promise.allSettled([...this.partitions.values()].map((s) => s.exclusive(() => this.flush(s))))
     this.abort.abort()
     await this.consumer.disconnect().catch((error) => this.log.warn({ error: messageOf(error) }, 'disconnect failed'))
+    for (const p of this.partitions.keys()) this.forgetPosition(p)
     this.status.joined = false
   }
 }

@@ -52,6 +52,7 @@ export const metrics = {
   // Operations (src/metrics/lag.ts, src/health/): lag per partition (bounded by parallelism) and readiness per check.
   consumerLag: gauge('flowhouse_consumer_lag_messages', 'Messages in a partition after the consumer group\'s committed offset (high watermark minus committed offset).', ['pipeline', 'topic', 'partition']),
   committedOffset: gauge('flowhouse_consumer_committed_offset', 'Offset the consumer group committed (the next offset it reads).', ['pipeline', 'topic', 'partition']),
+  consumerPosition: gauge('flowhouse_consumer_position_offset', 'Offset after the last message this member took into a partition batch (the next one it consumes); position minus committed offset is what is in flight. Absent until the first message after a join.', ['pipeline', 'topic', 'partition']),
   topicHighWatermark: gauge('flowhouse_topic_high_watermark', 'High watermark of a partition (the offset the next produced message gets).', ['pipeline', 'topic', 'partition']),
   partitionStalled: gauge('flowhouse_partition_stalled', 'Partitions with lag whose committed offset has not moved for FLOWHOUSE_STALL_SECONDS: 1 stalled, 0 moving.', ['pipeline', 'partition']),
   ready: gauge('flowhouse_ready', 'Readiness checks: 1 when the check passes, 0 when it fails (refreshed by GET /ready and periodically).', ['check']),

@@ -227,6 +227,26 @@ test('a member joining and leaving the group while records are in flight moves a
   }
   await waitFor(() => joins().length >= 3 && joins().at(-1)!.length === 2, { timeoutMs: 60_000, what: 'the daemon to get both partitions back' })
   t.diagnostic(`rebalance: the daemon's assignments ${JSON.stringify(joins())}`)
+  // The rejoin delivers both partitions again from the committed offsets: the drain below can only
+  // commit the ends once every message is back in a batch (the position gauge at the end of each
+  // partition, twice in a row with no message consumed in between).
+  const ends = await topicEnds('flights')
+  const atEnds = async () => {
+    for (const [partition, end] of ends) {
+      if ((await metricValue(d.url, 'flowhouse_consumer_position_offset', { pipeline: 'flights', partition: String(partition) })) !== end) return false
+    }
+    return true
+  }
+  let settled: number | undefined
+  await waitFor(
+    async () => {
+      const consumed = await metricValue(d.url, 'flowhouse_messages_consumed_total', { pipeline: 'flights' })
+      const before = settled
+      settled = (await atEnds()) ? consumed : undefined
+      return before !== undefined && before === settled
+    },
+    { timeoutMs: 60_000, intervalMs: 500, what: 'every message of both partitions back in a batch' },
+  )
   await d.stop('SIGTERM')
   assert.equal(await groupCaughtUp(run.group, 'flights'), true)
   const again = await restart(run)
