@@ -3,7 +3,8 @@
  * empty folder outside the checkout, then `npx flowhouse init | check | start` there, with a
  * pipeline that imports 'flowhouse' and ingests into the embedded ClickHouse over the real broker.
  * Also: a pipelines folder with no package.json above it, and one with {"type":"module"} and no
- * flowhouse installed, both load with the daemon's own copy of flowhouse.
+ * flowhouse installed, both load with the daemon's own copy of flowhouse. And `npx flowhouse dev`
+ * in the new project replays real flights into the example pipeline that init created.
  */
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { promisify } from 'node:util'
-import { BROKERS, ROOT, freePort, sql, waitFor } from './helpers.ts'
+import { BROKERS, ROOT, flightsSource, freePort, sql, truth, waitFor } from './helpers.ts'
 
 const run = promisify(execFile)
 const SUFFIX = Math.random().toString(36).slice(2, 8)
@@ -140,4 +141,25 @@ test('npx flowhouse start in the project ingests into ClickHouse through the rea
     child.kill('SIGTERM')
     await exited
   }
+})
+
+test('npx flowhouse dev in the project replays real flights into the example pipeline and prints the view, equal to the parquet aggregate', { timeout: 300_000 }, async () => {
+  const LIMIT = 20_000
+  const env: Record<string, string> = { KAFKA_BROKERS: BROKERS.join(','), FLOWHOUSE_LOG_LEVEL: 'warn' }
+  const dev = await npx(project, ['dev', '--limit', String(LIMIT), '--exit'], env)
+  assert.equal(dev.code, 0, dev.output)
+  assert.match(dev.output, /▶ 20,000 flights in ClickHouse after/, dev.output)
+  // The sample query's table: origin, total_flights, ... for the ten busiest origins.
+  const table = dev.output.slice(dev.output.indexOf('origin  '))
+  const printed = table
+    .split('\n')
+    .slice(2, 12)
+    .map((line) => line.trim().split(/\s{2,}/))
+    .map(([origin, total]) => [origin, Number(total)] as const)
+  assert.equal(printed.length, 10, table)
+  const expected = await truth<{ origin: string; n: string }>(`SELECT origin, count() AS n FROM ${flightsSource(LIMIT)} GROUP BY origin`)
+  const byOrigin = new Map(expected.map((r) => [r.origin, Number(r.n)]))
+  for (const [origin, total] of printed) assert.equal(total, byOrigin.get(origin!), `flights from ${origin}`)
+  const busiest = Math.max(...byOrigin.values())
+  assert.equal(printed[0]![1], busiest, 'the first row is the busiest origin of the file')
 })
