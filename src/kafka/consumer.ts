@@ -63,7 +63,6 @@ export interface StreamConsumerOptions {
   rawKeepBytes: number
 }
 
-
 /** Messages processed concurrently per partition (results are applied in offset order). */
 const WINDOW = 8
 /** At most this many consecutive messages, or this many bytes of them, go to a worker as one task. */
