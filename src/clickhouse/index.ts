@@ -1,6 +1,6 @@
 /**
  * Public surface of the ClickHouse stage: client factory (server | embedded), DDL, provisioning,
- * batch writer with deduplication tokens and retries, read-only queries, error mapping.
+ * batch writer (with the deduplication token it is given) and retries, read-only queries, error mapping.
  */
 export { ClickHouse, createClickHouse } from './client.ts'
 export { resolveClickHouseOptions, CLICKHOUSE_DEFAULTS, type ClickHouseMode, type ClickHouseOptions, type ResolvedClickHouseOptions } from './options.ts'
@@ -15,7 +15,7 @@ export {
   type DdlOptions,
 } from './ddl.ts'
 export { provisionTable, provisionView, type TableProvisionResult, type ViewProvisionResult } from './provision.ts'
-export { insertBatch, dedupToken, insertSettings, type InsertBatchParams, type InsertBatchResult } from './writer.ts'
+export { insertBatch, insertSettings, type InsertBatchParams, type InsertBatchResult } from './writer.ts'
 export { withRetry, backoffMs, RETRY_DEFAULTS, type RetryOptions } from './retry.ts'
 export { queryReadonly, queryRows, runCommand, type QueryParams, type Row } from './query.ts'
 export { quoteIdentifier, sqlString } from './sql.ts'

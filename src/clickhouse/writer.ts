@@ -30,7 +30,7 @@ export interface InsertBatchParams {
   table: string
   /** JSONEachRow text (one JSON object per line) or row objects (serialised with JSON.stringify). */
   rows: string | readonly object[]
-  /** Deduplication token; see dedupToken(). Without one, the insert is never deduplicated. */
+  /** Deduplication token; see delivery/token.ts. Without one, the insert is never deduplicated. */
   dedupToken?: string
   /** Aborts the request (server: the HTTP request; chdb: the wait — the engine may still finish the write). */
   signal?: AbortSignal
@@ -44,22 +44,6 @@ export interface InsertBatchResult {
   bytes: number
   /** Wall time of the INSERT, in milliseconds. */
   durationMs: number
-}
-
-/**
- * The deduplication token of a partition batch: `<table>:<topic>:<partition>:<first>-<last>`
- * (contract "Delivery": a retried batch carries the same token).
- * @param firstOffset first Kafka offset of the batch (kafkajs gives offsets as strings).
- * @throws RangeError when the partition is not a non-negative integer, an offset is not an
- *   integer, or first > last (programmer errors).
- */
-export function dedupToken(table: string, topic: string, partition: number, firstOffset: string | number | bigint, lastOffset: string | number | bigint): string {
-  if (!Number.isInteger(partition) || partition < 0) throw new RangeError(`partition must be a non-negative integer, got ${partition}`)
-  const first = String(firstOffset)
-  const last = String(lastOffset)
-  if (!/^\d+$/.test(first) || !/^\d+$/.test(last)) throw new RangeError(`offsets must be non-negative integers, got ${first}-${last}`)
-  if (BigInt(first) > BigInt(last)) throw new RangeError(`first offset ${first} is after last offset ${last}`)
-  return `${table}:${topic}:${partition}:${first}-${last}`
 }
 
 /** Switches insert dedup on or off with the setting this engine obeys (26.x: deduplicate_insert). */

@@ -3,14 +3,11 @@
  *
  * Each message goes to the stream's transform pool (decode, validate, transform) and its
  * result joins the partition's open batch. A batch is flushed when it reaches maxRows or
- * maxBytes, or flushIntervalMs after it opened. Flushing a batch covering offsets [first, last]:
- *   1. commit offset `first` with metadata `flowhouse:pending:<first>-<last>` (marks the range);
- *   2. insert each table's rows with token `<table>:<topic>:<partition>:<first>-<last>`;
- *   3. produce records bound for other streams and the dead-letter entries (acks = all);
- *   4. commit offset `last + 1`.
- * After a crash, the group resumes at `first`; the pending mark makes the first batch end at
- * `last` again, so the inserts repeat with the same tokens and ClickHouse drops them as
- * duplicates. Nothing is committed before it is written (DESIGN.md "Delivery").
+ * maxBytes, or flushIntervalMs after it opened. A flush runs the delivery protocol
+ * (delivery/protocol.ts: pending mark, inserts, produces, dead letters, final commit) over the
+ * group's commits, ClickHouse and the producer. When it fails, the partition seeks back to the
+ * batch's first offset and re-forms exactly the same range (same tokens: no duplicates); after a
+ * crash, the pending mark committed by the group does the same (DESIGN.md "Delivery").
  *
  * A message re-ingesting a dead letter (header `flowhouse-dlq`, see dlq.ts) is a batch of its
  * own, and its inserts carry the token `<table>:replay:<dlq topic>:<partition>:<offset>`: the
@@ -22,9 +19,10 @@ import { enforce, resourceGate } from '../constraints/enforce.ts'
 import type { ConstraintRegistry } from '../constraints/registry.ts'
 import { processingLimitOf } from '../constraints/evaluate.ts'
 import type { ConstraintSnapshot } from '../constraints/types.ts'
-import { dedupToken } from '../clickhouse/writer.ts'
 import type { BatchOptions, DecodeOptions, GroupOptions } from '../config.ts'
 import { PartitionBatch } from '../delivery/batch.ts'
+import { parsePending, type PendingRange } from '../delivery/pending.ts'
+import { deliverBatch, type DeliveryPort } from '../delivery/protocol.ts'
 import { writeTable } from '../delivery/sink.ts'
 import { messageOf } from '../errors.ts'
 import { metrics } from '../metrics/metrics.ts'
@@ -32,12 +30,9 @@ import type { StreamLike } from '../model/types.ts'
 import { rawFields, rejectedMessage } from '../transforms/decode.ts'
 import type { TransformPool } from '../transforms/pool.ts'
 import type { WorkResult, WorkTask } from '../transforms/types.ts'
-import { failpoint, failpointsArmed } from '../util/failpoints.ts'
 import { stageLog } from '../util/log.ts'
 import { DLQ_HEADER, SKIP_TABLE_HEADER, type DlqWriter } from './dlq.ts'
 import type { RecordProducer } from './producer.ts'
-
-const PENDING = 'flowhouse:pending:'
 
 export interface StreamConsumerOptions {
   kafka: Kafka
@@ -68,7 +63,6 @@ export interface StreamConsumerOptions {
   rawKeepBytes: number
 }
 
-
 /** Messages processed concurrently per partition (results are applied in offset order). */
 const WINDOW = 8
 /** At most this many consecutive messages, or this many bytes of them, go to a worker as one task. */
@@ -80,7 +74,7 @@ class PartitionState {
   /** Highest offset added to a batch since the last (re)assignment; -1 for none. */
   lastSeen = -1
   /** Boundary of a range that was marked pending before a crash or a failed commit. */
-  pending: { first: number; last: number } | undefined
+  pending: PendingRange | undefined
   initialized = false
   /** After a failed flush: the offset consumption resumes at; other offsets are stale until then. */
   resumeAt: number | undefined
@@ -261,14 +255,8 @@ export class StreamConsumer {
 
   private async loadPending(state: PartitionState): Promise<void> {
     const [topic] = await this.o.admin.fetchOffsets({ groupId: this.o.groupId, topics: [this.o.stream.name] })
-    const committed = topic?.partitions.find((p) => p.partition === state.partition)
-    const match = committed?.metadata?.startsWith(PENDING) ? /^(\d+)-(\d+)$/.exec(committed.metadata.slice(PENDING.length)) : null
-    if (match && Number(committed!.offset) === Number(match[1])) {
-      state.pending = { first: Number(match[1]), last: Number(match[2]) }
-      this.log.info({ partition: state.partition, pending: state.pending }, 'resuming a batch that was marked pending; it is re-formed with the same boundaries')
-    } else {
-      state.pending = undefined
-    }
+    state.pending = parsePending(topic?.partitions.find((p) => p.partition === state.partition))
+    if (state.pending) this.log.info({ partition: state.partition, pending: state.pending }, 'resuming a batch that was marked pending; it is re-formed with the same boundaries')
     state.initialized = true
   }
 
@@ -331,8 +319,17 @@ export class StreamConsumer {
     }
   }
 
-  private async commit(partition: number, offset: number, metadata: string | null): Promise<void> {
-    await this.consumer.commitOffsets([{ topic: this.o.stream.name, partition, offset: String(offset), metadata }])
+  /** The partition's side of the delivery protocol: group commits, ClickHouse inserts, produces, dead letters. */
+  private port(state: PartitionState): DeliveryPort {
+    const { ch, pipeline, producer, recordsPerMessage, dlqTopic, dlqWriter } = this.o
+    const topic = this.o.stream.name
+    const signal = this.abort.signal
+    return {
+      commit: (partition, offset, metadata) => this.consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata }]),
+      insert: (table, rows, token) => writeTable({ ch, pipeline, heartbeat: state.heartbeat, signal }, table, rows, token),
+      produce: (destination, records) => producer.sendRecords(destination, records, recordsPerMessage),
+      deadLetter: dlqTopic ? (groups) => dlqWriter.send(dlqTopic, groups, state.heartbeat) : undefined,
+    }
   }
 
   /** Flushes the partition's batch (caller holds the partition's exclusive section). */
@@ -340,38 +337,11 @@ export class StreamConsumer {
     const b = state.batch
     if (b.empty) return
     state.batch = new PartitionBatch()
-    const { stream, pipeline } = this.o
-    const topic = stream.name
+    const topic = this.o.stream.name
     const partition = state.partition
     try {
-      await this.commit(partition, b.first, `${PENDING}${b.first}-${b.last}`)
-      if (failpointsArmed) failpoint('delivery.after-pending-commit', { partition, first: b.first, last: b.last, rows: b.rows })
-      const ctx = { ch: this.o.ch, pipeline, heartbeat: state.heartbeat, signal: this.abort.signal }
-      for (const [table, chunk] of b.tables) {
-        const token = b.replay !== undefined ? `${table}:replay:${b.replay}` : dedupToken(table, topic, partition, b.first, b.last)
-        const result = await writeTable(ctx, table, chunk.parts.join(''), token)
-        metrics.recordsWritten.inc({ pipeline, table }, result.written)
-        if (result.rejected.length > 0) b.deadLetter(result.rejected, { pipeline, stream: stream.name, topic, partition, offset: `${b.first}-${b.last}` })
-      }
-      if (failpointsArmed) failpoint('delivery.after-insert', { partition, first: b.first, last: b.last, rows: b.rows })
-      for (const [destination, records] of b.topics) {
-        await this.o.producer.sendRecords(destination, records, this.o.recordsPerMessage)
-        metrics.recordsProduced.inc({ pipeline, topic: destination }, records.length)
-      }
-      if (this.o.dlqTopic && b.dlqCount > 0) {
-        await this.o.dlqWriter.send(this.o.dlqTopic, b.dlq, state.heartbeat)
-      } else if (b.dlqCount > 0) {
-        this.log.warn({ count: b.dlqCount, first: b.dlq[0]?.items[0]?.reason ?? b.dlq[0]?.texts?.[0]?.slice(0, 500) }, 'dead-letter queue is off for this pipeline; bad records are counted and dropped')
-      }
-      if (failpointsArmed) failpoint('delivery.after-dlq', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlqCount })
-      for (const [stage, n] of b.dlqStages) metrics.recordsDeadLettered.inc({ pipeline, stage }, n)
-      for (const [destination, n] of b.filteredBy) metrics.recordsFiltered.inc({ pipeline, destination }, n)
-      if (b.unknownFields > 0) metrics.recordsUnknownFields.inc({ pipeline }, b.unknownFields)
-      if (failpointsArmed) failpoint('delivery.before-final-commit', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlqCount })
-      await this.commit(partition, b.last + 1, null)
+      await deliverBatch(this.port(state), b, { pipeline: this.o.pipeline, stream: topic, topic, partition }, this.log)
       state.pending = undefined
-      metrics.batches.inc({ pipeline })
-      if (Number.isFinite(b.oldestTimestamp)) metrics.endToEndLatency.observe({ pipeline }, Math.max(0, Date.now() - b.oldestTimestamp) / 1000)
     } catch (error) {
       // The range may be partly written. Drop what followed it, seek back to its first offset
       // and re-form exactly the same range when it comes again (same tokens: no duplicates).

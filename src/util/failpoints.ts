@@ -19,13 +19,13 @@ import { FlowhouseError } from '../errors.ts'
 
 /** Every failpoint, in protocol order. */
 export const FailpointNames = [
-  /** Consumer flush: after the range was committed with its pending mark, before any insert. */
+  /** Batch flush (delivery/protocol.ts): after the range was committed with its pending mark, before any insert. */
   'delivery.after-pending-commit',
-  /** Consumer flush: after every table insert of the batch, before the produces. */
+  /** Batch flush (delivery/protocol.ts): after every table insert of the batch, before the produces. */
   'delivery.after-insert',
-  /** Consumer flush: after the dead-letter entries were produced. */
+  /** Batch flush (delivery/protocol.ts): after the dead-letter entries were produced. */
   'delivery.after-dlq',
-  /** Consumer flush: right before the offset after the batch is committed. */
+  /** Batch flush (delivery/protocol.ts): right before the offset after the batch is committed. */
   'delivery.before-final-commit',
   /** Switch (`on`): inserts carry no deduplication token (negative control of exactly-once). */
   'delivery.no-dedup-token',

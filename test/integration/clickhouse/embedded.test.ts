@@ -14,7 +14,8 @@ import { createClickHouse, type ClickHouse } from '../../../src/clickhouse/clien
 import { inferColumns } from '../../../src/clickhouse/ddl.ts'
 import { provisionTable, provisionView } from '../../../src/clickhouse/provision.ts'
 import { queryReadonly, queryRows } from '../../../src/clickhouse/query.ts'
-import { dedupToken, insertBatch } from '../../../src/clickhouse/writer.ts'
+import { insertBatch } from '../../../src/clickhouse/writer.ts'
+import { dedupToken } from '../../../src/delivery/token.ts'
 import { ClickHouseError, FlowhouseError } from '../../../src/errors.ts'
 import type { MaterializedViewLike, OlapTableLike } from '../../../src/model/types.ts'
 

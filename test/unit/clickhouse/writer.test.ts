@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { Capabilities } from '../../../src/clickhouse/types.ts'
-import { countRows, dedupToken, insertSettings } from '../../../src/clickhouse/writer.ts'
+import { countRows, insertSettings } from '../../../src/clickhouse/writer.ts'
 
 const chdb: Capabilities = {
   insertDeduplicationToken: true,
@@ -27,19 +27,6 @@ const server1816: Capabilities = {
   skipUnknownFields: true,
   formatQuery: false,
 }
-
-describe('dedupToken', () => {
-  it('is <table>:<topic>:<partition>:<first>-<last> (contract "Delivery")', () => {
-    assert.equal(dedupToken('flights', 'flights', 3, '100', '199'), 'flights:flights:3:100-199')
-    assert.equal(dedupToken('by_origin', 'flights.raw', 0, 0, 0n), 'by_origin:flights.raw:0:0-0')
-  })
-
-  it('refuses a negative partition, a non-integer offset and a reversed range', () => {
-    assert.throws(() => dedupToken('t', 't', -1, '0', '1'), RangeError)
-    assert.throws(() => dedupToken('t', 't', 0, '1.5', '2'), RangeError)
-    assert.throws(() => dedupToken('t', 't', 0, '10', '9'), { name: 'RangeError', message: 'first offset 10 is after last offset 9' })
-  })
-})
 
 describe('insertSettings', () => {
   it('sends the token with dedup in dependent views on engines that have them', () => {
