@@ -15,8 +15,9 @@
  */
 import { createHash } from 'node:crypto'
 import { messageOf } from '../errors.ts'
+import type { DlqItem } from '../model/dlq.ts'
 import { scanJson, type DecodeLimits } from './bounds.ts'
-import type { DlqItem, WorkResult } from './types.ts'
+import type { WorkResult } from './types.ts'
 
 const lossy = new TextDecoder('utf-8', { fatal: false })
 const strict = new TextDecoder('utf-8', { fatal: true })
