@@ -15,8 +15,8 @@ import { describeErrors, describeFieldErrors } from '../util/ajv-errors.ts'
 import { messageOf } from '../errors.ts'
 import { scanJson } from './bounds.ts'
 import { outputCheck } from './copied.ts'
-import { DEFAULT_BOUNDS, decodeMessage, rawFields, rejectedMessage, type WorkBounds } from './decode.ts'
-import type { TableRows, TopicRecords, WorkResult, WorkTask } from './types.ts'
+import { DEFAULT_BOUNDS, decodeMessage, rawFields, rejectedMessage } from './decode.ts'
+import type { TableRows, TopicRecords, WorkBounds, WorkResult, WorkTask } from './types.ts'
 
 
 /** Outputs of one message, optionally remembering which record each line came from. */

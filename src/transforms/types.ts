@@ -1,7 +1,13 @@
 /** Messages between the consumer (main thread) and the transform workers. */
 import type { ConstraintResult, ConstraintSnapshot } from '../constraints/types.ts'
 import type { DlqItem } from '../model/dlq.ts'
-import type { WorkBounds } from './decode.ts'
+import type { DecodeLimits } from './bounds.ts'
+
+/** Bounds applied in a worker. */
+export interface WorkBounds extends DecodeLimits {
+  /** Longest raw text kept in a dead-letter entry, in bytes. */
+  rawKeepBytes: number
+}
 
 /** One Kafka message to decode, validate and transform. */
 export interface WorkTask {
