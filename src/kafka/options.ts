@@ -4,6 +4,9 @@
  * Resolved once from the environment (src/config.ts calls resolveKafkaSecurity); certificate and
  * password files are read at resolution time, so a missing file fails at start, naming its variable.
  * Passwords are registered with util/redact.ts, so no log line prints them.
+ *
+ * Also the options of the consumer runner (src/kafka/consumer.ts): batch limits, input bounds and
+ * group membership. src/config.ts resolves all of them from the environment into DaemonConfig.
  */
 import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'node:tls'
