@@ -5,34 +5,10 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError, messageOf } from './errors.ts'
-import { resolveKafkaSecurity, type KafkaSecurity } from './kafka/options.ts'
-
-export interface BatchOptions {
-  /** Flush a partition's batch once it holds this many rows. @default 100_000 */
-  maxRows: number
-  /** Flush once the batch's JSONEachRow text reaches this many bytes. @default 32 MiB */
-  maxBytes: number
-  /** Flush a non-empty batch this long after its first message, in milliseconds. @default 1_000 */
-  flushIntervalMs: number
-}
+import { resolveKafkaSecurity, type BatchOptions, type DecodeOptions, type GroupOptions, type KafkaSecurity } from './kafka/options.ts'
 
 /** Largest FLOWHOUSE_MAX_DEPTH accepted: structured clone between threads drops values nested about 4,000 levels deep (Node 20). */
 export const MAX_DEPTH_LIMIT = 1_000
-
-/**
- * Bounds on consumed input (DESIGN.md "Bounded input"), checked before anything recursive
- * touches a value; a message or record over a bound is dead-lettered with an errorType naming it.
- */
-export interface DecodeOptions {
-  /** Deepest nesting of one record (a scalar is 0, `{}` is 1); deeper: `max_depth_exceeded`. Env FLOWHOUSE_MAX_DEPTH. @default 64, at most 1_000 */
-  maxDepth: number
-  /** Largest record, as bytes of its JSON text; larger: `record_too_large`. Env FLOWHOUSE_MAX_RECORD_BYTES. @default 1 MiB */
-  maxRecordBytes: number
-  /** Largest Kafka message value; larger: `message_too_large`, dead-lettered without going to a worker. Env FLOWHOUSE_MAX_MESSAGE_BYTES. @default 16 MiB */
-  maxMessageBytes: number
-  /** A task sent to a worker that has not answered after this long is retried once, then dead-lettered (`task_timeout`), in ms. Env FLOWHOUSE_TASK_TIMEOUT_MS. @default 60_000 */
-  taskTimeoutMs: number
-}
 
 /** Dead-letter entries. */
 export interface DlqOptions {
@@ -50,18 +26,6 @@ export interface OpsOptions {
   healthMaxEventLoopDelayMs: number
   /** A partition with lag and no commit for this long is stalled: /ready fails and `flowhouse_partition_stalled` is 1, in seconds. Env FLOWHOUSE_STALL_SECONDS. @default 60 */
   stallSeconds: number
-}
-
-/**
- * Consumer group membership. kafkajs has no static membership (`group.instance.id`, KIP-345;
- * tulios/kafkajs#884), so a member that died is only replaced once its session expires: the
- * session timeout bounds recovery after a kill -9. A clean stop leaves the group at once.
- */
-export interface GroupOptions {
-  /** The broker drops a member that has not sent a heartbeat for this long, in milliseconds; the broker accepts 6_000–1_800_000 by default (group.min/max.session.timeout.ms). Env FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS. @default 10_000 */
-  sessionTimeoutMs: number
-  /** How often a member sends heartbeats, in milliseconds; must be below the session timeout (about a third of it). Env FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS. @default 3_000 */
-  heartbeatIntervalMs: number
 }
 
 export interface ViolationOptions {

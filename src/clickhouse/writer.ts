@@ -22,7 +22,7 @@ import type { Capabilities } from './types.ts'
 import { toClickHouseError } from './errors.ts'
 import { qualifiedName, settingsSql } from './sql.ts'
 
-export { withRetry, backoffMs, type RetryOptions } from './retry.ts'
+export { withRetry } from './retry.ts'
 
 /** One batch to insert. */
 export interface InsertBatchParams {

@@ -7,9 +7,8 @@
  *   key: counted per key for `throttle`, or deferred to the consumer (main thread) for
  *   `dead_letter` / `drop`, which then decides in the same priority order.
  */
-import type { ConstraintResult, ViolationItem } from '../transforms/types.ts'
 import { compileRules, type CompiledRules } from './validation.ts'
-import type { ConstraintSnapshot, RateConfig, ResourceConfig, ValidationConfig } from './types.ts'
+import type { ConstraintResult, ConstraintSnapshot, RateConfig, ResourceConfig, ValidationConfig, ViolationItem } from './types.ts'
 
 const compiled = new Map<string, CompiledRules>()
 

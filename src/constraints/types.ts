@@ -64,3 +64,35 @@ export interface ConstraintSpec {
 export interface ConstraintSnapshot extends ConstraintSpec {
   version: number
 }
+
+/** A constraint violation found while processing a message. */
+export interface ViolationItem {
+  constraint: string
+  type: ConstraintType
+  /** What was done to the record. */
+  action: ConstraintAction
+  /** Index of the record in the message. */
+  index: number
+  /** The record's Key field value ('' when it has none). */
+  key: string
+  field?: string
+  rule?: string
+  reason: string
+  record?: unknown
+}
+
+/** Constraint outcomes of one message. */
+export interface ConstraintResult {
+  /** Records evaluated, per constraint name. */
+  checks: Record<string, number>
+  /** Violations decided in the worker (the record is removed). */
+  violations: ViolationItem[]
+  /** Records counted against each throttling rate limit, per constraint, per key. */
+  throttle: Record<string, Record<string, number>>
+  /**
+   * Records that reach a rate limit whose action removes them: the consumer checks the rates in
+   * order; if one refuses, that violation applies, otherwise `terminal` (a later violation) does,
+   * otherwise the record stays.
+   */
+  deferred: Array<{ index: number; rates: Array<{ constraint: string; key: string }>; /** The record and its Key value. */ record: unknown; key: string; terminal?: ViolationItem; /** Destinations whose transform filtered it (counted in `filtered` and `filteredBy`). */ filteredBy?: string[] }>
+}

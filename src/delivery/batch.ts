@@ -4,8 +4,8 @@
  * Deterministic per offset range, so a retry after a crash re-forms the same batch and carries
  * the same ClickHouse deduplication token.
  */
-import type { DlqGroup, DlqSource } from '../kafka/dlq.ts'
 import type { WorkResult } from '../transforms/types.ts'
+import type { DlqGroup, DlqSource } from './types.ts'
 
 export interface TableChunk {
   /** JSONEachRow texts in offset order; joined at flush. */

@@ -23,6 +23,7 @@ import type { PartitionBatch } from './batch.ts'
 import { pendingMark } from './pending.ts'
 import type { SinkResult } from './sink.ts'
 import { dedupToken, replayToken } from './token.ts'
+import type { DlqGroup } from './types.ts'
 
 /** The Kafka and ClickHouse side of one partition's delivery. Each call rejects when its write was not acknowledged. */
 export interface DeliveryPort {
@@ -37,7 +38,7 @@ export interface DeliveryPort {
   /** Produces `records` (each one JSON text) to the stream topic `destination`. */
   produce(destination: string, records: string[]): Promise<void>
   /** Sends the dead-letter entries to the pipeline's DLQ topic; undefined when the pipeline turned the dead-letter queue off. */
-  deadLetter: ((groups: PartitionBatch['dlq']) => Promise<void>) | undefined
+  deadLetter: ((groups: DlqGroup[]) => Promise<void>) | undefined
 }
 
 /** Where a batch was read from: names for metric labels, tokens and insert-stage dead letters. */

@@ -13,7 +13,7 @@ import { insertBatch, withRetry } from '../clickhouse/writer.ts'
 import { ClickHouseError, messageOf } from '../errors.ts'
 import { partitionPauses } from '../health/pauses.ts'
 import { metrics } from '../metrics/metrics.ts'
-import type { DlqItem } from '../transforms/types.ts'
+import type { DlqItem } from '../model/dlq.ts'
 import { stageLog } from '../util/log.ts'
 
 const logger = stageLog('delivery')

@@ -15,11 +15,11 @@
  */
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs'
 import type { ClickHouse } from '../clickhouse/client.ts'
-import { enforce, resourceGate } from '../constraints/enforce.ts'
+import { enforce, resourceGate } from './enforce.ts'
 import type { ConstraintRegistry } from '../constraints/registry.ts'
 import { processingLimitOf } from '../constraints/evaluate.ts'
 import type { ConstraintSnapshot } from '../constraints/types.ts'
-import type { BatchOptions, DecodeOptions, GroupOptions } from '../config.ts'
+import type { BatchOptions, DecodeOptions, GroupOptions } from './options.ts'
 import { PartitionBatch } from '../delivery/batch.ts'
 import { parsePending, type PendingRange } from '../delivery/pending.ts'
 import { deliverBatch, type DeliveryPort } from '../delivery/protocol.ts'

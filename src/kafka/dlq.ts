@@ -15,42 +15,14 @@
 import { createHash } from 'node:crypto'
 import kafkajs, { type Admin, type Message } from 'kafkajs'
 import { FlowhouseError, messageOf } from '../errors.ts'
-import type { DlqItem } from '../transforms/types.ts'
+import type { DlqEntry, DlqGroup, DlqSource } from '../delivery/types.ts'
+import type { DlqItem } from '../model/dlq.ts'
 import { stageLog } from '../util/log.ts'
 import { yieldToLoop } from '../util/yield.ts'
 import type { RecordProducer } from './producer.ts'
 
 const { ConfigResourceTypes } = kafkajs
 const logger = stageLog('dlq')
-
-/** Where dead-letter entries come from: the source message (or, at stage insert, the batch's offset range). */
-export interface DlqSource {
-  pipeline: string
-  stream: string
-  topic: string
-  partition: number
-  /** Source offset, as Kafka prints it (a decimal string), or `<first>-<last>` for insert-stage entries of a batch. */
-  offset: string
-}
-
-/** One dead-letter entry: the item, where it comes from, and when it was made. */
-export interface DlqEntry extends DlqItem, DlqSource {
-  /** ISO-8601 time the entry was made. */
-  time: string
-}
-
-/**
- * The dead-letter items of one source message, kept as the worker returned them: entries are
- * made only when they are sent, a slice at a time (a message can carry 100,000 of them).
- */
-export interface DlqGroup {
-  source: DlqSource
-  /** ISO-8601 time the items were received. */
-  time: string
-  items: DlqItem[]
-  /** More items already serialised by the worker: each one's JSON without its braces (WorkResult.dlqText). */
-  texts?: string[]
-}
 
 /**
  * One dead-letter entry: `{ ...source, ...item, time }`.

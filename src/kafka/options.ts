@@ -4,6 +4,9 @@
  * Resolved once from the environment (src/config.ts calls resolveKafkaSecurity); certificate and
  * password files are read at resolution time, so a missing file fails at start, naming its variable.
  * Passwords are registered with util/redact.ts, so no log line prints them.
+ *
+ * Also the options of the consumer runner (src/kafka/consumer.ts): batch limits, input bounds and
+ * group membership. src/config.ts resolves all of them from the environment into DaemonConfig.
  */
 import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'node:tls'
@@ -125,4 +128,41 @@ function resolveSasl(env: NodeJS.ProcessEnv): KafkaSecurity['sasl'] {
 export function describeKafkaSecurity(security: KafkaSecurity): string {
   const protocol = security.sasl ? (security.ssl ? 'SASL_SSL' : 'SASL_PLAINTEXT') : security.ssl ? 'SSL' : 'PLAINTEXT'
   return security.sasl ? `${protocol} (${security.sasl.mechanism.toUpperCase()})` : protocol
+}
+
+/** When a partition's batch is flushed (src/delivery/batch.ts); resolved from the environment by src/config.ts. */
+export interface BatchOptions {
+  /** Flush a partition's batch once it holds this many rows. @default 100_000 */
+  maxRows: number
+  /** Flush once the batch's JSONEachRow text reaches this many bytes. @default 32 MiB */
+  maxBytes: number
+  /** Flush a non-empty batch this long after its first message, in milliseconds. @default 1_000 */
+  flushIntervalMs: number
+}
+
+/**
+ * Bounds on consumed input (DESIGN.md "Bounded input"), checked before anything recursive
+ * touches a value; a message or record over a bound is dead-lettered with an errorType naming it.
+ */
+export interface DecodeOptions {
+  /** Deepest nesting of one record (a scalar is 0, `{}` is 1); deeper: `max_depth_exceeded`. Env FLOWHOUSE_MAX_DEPTH. @default 64, at most 1_000 */
+  maxDepth: number
+  /** Largest record, as bytes of its JSON text; larger: `record_too_large`. Env FLOWHOUSE_MAX_RECORD_BYTES. @default 1 MiB */
+  maxRecordBytes: number
+  /** Largest Kafka message value; larger: `message_too_large`, dead-lettered without going to a worker. Env FLOWHOUSE_MAX_MESSAGE_BYTES. @default 16 MiB */
+  maxMessageBytes: number
+  /** A task sent to a worker that has not answered after this long is retried once, then dead-lettered (`task_timeout`), in ms. Env FLOWHOUSE_TASK_TIMEOUT_MS. @default 60_000 */
+  taskTimeoutMs: number
+}
+
+/**
+ * Consumer group membership. kafkajs has no static membership (`group.instance.id`, KIP-345;
+ * tulios/kafkajs#884), so a member that died is only replaced once its session expires: the
+ * session timeout bounds recovery after a kill -9. A clean stop leaves the group at once.
+ */
+export interface GroupOptions {
+  /** The broker drops a member that has not sent a heartbeat for this long, in milliseconds; the broker accepts 6_000–1_800_000 by default (group.min/max.session.timeout.ms). Env FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS. @default 10_000 */
+  sessionTimeoutMs: number
+  /** How often a member sends heartbeats, in milliseconds; must be below the session timeout (about a third of it). Env FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS. @default 3_000 */
+  heartbeatIntervalMs: number
 }

@@ -7,7 +7,7 @@
  */
 import type { Admin } from 'kafkajs'
 import { messageOf } from '../errors.ts'
-import { Periodic } from '../health/periodic.ts'
+import { Periodic } from '../util/periodic.ts'
 import { stageLog } from '../util/log.ts'
 import { metrics } from './metrics.ts'
 

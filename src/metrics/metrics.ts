@@ -67,5 +67,3 @@ export const metrics = {
   mvBackfillRows: counter('flowhouse_mv_backfill_rows_total', 'Source rows backfilled into materialized views.', ['view']),
   mvBackfillProgress: gauge('flowhouse_mv_backfill_progress_ratio', 'Backfill progress of a view, from 0 to 1.', ['view']),
 }
-
-export type Metrics = typeof metrics

@@ -5,7 +5,7 @@
  * (pipeline, stage, table).
  */
 import type { StreamLike } from '../model/types.ts'
-import type { DlqStage } from '../transforms/types.ts'
+import type { DlqStage } from '../model/dlq.ts'
 import { metrics } from './metrics.ts'
 
 /** Every DLQ stage (DESIGN.md "Dead-letter queue"). */

@@ -30,7 +30,7 @@ import {
 } from './annotations.ts'
 
 export type { Static, TSchema } from '@sinclair/typebox'
-export { checkRecord, closedSchema, compileValidator, createAjv, recordChecker, type RecordVerdict } from './validator.ts'
+export { checkRecord, compileValidator, createAjv, recordChecker } from './validator.ts'
 
 function smallInteger(type: SmallIntegerType) {
   const { min, max } = integerRange(type)

@@ -20,8 +20,6 @@ export interface DecodeLimits {
   maxRecordBytes: number
 }
 
-export type BoundError = 'max_depth_exceeded' | 'record_too_large' | 'message_too_large'
-
 /** A record of the top-level array that breaks a bound. */
 export interface BadRecord {
   index: number

@@ -15,19 +15,14 @@
  */
 import { createHash } from 'node:crypto'
 import { messageOf } from '../errors.ts'
-import { scanJson, type DecodeLimits } from './bounds.ts'
-import type { DlqItem, WorkResult } from './types.ts'
+import type { DlqItem } from '../model/dlq.ts'
+import { scanJson } from './bounds.ts'
+import type { WorkBounds, WorkResult } from './types.ts'
 
 const lossy = new TextDecoder('utf-8', { fatal: false })
 const strict = new TextDecoder('utf-8', { fatal: true })
 
-/** Bounds applied in a worker. */
-export interface WorkBounds extends DecodeLimits {
-  /** Longest raw text kept in a dead-letter entry, in bytes. */
-  rawKeepBytes: number
-}
-
-/** Defaults of DecodeOptions / DlqOptions in src/config.ts. */
+/** Defaults of DecodeOptions (src/kafka/options.ts) and DlqOptions (src/config.ts). */
 export const DEFAULT_BOUNDS: WorkBounds = { maxDepth: 64, maxRecordBytes: 1024 * 1024, rawKeepBytes: 64 * 1024 }
 
 /**

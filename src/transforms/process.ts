@@ -9,13 +9,14 @@
 import { ConstraintEvaluator } from '../constraints/evaluate.ts'
 import { keyPaths } from '../model/keys.ts'
 import { recordChecker, type TSchema } from '../model/schema.ts'
+import type { DlqItem } from '../model/dlq.ts'
 import type { StreamLike, TransformDef } from '../model/types.ts'
 import { describeErrors, describeFieldErrors } from '../util/ajv-errors.ts'
 import { messageOf } from '../errors.ts'
 import { scanJson } from './bounds.ts'
 import { outputCheck } from './copied.ts'
-import { DEFAULT_BOUNDS, decodeMessage, rawFields, rejectedMessage, type WorkBounds } from './decode.ts'
-import type { DlqItem, TableRows, TopicRecords, WorkResult, WorkTask } from './types.ts'
+import { DEFAULT_BOUNDS, decodeMessage, rawFields, rejectedMessage } from './decode.ts'
+import type { TableRows, TopicRecords, WorkBounds, WorkResult, WorkTask } from './types.ts'
 
 
 /** Outputs of one message, optionally remembering which record each line came from. */

@@ -1,36 +1,12 @@
 /** Messages between the consumer (main thread) and the transform workers. */
-import type { ConstraintAction, ConstraintSnapshot, ConstraintType } from '../constraints/types.ts'
-import type { WorkBounds } from './decode.ts'
+import type { ConstraintResult, ConstraintSnapshot } from '../constraints/types.ts'
+import type { DlqItem } from '../model/dlq.ts'
+import type { DecodeLimits } from './bounds.ts'
 
-/** Stage at which a record left the normal path (DESIGN.md: DLQ stages). */
-export type DlqStage = 'decode' | 'validation' | 'constraint' | 'transform' | 'insert'
-
-/** A dead-letter entry as produced by a worker; the consumer adds source coordinates. */
-export interface DlqItem {
-  stage: DlqStage
-  /** Machine-readable error type, e.g. `invalid_json`, `not_json_array`, `schema`, `transform_error`. */
-  errorType: string
-  /** Human-readable reason naming the rule and field where there is one. */
-  reason: string
-  /** Index of the record inside the message's JSON array; absent for whole-message failures. */
-  index?: number
-  /** The record as decoded (for record-level failures). */
-  record?: unknown
-  /** The original message value (or record text) as UTF-8, at most FLOWHOUSE_DLQ_RAW_KEEP_BYTES of it (for decode failures). */
-  raw?: string
-  /** True when `raw` holds only the first bytes; re-read the source offset for the rest. */
-  truncated?: boolean
-  /** Size in bytes of the whole raw value (present when truncated, or for invalid UTF-8). */
-  rawBytes?: number
-  /** SHA-256 (hex) of the whole raw value's bytes (present with rawBytes). */
-  rawSha256?: string
-  /** Table whose insert refused the record (stage `insert`): `record` is that table's row. */
-  table?: string
-  /**
-   * Stage `transform`: the stream's own table the record was written to all the same. A replay of
-   * the entry skips that table (WorkTask.skipTable), so the row is not written twice.
-   */
-  writtenTo?: string
+/** Bounds applied in a worker. */
+export interface WorkBounds extends DecodeLimits {
+  /** Longest raw text kept in a dead-letter entry, in bytes. */
+  rawKeepBytes: number
 }
 
 /** One Kafka message to decode, validate and transform. */
@@ -58,38 +34,6 @@ export interface WorkTask {
 /** Several messages processed by one worker task, in order; the worker answers one WorkResult per task. */
 export interface WorkBatch {
   many: WorkTask[]
-}
-
-/** A constraint violation found while processing a message. */
-export interface ViolationItem {
-  constraint: string
-  type: ConstraintType
-  /** What was done to the record. */
-  action: ConstraintAction
-  /** Index of the record in the message. */
-  index: number
-  /** The record's Key field value ('' when it has none). */
-  key: string
-  field?: string
-  rule?: string
-  reason: string
-  record?: unknown
-}
-
-/** Constraint outcomes of one message. */
-export interface ConstraintResult {
-  /** Records evaluated, per constraint name. */
-  checks: Record<string, number>
-  /** Violations decided in the worker (the record is removed). */
-  violations: ViolationItem[]
-  /** Records counted against each throttling rate limit, per constraint, per key. */
-  throttle: Record<string, Record<string, number>>
-  /**
-   * Records that reach a rate limit whose action removes them: the consumer checks the rates in
-   * order; if one refuses, that violation applies, otherwise `terminal` (a later violation) does,
-   * otherwise the record stays.
-   */
-  deferred: Array<{ index: number; rates: Array<{ constraint: string; key: string }>; /** The record and its Key value. */ record: unknown; key: string; terminal?: ViolationItem; /** Destinations whose transform filtered it (counted in `filtered` and `filteredBy`). */ filteredBy?: string[] }>
 }
 
 /** Rows for one destination table produced from one message, as JSONEachRow text. */

@@ -17,7 +17,7 @@ import { pino, type DestinationStream, type Logger } from 'pino'
 import pretty from 'pino-pretty'
 import { REDACTED, REDACTED_PATHS, redactSecrets } from './redact.ts'
 
-export { registerSecret, redactSecrets, redactUrl } from './redact.ts'
+export { redactSecrets } from './redact.ts'
 
 /** True when log lines should be human-readable (FLOWHOUSE_LOG_FORMAT, else whether stdout is a terminal). */
 export function prettyLogs(env: NodeJS.ProcessEnv = process.env, tty = Boolean(process.stdout.isTTY)): boolean {

@@ -69,11 +69,6 @@ export function renderSource(template: string, from: string | ((ownAlias: boolea
   return out + template.slice(at)
 }
 
-/** True when the template reads the source (has the placeholder outside strings and comments). */
-export function hasSourcePlaceholder(template: string): boolean {
-  return masked(template).includes(SOURCE_PLACEHOLDER)
-}
-
 const CLAUSE_END = /^(?:GROUP\s+BY|HAVING|ORDER\s+BY|LIMIT|SETTINGS|UNION|EXCEPT|INTERSECT|WINDOW|QUALIFY|FORMAT)\b/i
 
 /**

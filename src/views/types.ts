@@ -56,9 +56,6 @@ export interface ViewObjects {
 
 /** Job status (contract: pending, creating, backfilling, optimizing, completed, failed, paused). */
 export type JobStatus = 'pending' | 'creating' | 'backfilling' | 'optimizing' | 'completed' | 'failed' | 'paused'
-export const JOB_STATUSES: readonly JobStatus[] = ['pending', 'creating', 'backfilling', 'optimizing', 'completed', 'failed', 'paused']
-/** Statuses a restarted daemon picks up again. */
-export const UNFINISHED: readonly JobStatus[] = ['pending', 'creating', 'backfilling', 'optimizing', 'paused']
 
 /** How the cutoff is taken. */
 export interface Watermark {

@@ -4,7 +4,8 @@ import { afterEach, describe, it } from 'node:test'
 import { PartitionBatch } from '../../../src/delivery/batch.ts'
 import { deliverBatch, type BatchOrigin, type DeliveryLog, type DeliveryPort } from '../../../src/delivery/protocol.ts'
 import { metrics } from '../../../src/metrics/metrics.ts'
-import type { DlqItem, WorkResult } from '../../../src/transforms/types.ts'
+import type { DlqItem } from '../../../src/model/dlq.ts'
+import type { WorkResult } from '../../../src/transforms/types.ts'
 import { armFailpoints, FailpointError, type FailpointName } from '../../../src/util/failpoints.ts'
 
 afterEach(() => armFailpoints(undefined))

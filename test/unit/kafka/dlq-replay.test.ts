@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { dlqPredicate, notReplayable, parseDlqEntry, type DlqEntry } from '../../../src/kafka/dlq.ts'
+import type { DlqEntry } from '../../../src/delivery/types.ts'
+import { dlqPredicate, notReplayable, parseDlqEntry } from '../../../src/kafka/dlq.ts'
 import { replayMessage } from '../../../src/kafka/dlq-replay.ts'
 import { parseSince } from '../../../src/cli/dlq.ts'
 

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { test } from 'node:test'
 import type { Admin, Message } from 'kafkajs'
-import { DlqWriter, dlqEntry, fitEntry, splitMessages, type DlqEntry } from '../../../src/kafka/dlq.ts'
+import type { DlqEntry } from '../../../src/delivery/types.ts'
+import { DlqWriter, dlqEntry, fitEntry, splitMessages } from '../../../src/kafka/dlq.ts'
 
 const source = { pipeline: 'p', stream: 'p', topic: 'p', partition: 0, offset: '42' }
 const bytesOf = (m: Message) => Buffer.byteLength(m.key as string) + Buffer.byteLength(m.value as string)

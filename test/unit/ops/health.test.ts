@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import Fastify from 'fastify'
 import { EventLoopMonitor } from '../../../src/health/event-loop.ts'
-import { Periodic } from '../../../src/health/periodic.ts'
+import { Periodic } from '../../../src/util/periodic.ts'
 import { registerHealth } from '../../../src/http/health.ts'
 
 function busy(ms: number): void {

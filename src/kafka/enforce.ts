@@ -5,10 +5,11 @@
  * removed records produced. Also the gate on daemon-level resources (memory, CPU).
  */
 import { metrics } from '../metrics/metrics.ts'
-import type { DlqItem, ViolationItem, WorkResult } from '../transforms/types.ts'
-import type { ConstraintRegistry, RunningConstraint } from './registry.ts'
-import { resources } from './resource.ts'
-import type { ResourceConfig } from './types.ts'
+import type { ConstraintRegistry, RunningConstraint } from '../constraints/registry.ts'
+import { resources } from '../constraints/resource.ts'
+import type { ResourceConfig, ViolationItem } from '../constraints/types.ts'
+import type { DlqItem } from '../model/dlq.ts'
+import type { WorkResult } from '../transforms/types.ts'
 
 const ERROR_TYPE = { rate: 'rate_limit_exceeded', validation: 'validation_failed', resource: 'resource_limit_exceeded' } as const
 

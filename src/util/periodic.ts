@@ -3,7 +3,7 @@
  * and the task keeps its schedule. Used for the lag collector and the readiness gauges.
  */
 import { messageOf } from '../errors.ts'
-import { stageLog } from '../util/log.ts'
+import { stageLog } from './log.ts'
 
 const logger = stageLog('health')
 

@@ -1,0 +1,37 @@
+/**
+ * The dead-letter vocabulary of the product contract (DESIGN.md "Dead-letter queue"): the stage at
+ * which a record left the normal path and the item a stage reports for it. Every stage (decode,
+ * validation, constraint, transform, insert) produces items, so the types live here, below them
+ * all; the entry written to `<pipeline>.dlq` (item + source + time) is src/delivery/types.ts.
+ */
+
+/** Stage at which a record left the normal path (DESIGN.md: DLQ stages). */
+export type DlqStage = 'decode' | 'validation' | 'constraint' | 'transform' | 'insert'
+
+/** A dead-letter entry as produced by a worker; the consumer adds source coordinates. */
+export interface DlqItem {
+  stage: DlqStage
+  /** Machine-readable error type, e.g. `invalid_json`, `not_json_array`, `schema`, `transform_error`. */
+  errorType: string
+  /** Human-readable reason naming the rule and field where there is one. */
+  reason: string
+  /** Index of the record inside the message's JSON array; absent for whole-message failures. */
+  index?: number
+  /** The record as decoded (for record-level failures). */
+  record?: unknown
+  /** The original message value (or record text) as UTF-8, at most FLOWHOUSE_DLQ_RAW_KEEP_BYTES of it (for decode failures). */
+  raw?: string
+  /** True when `raw` holds only the first bytes; re-read the source offset for the rest. */
+  truncated?: boolean
+  /** Size in bytes of the whole raw value (present when truncated, or for invalid UTF-8). */
+  rawBytes?: number
+  /** SHA-256 (hex) of the whole raw value's bytes (present with rawBytes). */
+  rawSha256?: string
+  /** Table whose insert refused the record (stage `insert`): `record` is that table's row. */
+  table?: string
+  /**
+   * Stage `transform`: the stream's own table the record was written to all the same. A replay of
+   * the entry skips that table (WorkTask.skipTable), so the row is not written twice.
+   */
+  writtenTo?: string
+}
