@@ -1,0 +1,68 @@
+/**
+ * A measured reader in a child process, driven over a line protocol: the child prints one JSON
+ * line `{"done": true}` on stdout once it has read every row, then waits; the parent reads the
+ * child's /proc figures, writes `report\n` to its stdin, and the child answers one JSON line
+ * (e.g. its views' contents) and exits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+import path from 'node:path'
+import { ROOT } from '../test/integration/helpers.ts'
+
+export interface MeasuredChild {
+  child: ChildProcess
+  /** Resolves on the `done` line; rejects when the child exits first or after `timeoutMs`. */
+  done: Promise<void>
+  /** Asks for the report line and waits for the child to exit. */
+  report<T>(): Promise<T>
+  /** Everything the child wrote to stderr. */
+  stderr(): string
+}
+
+/** Starts `node --import tsx bench/<script> <JSON args>`; the whole run is bounded by `timeoutMs`. */
+export function startChild(script: string, args: unknown, timeoutMs: number): MeasuredChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench', script), JSON.stringify(args)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr!.on('data', (d) => (stderr += d))
+  const lines: string[] = []
+  const waiters: Array<() => void> = []
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    lines.push(line)
+    waiters.splice(0).forEach((w) => w())
+  })
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+  const nextLine = (): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const take = (): boolean => {
+        const line = lines.shift()
+        if (line === undefined) return false
+        resolve(line)
+        return true
+      }
+      if (take()) return
+      waiters.push(() => void take())
+      void exited.then((code) => reject(new Error(`bench/${script} exited with ${code} before answering:\n${stderr.slice(-4000)}`)))
+    })
+  const done = nextLine().then((line) => {
+    if (!(JSON.parse(line) as { done?: boolean }).done) throw new Error(`bench/${script}: unexpected line ${line}`)
+  })
+  return {
+    child,
+    done,
+    stderr: () => stderr,
+    async report<T>() {
+      const answer = nextLine()
+      child.stdin!.write('report\n')
+      const line = await answer
+      await exited
+      clearTimeout(timer)
+      return JSON.parse(line) as T
+    },
+  }
+}
+
+/** Child side: waits for the parent's `report` line. */
+export function waitForReportRequest(): Promise<void> {
+  return new Promise((resolve) => createInterface({ input: process.stdin }).once('line', () => resolve()))
+}
