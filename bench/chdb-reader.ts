@@ -7,7 +7,7 @@
  */
 import { Session } from 'chdb'
 import { FLIGHTS_PARQUET } from '../test/integration/helpers.ts'
-import { waitForReportRequest } from './child.ts'
+import { announceReady, waitForReportRequest } from './child.ts'
 import { DERIVED_COLUMNS, FLIGHTS_DDL, VIEW_QUERIES, canonical } from './flights-sql.ts'
 
 interface Args {
@@ -38,12 +38,14 @@ if (args.mode === 'kafka') {
     kafka_format = 'JSONEachRow', kafka_num_consumers = ${args.partitions}, kafka_thread_per_consumer = 1,
     kafka_max_block_size = 1048576, kafka_flush_interval_ms = ${args.flushMs}, date_time_input_format = 'best_effort'`)
   session.query(`CREATE MATERIALIZED VIEW flights_queue_mv TO flights AS SELECT id, date, delay, distance, origin, destination, ${DERIVED_COLUMNS} FROM flights_queue`)
+  announceReady()
   const deadline = Date.now() + args.timeoutMs
   while (Number(session.query('SELECT count() FROM flights', 'CSV').trim()) < args.rows) {
     if (Date.now() > deadline) throw new Error(`the Kafka engine did not read ${args.rows} rows within ${args.timeoutMs} ms`)
     await new Promise((r) => setTimeout(r, 50))
   }
 } else {
+  announceReady()
   session.query(`INSERT INTO flights SELECT toString(rowNumberInAllBlocks()) AS id, date, delay, distance, origin, destination, ${DERIVED_COLUMNS}
                  FROM (SELECT * FROM file('${FLIGHTS_PARQUET}', Parquet) LIMIT ${args.rows}) SETTINGS input_format_parquet_preserve_order = 1`)
 }

@@ -1,6 +1,7 @@
 /**
  * A measured reader in a child process, driven over a line protocol: the child prints one JSON
- * line `{"done": true}` on stdout once it has read every row, then waits; the parent reads the
+ * line `{"ready": true}` on stdout once it is set up (tables created, consumer subscribed), then
+ * `{"done": true}` once it has read every row, then waits; the parent reads the
  * child's /proc figures, writes `report\n` to its stdin, and the child answers one JSON line
  * (e.g. its views' contents) and exits.
  */
@@ -11,6 +12,8 @@ import { ROOT } from '../test/integration/helpers.ts'
 
 export interface MeasuredChild {
   child: ChildProcess
+  /** Resolves on the `ready` line with its `performance.now()`; rejects when the child exits first. */
+  ready: Promise<number>
   /** Resolves on the `done` line; rejects when the child exits first or after `timeoutMs`. */
   done: Promise<void>
   /** Asks for the report line and waits for the child to exit. */
@@ -30,7 +33,7 @@ export function startChild(script: string, args: unknown, timeoutMs: number): Me
     lines.push(line)
     waiters.splice(0).forEach((w) => w())
   })
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)))
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
   const nextLine = (): Promise<string> =>
     new Promise((resolve, reject) => {
@@ -44,11 +47,15 @@ export function startChild(script: string, args: unknown, timeoutMs: number): Me
       waiters.push(() => void take())
       void exited.then((code) => reject(new Error(`bench/${script} exited with ${code} before answering:\n${stderr.slice(-4000)}`)))
     })
-  const done = nextLine().then((line) => {
-    if (!(JSON.parse(line) as { done?: boolean }).done) throw new Error(`bench/${script}: unexpected line ${line}`)
-  })
+  const expect = (line: string, key: 'ready' | 'done'): void => {
+    if (!(JSON.parse(line) as Record<string, unknown>)[key]) throw new Error(`bench/${script}: expected {"${key}": true}, got ${line}`)
+  }
+  const ready = nextLine().then((line) => (expect(line, 'ready'), performance.now()))
+  const done = ready.then(nextLine).then((line) => expect(line, 'done'))
+  ready.catch(() => undefined)
   return {
     child,
+    ready,
     done,
     stderr: () => stderr,
     async report<T>() {
@@ -60,6 +67,11 @@ export function startChild(script: string, args: unknown, timeoutMs: number): Me
       return JSON.parse(line) as T
     },
   }
+}
+
+/** Child side: announces that the reader is set up. */
+export function announceReady(): void {
+  console.log(JSON.stringify({ ready: true }))
 }
 
 /** Child side: waits for the parent's `report` line. */

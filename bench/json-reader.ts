@@ -5,7 +5,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs'
 import { BROKERS } from '../test/integration/helpers.ts'
-import { waitForReportRequest } from './child.ts'
+import { announceReady, waitForReportRequest } from './child.ts'
 
 const args = JSON.parse(process.argv[2]!) as { topic: string; group: string; rows: number; timeoutMs: number }
 const consumer = new Kafka({ clientId: 'flowhouse-bench', brokers: BROKERS, logLevel: logLevel.NOTHING }).consumer({ groupId: args.group })
@@ -20,6 +20,7 @@ await consumer.run({
     if (records >= args.rows) reached()
   },
 })
+announceReady()
 const timer = setTimeout(() => {
   console.error(`read ${records} of ${args.rows} records within ${args.timeoutMs} ms`)
   process.exit(1)
