@@ -217,7 +217,7 @@ function histogramQuantile(q: number, buckets: Array<[number, number]>): number 
   return previousBound
 }
 
-async function latency(): Promise<{ p50: number; p99: number; batches: number; rows: number }> {
+async function latency(): Promise<{ p50: number; p99: number; batches: number; rows: number; sendSeconds: number; allSeconds: number }> {
   const topic = `${PREFIX}_latency`
   const rows = Math.min(LATENCY_RATE * LATENCY_SECONDS, 3_000_000)
   await createTopic(topic, PARTITIONS)
@@ -227,14 +227,17 @@ async function latency(): Promise<{ p50: number; p99: number; batches: number; r
   let daemon: DaemonProcess | undefined
   try {
     daemon = await startDaemon({ pipelinesDir: path.join(dir, 'pipelines'), dataDir: path.join(dir, 'data'), env: { FLOWHOUSE_GROUP_PREFIX: `${PREFIX}-latency`, FLOWHOUSE_BATCH_FLUSH_MS: String(FLUSH_MS) } })
+    const started = performance.now()
     await replay(topic, rows, ['--rate', String(LATENCY_RATE)])
+    const sendSeconds = (performance.now() - started) / 1000
     await waitFor(async () => (await count(daemon!.url, 'flights')) >= rows, { timeoutMs: TIMEOUT_MS, intervalMs: 200, what: 'latency: all rows' })
+    const allSeconds = (performance.now() - started) / 1000
     const text = await (await fetch(`${daemon.url}/metrics`)).text()
     const buckets: Array<[number, number]> = []
     for (const m of text.matchAll(/^flowhouse_end_to_end_latency_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$/gm)) buckets.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])])
     buckets.sort((x, y) => x[0] - y[0])
     if (buckets.length === 0) throw new Error('the daemon exposes no flowhouse_end_to_end_latency_seconds buckets')
-    return { p50: histogramQuantile(0.5, buckets), p99: histogramQuantile(0.99, buckets), batches: buckets.at(-1)![1], rows }
+    return { p50: histogramQuantile(0.5, buckets), p99: histogramQuantile(0.99, buckets), batches: buckets.at(-1)![1], rows, sendSeconds, allSeconds }
   } finally {
     await daemon?.kill('SIGTERM')
     await removeDir(dir)
@@ -314,6 +317,7 @@ try {
 
   const lat = await latency()
   console.log(`\nend-to-end latency, flights pipeline, ${fmt(lat.rows)} flights replayed at ${fmt(LATENCY_RATE)} rows/s (${(lat.rows / LATENCY_RATE).toFixed(0)} s): p50 ${(lat.p50 * 1000).toFixed(0)} ms, p99 ${(lat.p99 * 1000).toFixed(0)} ms over ${fmt(lat.batches)} batches (flowhouse_end_to_end_latency_seconds, Kafka timestamp of a batch's oldest message to its insert acknowledgement; flush interval ${FLUSH_MS} ms)`)
+  console.log(`  the replay sent for ${lat.sendSeconds.toFixed(1)} s (${fmt(lat.rows / lat.sendSeconds)} rows/s achieved); the last row was in ClickHouse ${lat.allSeconds.toFixed(1)} s after the first was sent${lat.allSeconds > lat.sendSeconds + 10 ? ': the daemon did not keep up with the rate, so the latency includes the lag' : ''}`)
 
   const p1 = await cpuRun(1)
   const p2 = await cpuRun(2)
