@@ -24,7 +24,7 @@ export async function daemonCpuSeconds(pid: number): Promise<number> {
 }
 
 /** `pid` and every live descendant of it, from the ppid field of /proc/<pid>/stat. */
-export async function processTree(pid: number): Promise<number[]> {
+async function processTree(pid: number): Promise<number[]> {
   const parents = new Map<number, number>()
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue
