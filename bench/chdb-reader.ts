@@ -7,7 +7,7 @@
  */
 import { Session } from 'chdb'
 import { FLIGHTS_PARQUET } from '../test/integration/helpers.ts'
-import { announceReady, waitForReportRequest } from './child.ts'
+import { announceReady, reportAndExit, waitForReportRequest } from './child.ts'
 import { DERIVED_COLUMNS, FLIGHTS_DDL, VIEW_QUERIES, canonical } from './flights-sql.ts'
 
 interface Args {
@@ -53,6 +53,5 @@ console.log(JSON.stringify({ done: true }))
 await waitForReportRequest()
 if (args.mode === 'kafka') session.query('DROP TABLE flights_queue_mv SYNC')
 const contents = Object.fromEntries(Object.entries(VIEW_QUERIES).map(([key, query]) => [key, canonical(rowsOf(query))]))
-console.log(JSON.stringify(contents))
 session.cleanup()
-process.exit(0)
+reportAndExit(contents)

@@ -64,7 +64,11 @@ export function startChild(script: string, args: unknown, timeoutMs: number): Me
       const line = await answer
       await exited
       clearTimeout(timer)
-      return JSON.parse(line) as T
+      try {
+        return JSON.parse(line) as T
+      } catch {
+        throw new Error(`bench/${script}: the report is not one JSON line (${line.length} characters, ending ${JSON.stringify(line.slice(-80))})`)
+      }
     },
   }
 }
@@ -72,6 +76,11 @@ export function startChild(script: string, args: unknown, timeoutMs: number): Me
 /** Child side: announces that the reader is set up. */
 export function announceReady(): void {
   console.log(JSON.stringify({ ready: true }))
+}
+
+/** Child side: writes the report line and exits once stdout has taken it (a pipe is asynchronous: `process.exit` right after `console.log` can cut a long line). */
+export function reportAndExit(report: unknown): void {
+  process.stdout.write(`${JSON.stringify(report)}\n`, () => process.exit(0))
 }
 
 /** Child side: waits for the parent's `report` line. */

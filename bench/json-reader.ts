@@ -5,7 +5,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs'
 import { BROKERS } from '../test/integration/helpers.ts'
-import { announceReady, waitForReportRequest } from './child.ts'
+import { announceReady, reportAndExit, waitForReportRequest } from './child.ts'
 
 const args = JSON.parse(process.argv[2]!) as { topic: string; group: string; rows: number; timeoutMs: number }
 const consumer = new Kafka({ clientId: 'flowhouse-bench', brokers: BROKERS, logLevel: logLevel.NOTHING }).consumer({ groupId: args.group })
@@ -30,5 +30,4 @@ clearTimeout(timer)
 console.log(JSON.stringify({ done: true }))
 await waitForReportRequest()
 await consumer.disconnect()
-console.log(JSON.stringify({ records }))
-process.exit(0)
+reportAndExit({ records })
