@@ -34,7 +34,7 @@ export const metrics = {
   insertRetries: counter('flowhouse_clickhouse_insert_retries_total', 'Retried ClickHouse inserts, by error code.', ['table', 'code']),
   insertErrors: counter('flowhouse_clickhouse_insert_errors_total', 'Failed ClickHouse insert attempts, by error code.', ['table', 'code']),
   transformDuration: histogram('flowhouse_transform_duration_seconds', 'Time to decode, validate and transform one Kafka message in a worker.', ['pipeline'], secondsBuckets),
-  endToEndLatency: histogram('flowhouse_end_to_end_latency_seconds', 'From the Kafka message timestamp to the insert acknowledgement.', ['pipeline'], [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]),
+  endToEndLatency: histogram('flowhouse_end_to_end_latency_seconds', 'From the Kafka message timestamp to the insert acknowledgement.', ['pipeline'], [0.01, 0.02, 0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2, 2.5, 3, 4, 5, 7.5, 10, 30, 60, 300]),
   pausedPartitions: gauge('flowhouse_paused_partitions', 'Partitions whose consumption waits on a retried insert.', ['pipeline']),
   ingestRequests: counter('flowhouse_ingest_requests_total', 'POST /ingest requests, by status code.', ['pipeline', 'code']),
   // HTTP port (src/http): `route` is a declared route pattern (or `unknown`), `reason` and `status` are fixed sets.
