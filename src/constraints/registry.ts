@@ -19,6 +19,7 @@ export { RunningConstraint, type ConstraintStatistics } from './running.ts'
 
 const logger = stageLog('constraints')
 
+/** The running constraints of a daemon, by pipeline and name. */
 export class ConstraintRegistry implements ConstraintHost {
   private readonly byPipeline = new Map<string, RunningConstraint[]>()
   private readonly snapshotCache = new Map<string, ConstraintSnapshot[]>()

@@ -37,6 +37,7 @@ export interface ConstraintHost {
   changed(pipeline: string): void
 }
 
+/** A constraint running on one pipeline; `Constraint` methods and the HTTP API act on it. */
 export class RunningConstraint implements ConstraintRuntime {
   version = 0
   /** Buckets for the consumer path (rate constraints only). */
@@ -134,9 +135,11 @@ export class RunningConstraint implements ConstraintRuntime {
     logger.info({ pipeline: this.pipeline, constraint: this.name, enabled, config }, 'constraint changed at run time')
   }
 
+  /** Enables the constraint; persisted, every instance follows within 2 s. @throws when the store cannot be written. */
   enable(): Promise<void> {
     return this.change({ ...this.current, enabled: true })
   }
+  /** Disables the constraint; persisted, every instance follows within 2 s. @throws when the store cannot be written. */
   disable(): Promise<void> {
     return this.change({ ...this.current, enabled: false })
   }
@@ -148,20 +151,24 @@ export class RunningConstraint implements ConstraintRuntime {
     if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new ConfigError(`constraint "${this.name}": option "config": must be an object`, { constraint: this.name })
     return this.change(withConfig(this.current, { ...this.config, ...Object.fromEntries(Object.entries(config)) }, this.fields))
   }
+  /** `{ pipeline, name, type, enabled, priority, action, config, version, stored_state_error }` (GET /api/constraints/:pipeline/:name). */
   async getStatus() {
     const s = this.spec
     return { pipeline: this.pipeline, name: s.name, type: s.type, enabled: s.enabled, priority: s.priority, action: s.action, config: s.config, version: this.version, stored_state_error: this.storedStateError }
   }
+  /** The limits of the current config, unset ones as null; rate limits add `active_keys` (keys with a live bucket). */
   async getLimits() {
     const s = this.current
     if (s.type === 'rate') return { max_events_per_second: s.config.max_events_per_second ?? null, max_events_per_minute: s.config.max_events_per_minute ?? null, group_by: s.config.group_by ?? null, active_keys: this.rate?.keys ?? 0 }
     if (s.type === 'resource') return { max_memory_mb: s.config.max_memory_mb ?? null, max_memory_per_event_kb: s.config.max_memory_per_event_kb ?? null, max_cpu_percent: s.config.max_cpu_percent ?? null, max_processing_time_ms: s.config.max_processing_time_ms ?? null }
     return { rules: s.config.rules }
   }
+  /** `{ checks, violations, throttle_seconds }` since this daemon started the pipeline. */
   async getMetrics() {
     const violations = Object.values(this.stats.violations).reduce((a, b) => a + b, 0)
     return { checks: this.stats.checks, violations, throttle_seconds: this.stats.throttleSeconds }
   }
+  /** Checks, violations in total and by action, violation ratio (0 to 1), throttle seconds, ISO time of the last violation. */
   async getStatistics() {
     const violations = Object.values(this.stats.violations).reduce((a, b) => a + b, 0)
     return {
@@ -173,6 +180,7 @@ export class RunningConstraint implements ConstraintRuntime {
       last_violation_at: this.stats.lastViolationAt,
     }
   }
+  /** This constraint's violation history between `startTime` and `endTime` (ISO-8601 strings or Dates), oldest first. */
   async getViolations(range: { startTime?: string | Date; endTime?: string | Date } = {}) {
     const q: ViolationQuery = { constraint: this.name, pipeline: this.pipeline }
     if (range.startTime !== undefined) q.from = range.startTime
