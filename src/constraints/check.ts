@@ -6,7 +6,6 @@ import { ConfigError } from '../errors.ts'
 import type { IngestPipelineLike } from '../model/types.ts'
 import { isConstraint, type Constraint } from './constraint.ts'
 import { fieldAtPath, fieldPaths, listPaths } from '../model/paths.ts'
-import type { RateConfig, ValidationConfig } from './types.ts'
 
 /** The top-level fields of a pipeline's schema (what a rate constraint may group by). */
 export function schemaFields(pipeline: IngestPipelineLike): ReadonlySet<string> {
@@ -32,14 +31,14 @@ export function pipelineConstraints(pipeline: IngestPipelineLike): Constraint[] 
     }
     names.add(c.name)
     if (c.spec.type === 'rate') {
-      for (const field of (c.spec.config as RateConfig).group_by ?? []) {
+      for (const field of c.spec.config.group_by ?? []) {
         if (!fields.has(field)) {
           throw new ConfigError(`pipeline "${pipeline.name}": constraint "${c.name}": option "config.group_by": field "${field}" is not in the pipeline's schema; group by top-level fields of the schema`, { pipeline: pipeline.name, constraint: c.name, rule: 'constraint' })
         }
       }
     }
     if (c.spec.type === 'validation') {
-      for (const field of Object.keys((c.spec.config as ValidationConfig).rules ?? {})) {
+      for (const field of Object.keys(c.spec.config.rules ?? {})) {
         if (fieldAtPath(pipeline.schema, field) === undefined) {
           throw new ConfigError(
             `pipeline "${pipeline.name}": constraint "${c.name}": option "config.rules": field "${field}" is not in the pipeline's schema; name a field of the schema, nested fields as dotted paths (${listPaths(fieldPaths(pipeline.schema))})`,

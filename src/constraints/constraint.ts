@@ -8,10 +8,10 @@
  *
  * Once a daemon runs the pipeline, the instance is also the programmatic handle:
  * enable(), disable(), updateConfig(), getStatus(), getLimits(), getMetrics(),
- * getStatistics(), getViolations() act on the running constraint (see registry.ts).
+ * getStatistics(), getViolations() act on the running constraint (see running.ts and registry.ts).
  */
 import { ConfigError } from '../errors.ts'
-import type { ConstraintAction, ConstraintConfig, ConstraintSpec, ConstraintType } from './types.ts'
+import type { ConfigOf, ConstraintAction, ConstraintConfig, ConstraintSpec, ConstraintType, TypedConfig } from './types.ts'
 
 const TYPES: readonly ConstraintType[] = ['rate', 'validation', 'resource']
 const ACTIONS: readonly ConstraintAction[] = ['throttle', 'dead_letter', 'drop']
@@ -89,6 +89,10 @@ function checkKeys(name: string, where: string, value: Record<string, unknown>, 
  * @param fields the pipeline's top-level schema fields, when known (run-time changes).
  * @throws ConfigError (exact wording tested in test/unit/constraints/constraint.test.ts).
  */
+export function checkConfig(name: string, type: 'rate', config: unknown, fields?: ReadonlySet<string>): ConfigOf<'rate'>
+export function checkConfig(name: string, type: 'validation', config: unknown, fields?: ReadonlySet<string>): ConfigOf<'validation'>
+export function checkConfig(name: string, type: 'resource', config: unknown, fields?: ReadonlySet<string>): ConfigOf<'resource'>
+export function checkConfig(name: string, type: ConstraintType, config: unknown, fields?: ReadonlySet<string>): ConstraintConfig
 export function checkConfig(name: string, type: ConstraintType, config: unknown, fields?: ReadonlySet<string>): ConstraintConfig {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) {
     fail(name, 'config', `must be an object (got ${got(config)})`, `pass config: { ${CONFIG_KEYS[type].join(', ')} }`)
@@ -148,7 +152,38 @@ export function checkConfig(name: string, type: ConstraintType, config: unknown,
       if (typeof r.min === 'number' && typeof r.max === 'number' && r.min > r.max) fail(name, where, `min ${r.min} is above max ${r.max}`, 'swap them or fix one')
     }
   }
+  // Every key and value was checked above for this type.
   return c as ConstraintConfig
+}
+
+/**
+ * checkConfig, keeping the type and its config together.
+ * @throws ConfigError as checkConfig.
+ */
+export function checkTyped(name: string, type: ConstraintType, config: unknown, fields?: ReadonlySet<string>): TypedConfig {
+  switch (type) {
+    case 'rate':
+      return { type, config: checkConfig(name, type, config, fields) }
+    case 'validation':
+      return { type, config: checkConfig(name, type, config, fields) }
+    case 'resource':
+      return { type, config: checkConfig(name, type, config, fields) }
+  }
+}
+
+/**
+ * `spec` with `config` in place of its config, checked for the spec's type as at load time.
+ * @throws ConfigError as checkConfig.
+ */
+export function withConfig(spec: ConstraintSpec, config: unknown, fields?: ReadonlySet<string>): ConstraintSpec {
+  switch (spec.type) {
+    case 'rate':
+      return { ...spec, config: checkConfig(spec.name, spec.type, config, fields) }
+    case 'validation':
+      return { ...spec, config: checkConfig(spec.name, spec.type, config, fields) }
+    case 'resource':
+      return { ...spec, config: checkConfig(spec.name, spec.type, config, fields) }
+  }
 }
 
 /** Options of `new Constraint(...)`. */
@@ -164,11 +199,11 @@ export interface ConstraintOptions {
   action?: ConstraintAction
 }
 
-/** The run-time side a daemon binds to a declared constraint (see registry.ts). */
+/** The run-time side a daemon binds to a declared constraint (RunningConstraint, see running.ts). */
 export interface ConstraintRuntime {
   enable(): Promise<void>
   disable(): Promise<void>
-  updateConfig(config: ConstraintConfig): Promise<void>
+  updateConfig(config: Partial<ConstraintConfig>): Promise<void>
   getStatus(): Promise<unknown>
   getLimits(): Promise<unknown>
   getMetrics(): Promise<unknown>
@@ -188,7 +223,7 @@ export class Constraint {
       throw new ConfigError(`constraint ${got(name)}: option "name": must match ${NAME.source}; give the constraint a name of letters, digits, _ and -`, { rule: 'constraint' })
     }
     if (!TYPES.includes(options.type)) fail(name, 'type', `unknown type ${got(options.type)}`, `use one of ${TYPES.join(', ')}`)
-    const config = checkConfig(name, options.type, options.config)
+    const typed = checkTyped(name, options.type, options.config)
     const action = options.action ?? (options.type === 'validation' ? 'dead_letter' : 'throttle')
     if (!ACTIONS.includes(action)) fail(name, 'action', `unknown action ${got(action)}`, `use one of ${ACTIONS.join(', ')}`)
     if (options.type === 'validation' && action === 'throttle') fail(name, 'action', 'a validation constraint cannot throttle', 'use dead_letter (the default) or drop')
@@ -196,7 +231,7 @@ export class Constraint {
     if (options.priority !== undefined && (typeof options.priority !== 'number' || !Number.isInteger(options.priority))) {
       fail(name, 'priority', `must be an integer (got ${got(options.priority)})`, 'higher numbers run first; leave it out for 0')
     }
-    this.spec = { name, type: options.type, config, enabled: options.enabled ?? true, priority: options.priority ?? 0, action }
+    this.spec = { name, ...typed, enabled: options.enabled ?? true, priority: options.priority ?? 0, action }
   }
 
   get name(): string {
@@ -228,7 +263,7 @@ export class Constraint {
   }
   /** Replaces keys of the config (checked as at load time). @throws ConfigError */
   async updateConfig(config: Partial<ConstraintConfig>): Promise<void> {
-    await Promise.all(this.runtime().map((r) => r.updateConfig(config as ConstraintConfig)))
+    await Promise.all(this.runtime().map((r) => r.updateConfig(config)))
   }
   async getStatus(): Promise<unknown> {
     return this.runtime()[0]!.getStatus()

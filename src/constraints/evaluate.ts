@@ -2,43 +2,66 @@
  * Worker-side constraint evaluation for one record, in priority order (highest first;
  * contract: the first violation whose action removes the record ends its evaluation).
  *
- * - validation and per-event resource limits are decided here;
+ * - validation and per-event resource limits are decided here, by their checkers (checkers/);
  * - rate limits need state shared by all partitions, so the worker only reports the record's
  *   key: counted per key for `throttle`, or deferred to the consumer (main thread) for
  *   `dead_letter` / `drop`, which then decides in the same priority order.
  */
-import { compileRules, type CompiledRules } from './validation.ts'
-import type { ConstraintResult, ConstraintSnapshot, RateConfig, ResourceConfig, ValidationConfig, ViolationItem } from './types.ts'
+import { checkerFor, ResourceChecker, ValidationChecker, type Checker } from './checkers/index.ts'
+import type { ConstraintAction, ConstraintResult, ConstraintSnapshot, ConstraintType, Finding, ViolationItem } from './types.ts'
 
-const compiled = new Map<string, CompiledRules>()
+export { rateKey } from './checkers/rate.ts'
 
-function rulesOf(c: ConstraintSnapshot): CompiledRules {
+/**
+ * A snapshot as a worker receives it (a structured clone of the main thread's ConstraintSnapshot,
+ * built from a checked spec), before its config is tied to its type again.
+ */
+export interface ReceivedSnapshot {
+  name: string
+  type: ConstraintType
+  config: object
+  enabled: boolean
+  priority: number
+  action: ConstraintAction
+  version: number
+}
+
+/** Validation checkers per `<name>\0<version>`: rules compile once per config version. */
+const compiled = new Map<string, ValidationChecker>()
+
+function checkerOf(received: ReceivedSnapshot): Checker {
+  // The main thread sent a ConstraintSnapshot; structured cloning kept its shape, not its type.
+  const c = received as ConstraintSnapshot
+  if (c.type !== 'validation') return checkerFor(c)
   const id = `${c.name}\0${c.version}`
-  let rules = compiled.get(id)
-  if (!rules) {
-    rules = compileRules(c.config as ValidationConfig)
-    compiled.set(id, rules)
+  let checker = compiled.get(id)
+  if (!checker) {
+    checker = new ValidationChecker(c)
+    compiled.set(id, checker)
   }
-  return rules
+  return checker
 }
 
-/** The rate key of a record: the `group_by` values joined by `|`, or `*` without group_by. */
-export function rateKey(record: Record<string, unknown>, groupBy: string[] | undefined): string {
-  if (!groupBy || groupBy.length === 0) return '*'
-  return groupBy.map((f) => String(record[f] ?? '')).join('|')
-}
-
-/** Per-record resource violations always remove the record: dead_letter unless the action is drop. */
-function removal(c: ConstraintSnapshot): 'dead_letter' | 'drop' {
+/** Per-record violations always remove the record: dead_letter unless the action is drop. */
+function removal(c: ReceivedSnapshot): 'dead_letter' | 'drop' {
   return c.action === 'drop' ? 'drop' : 'dead_letter'
 }
 
-/** The enabled resource constraint with the smallest max_processing_time_ms, if any. */
-export function processingLimitOf(constraints: readonly ConstraintSnapshot[] | undefined): { ms: number; constraint: ConstraintSnapshot } | undefined {
-  let limit: { ms: number; constraint: ConstraintSnapshot } | undefined
+/** A processing-time limit: its ms and the resource checker (and snapshot) it comes from. */
+export interface ProcessingLimit {
+  ms: number
+  constraint: ReceivedSnapshot
+  checker: ResourceChecker
+}
+
+/** The enabled resource constraint with the smallest max_processing_time_ms, if any. Never throws. */
+export function processingLimitOf(constraints: readonly ReceivedSnapshot[] | undefined): ProcessingLimit | undefined {
+  let limit: ProcessingLimit | undefined
   for (const c of constraints ?? []) {
-    const ms = c.type === 'resource' ? (c.config as ResourceConfig).max_processing_time_ms : undefined
-    if (ms !== undefined && (!limit || ms < limit.ms)) limit = { ms, constraint: c }
+    if (c.type !== 'resource') continue
+    const checker = checkerOf(c)
+    const ms = checker.type === 'resource' ? checker.processingLimitMs : undefined
+    if (checker.type === 'resource' && ms !== undefined && (!limit || ms < limit.ms)) limit = { ms, constraint: c, checker }
   }
   return limit
 }
@@ -46,15 +69,22 @@ export function processingLimitOf(constraints: readonly ConstraintSnapshot[] | u
 export class ConstraintEvaluator {
   readonly result: ConstraintResult = { checks: {}, violations: [], throttle: {}, deferred: [] }
   /** Smallest max_processing_time_ms among the enabled resource constraints, with its constraint. */
-  readonly processingLimit: { ms: number; constraint: ConstraintSnapshot } | undefined
+  readonly processingLimit: ProcessingLimit | undefined
+  private readonly checkers: Array<{ c: ReceivedSnapshot; checker: Checker }>
 
+  /**
+   * @param constraints the pipeline's enabled constraints, highest priority first.
+   * @param keyField the stream's Key field (named in violations), if any.
+   */
   constructor(
-    private readonly constraints: ConstraintSnapshot[],
+    constraints: readonly ReceivedSnapshot[],
     private readonly keyField: string | undefined,
   ) {
+    this.checkers = constraints.map((c) => ({ c, checker: checkerOf(c) }))
     this.processingLimit = processingLimitOf(constraints)
   }
 
+  /** The record's Key value as a string ('' without a Key field or for a non-object). */
   recordKey(record: unknown): string {
     if (!this.keyField || typeof record !== 'object' || record === null) return ''
     return String((record as Record<string, unknown>)[this.keyField] ?? '')
@@ -68,10 +98,10 @@ export class ConstraintEvaluator {
   evaluate(record: Record<string, unknown>, index: number): 'keep' | 'removed' | 'deferred-removed' {
     const rates: Array<{ constraint: string; key: string }> = []
     let terminal: ViolationItem | undefined
-    for (const c of this.constraints) {
+    for (const { c, checker } of this.checkers) {
       this.result.checks[c.name] = (this.result.checks[c.name] ?? 0) + 1
-      if (c.type === 'rate') {
-        const key = rateKey(record, (c.config as RateConfig).group_by)
+      if (checker.type === 'rate') {
+        const key = checker.key(record)
         if (c.action === 'throttle') {
           const perKey = (this.result.throttle[c.name] ??= {})
           perKey[key] = (perKey[key] ?? 0) + 1
@@ -80,21 +110,10 @@ export class ConstraintEvaluator {
         }
         continue
       }
-      if (c.type === 'validation') {
-        const failure = rulesOf(c).check(record)
-        if (failure) {
-          terminal = this.violation(c, c.action === 'drop' ? 'drop' : 'dead_letter', index, record, `constraint "${c.name}": field "${failure.field}": rule ${failure.rule}: ${failure.reason}`, { field: failure.field, rule: failure.rule })
-          break
-        }
-        continue
-      }
-      const kb = (c.config as ResourceConfig).max_memory_per_event_kb
-      if (kb !== undefined) {
-        const bytes = Buffer.byteLength(JSON.stringify(record))
-        if (bytes > kb * 1024) {
-          terminal = this.violation(c, removal(c), index, record, `constraint "${c.name}": event is ${bytes} bytes, over max_memory_per_event_kb ${kb} (${kb * 1024} bytes)`, { rule: 'max_memory_per_event_kb' })
-          break
-        }
+      const finding = checker.check(record)
+      if (finding) {
+        terminal = this.violation(c, removal(c), index, record, finding)
+        break
       }
     }
     if (rates.length > 0) {
@@ -108,15 +127,18 @@ export class ConstraintEvaluator {
     return 'keep'
   }
 
-  /** A violation of the processing-time limit, decided after the transforms ran (or were stopped). */
+  /**
+   * A violation of the processing-time limit, decided after the transforms ran (or were stopped).
+   * @throws Error when the pipeline has no processing-time limit (a programmer error).
+   */
   processingViolation(index: number, record: unknown, elapsedMs: number | undefined): ViolationItem {
-    const { ms, constraint } = this.processingLimit!
-    const took = elapsedMs === undefined ? `did not return within ${ms} ms and its worker was stopped` : `took ${Math.round(elapsedMs)} ms`
-    return this.violation(constraint, removal(constraint), index, record, `constraint "${constraint.name}": transform ${took}, over max_processing_time_ms ${ms}`, { rule: 'max_processing_time_ms' })
+    if (!this.processingLimit) throw new Error('no resource constraint sets max_processing_time_ms')
+    const { constraint, checker } = this.processingLimit
+    return this.violation(constraint, removal(constraint), index, record, checker.processingTime(elapsedMs))
   }
 
-  private violation(c: ConstraintSnapshot, action: 'dead_letter' | 'drop', index: number, record: unknown, reason: string, extra: { field?: string; rule?: string }): ViolationItem {
-    return { constraint: c.name, type: c.type, action, index, key: this.recordKey(record), reason, record, ...extra }
+  private violation(c: ReceivedSnapshot, action: 'dead_letter' | 'drop', index: number, record: unknown, f: Finding): ViolationItem {
+    return { constraint: c.name, type: c.type, action, index, key: this.recordKey(record), reason: f.reason, record, ...(f.field !== undefined ? { field: f.field } : {}), rule: f.rule }
   }
 
   /** Records a violation decided in the worker (not deferred). */

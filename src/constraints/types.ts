@@ -47,11 +47,9 @@ export interface ResourceConfig {
 
 export type ConstraintConfig = RateConfig | ValidationConfig | ResourceConfig
 
-/** A constraint as declared, fully defaulted. */
-export interface ConstraintSpec {
+/** What every constraint declares besides its type and config, fully defaulted. */
+interface SpecCommon {
   name: string
-  type: ConstraintType
-  config: ConstraintConfig
   /** @default true */
   enabled: boolean
   /** Higher runs first. @default 0 */
@@ -60,9 +58,47 @@ export interface ConstraintSpec {
   action: ConstraintAction
 }
 
+/** A rate constraint: events per second and per minute, optionally per `group_by` key. */
+export interface RateSpec extends SpecCommon {
+  type: 'rate'
+  config: RateConfig
+}
+
+/** A validation constraint: rules per field, compiled to JSON Schema for ajv. */
+export interface ValidationSpec extends SpecCommon {
+  type: 'validation'
+  config: ValidationConfig
+}
+
+/** A resource constraint: daemon memory and CPU, per-event size, processing time. */
+export interface ResourceSpec extends SpecCommon {
+  type: 'resource'
+  config: ResourceConfig
+}
+
+/** A constraint as declared, fully defaulted; `type` tells which config it carries. */
+export type ConstraintSpec = RateSpec | ValidationSpec | ResourceSpec
+
+/** The config shape of one constraint type, e.g. `ConfigOf<'rate'>` is RateConfig. */
+export type ConfigOf<T extends ConstraintType> = Extract<ConstraintSpec, { type: T }>['config']
+
+/** A type and its checked config, together (what the load-time checks return). */
+export type TypedConfig = { [T in ConstraintType]: { type: T; config: ConfigOf<T> } }[ConstraintType]
+
 /** What a transform worker needs of one constraint; `version` changes with every run-time update. */
-export interface ConstraintSnapshot extends ConstraintSpec {
-  version: number
+export type ConstraintSnapshot = ConstraintSpec & { version: number }
+
+/**
+ * A record's (or the daemon's) violation of one constraint, as a checker finds it; the worker
+ * path turns it into a dead-letter or drop, the on-demand path into a thrown error.
+ */
+export interface Finding {
+  /** The violation's message, starting `constraint "<name>": ` (the same text on every path). */
+  reason: string
+  /** The rule broken: a validation rule name (required, pattern ...) or a resource option (max_memory_per_event_kb ...). */
+  rule: string
+  /** The field of a validation rule (a dotted path for nested fields). */
+  field?: string
 }
 
 /** A constraint violation found while processing a message. */

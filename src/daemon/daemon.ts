@@ -1,64 +1,41 @@
 /**
- * The daemon: loads the pipelines folder, provisions topics, tables and views, runs one
- * consumer group per stream with a transform pool sized to its parallelism, and serves HTTP.
+ * The daemon's composition root: creates the connections (ClickHouse, Kafka admin and producer,
+ * Redis for shared rate limits), the constraint registry and the view manager, hands the
+ * pipelines folder to the module lifecycle (src/pipelines/lifecycle.ts: loading, provisioning,
+ * consumers, hot reload), serves HTTP, runs the periodic lag and readiness refresh
+ * (src/health/checks.ts), and shuts everything down in order.
  */
 import type { Admin, Kafka } from 'kafkajs'
 import { deliveryGuarantee } from '../clickhouse/capabilities.ts'
 import { createClickHouse, type ClickHouse } from '../clickhouse/client.ts'
-import { pipelineConstraints, schemaFields } from '../constraints/check.ts'
 import { ViolationHistory } from '../constraints/history.ts'
 import { ConstraintRegistry } from '../constraints/registry.ts'
 import { SharedRates } from '../constraints/rate.ts'
 import { ConstraintStore } from '../constraints/store.ts'
 import { registerConstraintRoutes } from '../http/constraints.ts'
 import { registerDlqRoutes } from '../http/dlq.ts'
-import { provisionTable } from '../clickhouse/provision.ts'
 import type { DaemonConfig } from '../config.ts'
 import { messageOf } from '../errors.ts'
+import { daemonReadiness } from '../health/checks.ts'
 import { EventLoopMonitor } from '../health/event-loop.ts'
 import { Periodic } from '../util/periodic.ts'
-import { pausedPartitionsCheck, publishReadiness } from '../health/readiness.ts'
 import { checkListenAddress } from '../http/auth.ts'
 import { StallDetector } from '../health/stall.ts'
 import { registerViewRoutes } from '../http/mv.ts'
 import { buildServer, type ReadyCheck } from '../http/server.ts'
-import { ensureTopics, type TopicSpec } from '../kafka/admin.ts'
 import { connectKafkaAdmin, createKafka } from '../kafka/client.ts'
-import { StreamConsumer } from '../kafka/consumer.ts'
 import { DlqWriter } from '../kafka/dlq.ts'
 import { RecordProducer } from '../kafka/producer.ts'
 import { LagCollector } from '../metrics/lag.ts'
-import { metrics } from '../metrics/metrics.ts'
-import { initPipelineSeries, tablesOf, topicsOf } from '../metrics/series.ts'
-import type { IngestPipelineLike, StreamLike } from '../model/types.ts'
-import { loadPipelines, type LoadedModule } from '../pipelines/loader.ts'
+import { ModuleLifecycle, within } from '../pipelines/lifecycle.ts'
 import { ModuleReloader } from '../pipelines/reloader.ts'
-import { TransformPool } from '../transforms/pool.ts'
 import { stageLog } from '../util/log.ts'
 import { ViewManager } from '../views/manager.ts'
 import type { FastifyInstance } from 'fastify'
 
 const logger = stageLog('daemon')
 
-/** True when `work` settles within `ms`; false otherwise (the work goes on). */
-async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))
-  try {
-    return await Promise.race([work.then(() => true, () => true), late])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-interface RunningStream {
-  /** Module file the stream comes from. */
-  file: string
-  stream: StreamLike
-  pool: TransformPool
-  consumer: StreamConsumer
-}
-
+/** A running daemon: `Daemon.start(config)`, then `stop()`; `ready()` and `describe()` back /ready and /api/pipelines. */
 export class Daemon {
   private readonly kafka: Kafka
   private readonly admin: Admin
@@ -72,12 +49,9 @@ export class Daemon {
   private sharedRates: SharedRates | undefined
   /** Materialized-view lifecycle (src/views): module views, /api/mv, backfills, schedules. */
   private views: ViewManager | undefined
-  private modules: LoadedModule[] = []
-  private readonly pipelines = new Map<string, IngestPipelineLike>()
-  /** Module file declaring each running pipeline. */
-  private readonly pipelineFiles = new Map<string, string>()
+  /** Pipeline modules, their pipelines and consumers (src/pipelines/lifecycle.ts). */
+  private lifecycle: ModuleLifecycle | undefined
   private reloader: ModuleReloader | undefined
-  private readonly running: RunningStream[] = []
   private stopping: Promise<void> | undefined
   private readonly eventLoop = new EventLoopMonitor()
   /** Consumer lag gauges and the periodic readiness refresh (flowhouse_ready). */
@@ -130,23 +104,10 @@ export class Daemon {
     await this.registry.start()
     this.views = new ViewManager(this.ch)
     await this.views.start()
-    this.modules = await loadPipelines(config.pipelinesDir)
-    for (const m of this.modules) {
-      if (m.error) {
-        logger.error({ module: m.file, error: m.error }, 'pipeline module failed to load; it is not running')
-        continue
-      }
-      try {
-        await this.provision(m)
-        await this.register(m)
-      } catch (error) {
-        m.error = `provisioning failed: ${messageOf(error)}`
-        logger.error({ module: m.file, error: m.error }, 'pipeline module could not be provisioned; it is not running')
-      }
-    }
+    const lifecycle = (this.lifecycle = new ModuleLifecycle({ config, kafka: this.kafka, admin: this.admin, ch: this.ch, producer: this.producer, dlqWriter: this.dlqWriter, registry: this.registry, views: this.views }))
+    await lifecycle.loadAll(config.pipelinesDir)
     this.views.resume()
-    for (const m of this.modules) if (!m.error) await this.startStreams(m)
-    this.updateModuleMetrics()
+    await lifecycle.startAll()
     this.http = buildServer({
       ch: this.ch,
       producer: this.producer,
@@ -154,7 +115,7 @@ export class Daemon {
       ingestMaxBytes: config.ingestMaxBytes,
       access: config.access,
       bounds: config.decode,
-      pipeline: (name) => this.pipelines.get(name),
+      pipeline: (name) => lifecycle.pipeline(name),
       ready: () => this.ready(),
       describe: () => this.describe(),
       constraints: this.registry,
@@ -163,220 +124,32 @@ export class Daemon {
     })
     this.url = await this.http.listen({ port: config.port, host: config.host })
     this.ops = [
-      new LagCollector(this.admin, () => this.running.map((r) => ({ pipeline: this.pipelineOf(r.stream)?.name ?? r.stream.name, groupId: r.consumer.status.groupId, topic: r.consumer.status.topic })), config.ops.metricsIntervalMs, (lags) => this.stalls.observe(lags)).start(),
+      new LagCollector(this.admin, () => lifecycle.streams.map((r) => ({ pipeline: lifecycle.pipelineOf(r.stream)?.name ?? r.stream.name, groupId: r.consumer.status.groupId, topic: r.consumer.status.topic })), config.ops.metricsIntervalMs, (lags) => this.stalls.observe(lags)).start(),
       new Periodic('readiness', config.ops.metricsIntervalMs, () => this.ready().then(() => undefined)).start(),
     ]
-    if (config.reloadIntervalMs > 0) this.reloader = new ModuleReloader(this, config.pipelinesDir, config.reloadIntervalMs).start()
-    logger.info({ url: this.url, pipelines: [...this.pipelines.keys()], mode: this.ch.mode }, 'flowhouse is running')
-  }
-
-  private updateModuleMetrics(): void {
-    metrics.pipelinesLoaded.set(this.modules.filter((m) => !m.error).length)
-    metrics.moduleLoadErrors.set(this.modules.filter((m) => m.error || m.reloadError).length)
-  }
-
-  /** The modules this daemon knows, running or not (the reloader compares them with the folder). */
-  get loadedModules(): readonly LoadedModule[] {
-    return this.modules
+    if (config.reloadIntervalMs > 0) this.reloader = new ModuleReloader(lifecycle, config.pipelinesDir, config.reloadIntervalMs).start()
+    logger.info({ url: this.url, pipelines: lifecycle.pipelineNames, mode: this.ch.mode }, 'flowhouse is running')
   }
 
   /**
-   * Hot reload: provisions and starts a module that appeared in the folder (or one that failed
-   * before and changed). Never throws: a failure is logged, kept on the module (`error`,
-   * shown by /ready and /api/pipelines) and counted in flowhouse_module_load_errors.
+   * Readiness checks (src/health/checks.ts): `kafka`, `clickhouse`, `consumers`, `modules`,
+   * `partitions`, each published on the `flowhouse_ready{check}` gauge. Never throws.
    */
-  async addModule(m: LoadedModule): Promise<void> {
-    this.modules = [...this.modules.filter((x) => x.file !== m.file), m]
-    if (!m.error) {
-      try {
-        await this.provision(m)
-        await this.register(m)
-        await this.startStreams(m)
-        logger.info({ module: m.file, pipelines: m.defs!.pipelines.map((p) => p.name) }, 'module added')
-      } catch (error) {
-        m.error = `provisioning failed: ${messageOf(error)}`
-      }
-    }
-    if (m.error) logger.error({ module: m.file, error: m.error }, 'pipeline module failed to load; it is not running')
-    this.updateModuleMetrics()
+  ready(): Promise<Record<string, ReadyCheck>> {
+    const lifecycle = this.lifecycle
+    return daemonReadiness({
+      describeCluster: () => this.admin.describeCluster(),
+      ping: () => this.ch.ping(),
+      consumers: () => (lifecycle?.streams ?? []).map((r) => r.consumer.status),
+      modules: () => lifecycle?.loadedModules ?? [],
+      readyPauseThresholdMs: this.config.ops.readyPauseThresholdMs,
+      stalls: this.stalls,
+    })
   }
 
-  /**
-   * Hot reload: a running module changed. The new version is provisioned first; a change that
-   * would lose data (a removed or retyped column) is refused there, and so is a module that no
-   * longer loads or checks: the old version keeps running and the reason is kept on the module
-   * (`reloadError`). Otherwise the old consumers drain and commit, and the new code starts on
-   * the same consumer groups, from the committed offsets. Never throws.
-   */
-  async replaceModule(next: LoadedModule): Promise<void> {
-    const current = this.modules.find((m) => m.file === next.file)
-    if (!current || current.error) return this.addModule(next)
-    if (!next.error) {
-      try {
-        await this.provision(next)
-      } catch (error) {
-        next.error = messageOf(error)
-      }
-    }
-    if (next.error) {
-      current.reloadError = `version ${next.version} refused, version ${current.version} keeps running: ${next.error}`
-      logger.error({ module: next.file, error: current.reloadError }, 'changed module refused')
-      this.updateModuleMetrics()
-      return
-    }
-    await this.stopModule(current)
-    this.modules = this.modules.map((m) => (m === current ? next : m))
-    await this.register(next)
-    await this.startStreams(next)
-    logger.info({ module: next.file, version: next.version }, 'module reloaded; consumers restarted with the new code')
-    this.updateModuleMetrics()
-  }
-
-  /** Hot reload: a module left the folder. Its consumers drain and stop; its topics, tables and data stay. */
-  async removeModule(file: string): Promise<void> {
-    const current = this.modules.find((m) => m.file === file)
-    if (!current) return
-    await this.stopModule(current)
-    this.views?.moduleRemoved(file)
-    this.modules = this.modules.filter((m) => m !== current)
-    logger.info({ module: file }, 'module removed; its consumers stopped and its data stays')
-    this.updateModuleMetrics()
-  }
-
-  private async stopModule(m: LoadedModule): Promise<void> {
-    const streams = this.running.filter((r) => r.file === m.file)
-    await Promise.allSettled(streams.map((r) => r.consumer.stop()))
-    await Promise.allSettled(streams.map((r) => r.pool.close()))
-    for (const r of streams) this.running.splice(this.running.indexOf(r), 1)
-    for (const [name, file] of this.pipelineFiles) {
-      if (file !== m.file) continue
-      this.registry?.detach(name)
-      this.pipelines.delete(name)
-      this.pipelineFiles.delete(name)
-    }
-  }
-
-  private async provision(m: LoadedModule): Promise<void> {
-    const defs = m.defs!
-    for (const p of defs.pipelines) {
-      const owner = this.pipelineFiles.get(p.name)
-      if (owner && owner !== m.file) throw new Error(`pipeline "${p.name}" is already declared by ${owner}`)
-    }
-    const topics: TopicSpec[] = []
-    for (const s of defs.streams) {
-      topics.push({ topic: s.name, partitions: s.config.parallelism, retentionMs: s.config.retentionPeriod * 1000 })
-      const dlq = this.dlqTopicOf(s)
-      if (dlq) topics.push({ topic: dlq, partitions: 1, retentionMs: s.config.retentionPeriod * 1000 })
-    }
-    await ensureTopics(this.admin, topics)
-    for (const t of defs.tables) await provisionTable(this.ch, t)
-    for (const v of defs.views) await this.views!.provisionModuleView(v, m.file)
-    for (const p of defs.pipelines) pipelineConstraints(p)
-  }
-
-  /** Makes a provisioned module's pipelines and constraints live. */
-  private async register(m: LoadedModule): Promise<void> {
-    for (const p of m.defs!.pipelines) {
-      await this.registry!.attach(p.name, pipelineConstraints(p), schemaFields(p))
-      this.pipelines.set(p.name, p)
-      this.pipelineFiles.set(p.name, m.file)
-    }
-  }
-
-  private pipelineOf(s: StreamLike): IngestPipelineLike | undefined {
-    return s.pipeline ? this.pipelines.get(s.pipeline) : undefined
-  }
-
-  private dlqTopicOf(s: StreamLike): string | undefined {
-    const owner = s.pipeline
-    if (!owner) return `${s.name}.dlq`
-    // The pipeline may not be registered yet while provisioning; look it up in its module.
-    const p = this.pipelines.get(owner) ?? this.modules.flatMap((m) => m.defs?.pipelines ?? []).find((x) => x.name === owner)
-    return p?.deadLetterQueue === false ? undefined : `${owner}.dlq`
-  }
-
-  private async startStreams(m: LoadedModule): Promise<void> {
-    for (const stream of m.defs!.streams) {
-      initPipelineSeries(this.pipelineOf(stream)?.name ?? stream.name, tablesOf(stream), topicsOf(stream))
-      const pool = new TransformPool(stream.config.parallelism, { taskTimeoutMs: this.config.decode.taskTimeoutMs })
-      const consumer = new StreamConsumer({
-        kafka: this.kafka,
-        admin: this.admin,
-        ch: this.ch,
-        producer: this.producer,
-        pool,
-        stream,
-        file: m.file,
-        version: m.version,
-        groupId: `${this.config.groupPrefix}.${stream.name}`,
-        pipeline: this.pipelineOf(stream)?.name ?? stream.name,
-        dlqTopic: this.dlqTopicOf(stream),
-        batch: this.config.batch,
-        group: this.config.group,
-        recordsPerMessage: this.config.recordsPerMessage,
-        constraints: this.registry,
-        dlqWriter: this.dlqWriter,
-        decode: this.config.decode,
-        rawKeepBytes: this.config.dlq.rawKeepBytes,
-      })
-      await consumer.start()
-      this.running.push({ file: m.file, stream, pool, consumer })
-    }
-  }
-
-  /**
-   * Readiness checks: Kafka reachable, ClickHouse ping, every consumer group joined, every module
-   * loaded and provisioned, no partition waiting on retried inserts longer than
-   * FLOWHOUSE_READY_PAUSE_THRESHOLD_MS and none stalled (lag without a commit for FLOWHOUSE_STALL_SECONDS).
-   * Publishes each check on the `flowhouse_ready{check}` gauge. Never throws.
-   */
-  async ready(): Promise<Record<string, ReadyCheck>> {
-    const kafka = await this.admin
-      .describeCluster()
-      .then((c) => ({ ok: true, detail: { brokers: c.brokers.length } }))
-      .catch((error: unknown) => ({ ok: false, detail: messageOf(error) }))
-    const ping = await this.ch.ping()
-    const consumers = this.running.map((r) => r.consumer.status)
-    // A module that failed to load or provision is not running: the daemon is not ready. A
-    // refused reload (the previous version keeps running) is reported without failing.
-    const failed = this.modules.filter((m) => m.error || m.reloadError).map((m) => ({ file: m.file, running: !m.error, error: m.error ?? m.reloadError }))
-    const checks = {
-      kafka,
-      clickhouse: ping.ok ? { ok: true } : { ok: false, detail: messageOf(ping.error) },
-      consumers: { ok: consumers.every((c) => c.joined), detail: consumers },
-      modules: { ok: failed.every((f) => f.running), detail: { loaded: this.modules.length, failed } },
-      partitions: pausedPartitionsCheck(this.config.ops.readyPauseThresholdMs, undefined, undefined, this.stalls),
-    }
-    publishReadiness(checks)
-    return checks
-  }
-
+  /** GET /api/pipelines: running pipelines and every known module with its state. */
   describe(): unknown {
-    return {
-      pipelines: [...this.pipelines.values()].map((p) => ({
-        name: p.name,
-        topic: p.stream.name,
-        table: p.table?.name ?? null,
-        dlqTopic: p.deadLetterQueue ? p.dlqTopic : null,
-        ingestApi: p.ingestApi,
-        parallelism: p.stream.config.parallelism,
-      })),
-      modules: this.modules.map((m) => ({ file: m.file, version: m.version, running: !m.error, error: m.error ?? null, reloadError: m.reloadError ?? null })),
-    }
-  }
-
-  /**
-   * Stops the consumers (flush, commit, leave the group) within config.drainTimeoutMs. When a
-   * task never settles the drain cannot finish: the worker threads are stopped, which rejects
-   * the task, so the consumer's fetch loop ends and it can leave; the messages it held were not
-   * committed and are consumed again. Never throws.
-   */
-  private async drainConsumers(): Promise<void> {
-    const drained = Promise.allSettled(this.running.map((r) => r.consumer.stop()))
-    if (await within(drained, this.config.drainTimeoutMs)) return
-    logger.error({ timeoutMs: this.config.drainTimeoutMs }, 'drain did not finish in time (a task never settled); stopping the worker threads so the consumers can leave their groups; uncommitted messages will be consumed again')
-    await within(Promise.allSettled(this.running.map((r) => r.pool.close())), 10_000)
-    if (!(await within(drained, 10_000))) logger.error('consumers did not stop; exiting anyway: the broker drops them after the session timeout')
+    return this.lifecycle?.describe() ?? { pipelines: [], modules: [] }
   }
 
   /** Drains consumers (flush, commit, leave the group), then closes everything. Idempotent. */
@@ -393,8 +166,8 @@ export class Daemon {
       await phase('http', async () => this.http?.close())
       await phase('ops', () => Promise.allSettled(this.ops.map((o) => o.stop())))
       this.eventLoop.stop()
-      await phase('consumers', () => this.drainConsumers())
-      await phase('pools', () => within(Promise.allSettled(this.running.map((r) => r.pool.close())), 10_000))
+      await phase('consumers', async () => this.lifecycle?.drain(this.config.drainTimeoutMs))
+      await phase('pools', async () => this.lifecycle && within(this.lifecycle.closePools(), 10_000))
       await phase('constraints', async () => this.registry?.stop())
       await phase('rates', async () => this.sharedRates?.close())
       await phase('producer', () => this.producer.close())

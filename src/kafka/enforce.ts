@@ -5,9 +5,10 @@
  * removed records produced. Also the gate on daemon-level resources (memory, CPU).
  */
 import { metrics } from '../metrics/metrics.ts'
+import type { ResourceChecker } from '../constraints/checkers/index.ts'
 import type { ConstraintRegistry, RunningConstraint } from '../constraints/registry.ts'
 import { resources } from '../constraints/resource.ts'
-import type { ResourceConfig, ViolationItem } from '../constraints/types.ts'
+import type { Finding, ViolationItem } from '../constraints/types.ts'
 import type { DlqItem } from '../model/dlq.ts'
 import type { WorkResult } from '../transforms/types.ts'
 
@@ -74,12 +75,13 @@ export async function enforce(result: WorkResult, ctx: EnforceContext): Promise<
 
   for (const [name, perKey] of Object.entries(outcome.throttle)) {
     const r = get(name)
-    if (!r?.enabled || !r.rate) continue
+    const checker = r?.checker
+    if (!r?.enabled || !r.rate || checker?.type !== 'rate') continue
     for (const [key, count] of Object.entries(perKey)) {
       const waitedMs = await r.rate.take(key, count, ctx.heartbeat)
       if (waitedMs >= 1) {
         r.throttled(waitedMs / 1000)
-        r.violated('throttle', { source, key, count, details: `constraint "${name}": rate limit reached for key "${key}"; consumption waited ${Math.round(waitedMs)} ms` })
+        r.violated('throttle', { source, key, count, details: checker.throttled(key, waitedMs) })
       }
     }
   }
@@ -91,11 +93,10 @@ export async function enforce(result: WorkResult, ctx: EnforceContext): Promise<
     let refused = false
     for (const rate of d.rates) {
       const r = get(rate.constraint)
-      if (!r?.enabled || !r.rate || (await r.rate.tryTake(rate.key))) continue
+      const checker = r?.checker
+      if (!r?.enabled || !r.rate || checker?.type !== 'rate' || (await r.rate.tryTake(rate.key))) continue
       const action = r.spec.action === 'drop' ? 'drop' : 'dead_letter'
-      const limits = r.rate.config
-      const limitText = [limits.max_events_per_second && `${limits.max_events_per_second}/s`, limits.max_events_per_minute && `${limits.max_events_per_minute}/min`].filter(Boolean).join(', ')
-      apply(r, { constraint: r.name, type: 'rate', action, index: d.index, key: d.key, reason: `constraint "${r.name}": rate limit ${limitText} exceeded for key "${rate.key}"`, record: d.record })
+      apply(r, { constraint: r.name, type: 'rate', action, index: d.index, key: d.key, reason: checker.exceeded(rate.key), record: d.record })
       refused = true
       break
     }
@@ -112,6 +113,15 @@ export async function enforce(result: WorkResult, ctx: EnforceContext): Promise<
   return dropped
 }
 
+/** The first resource constraint among `limits` whose checker reports a finding, with it. */
+function firstOver(limits: readonly RunningConstraint[], probe: (checker: ResourceChecker) => Finding | undefined): { r: RunningConstraint; finding: Finding } | undefined {
+  for (const r of limits) {
+    const finding = r.checker.type === 'resource' ? probe(r.checker) : undefined
+    if (finding) return { r, finding }
+  }
+  return undefined
+}
+
 /**
  * Waits while a resource constraint of the pipeline says consumption must not go on: the
  * daemon's RSS is over max_memory_mb (pause until it is below), or its CPU over the window is
@@ -122,34 +132,28 @@ export async function resourceGate(registry: ConstraintRegistry, pipeline: strin
   let paused: RunningConstraint | undefined
   let throttling: RunningConstraint | undefined
   for (;;) {
-    const limits = registry.enabled(pipeline).filter((r) => r.declared.spec.type === 'resource')
-    const memory = limits.find((r) => {
-      const mb = (r.config as ResourceConfig).max_memory_mb
-      return mb !== undefined && resources.rssMb > mb
-    })
+    const limits = registry.enabled(pipeline)
+    const memory = firstOver(limits, (checker) => checker.memory(resources.rssMb))
     if (memory) {
       if (!paused) {
-        paused = memory
-        metrics.constraintPauses.inc({ pipeline, constraint: memory.name })
+        paused = memory.r
+        metrics.constraintPauses.inc({ pipeline, constraint: memory.r.name })
         metrics.pausedPartitions.inc({ pipeline }, partitions)
-        memory.violated('throttle', { source: `pipeline:${pipeline}`, key: '', details: `constraint "${memory.name}": resident memory ${Math.round(resources.rssMb)} MiB over max_memory_mb ${(memory.config as ResourceConfig).max_memory_mb}; consumption paused` })
+        memory.r.violated('throttle', { source: `pipeline:${pipeline}`, key: '', details: memory.finding.reason })
       }
       await new Promise((r) => setTimeout(r, 200))
-      memory.throttled(0.2)
+      memory.r.throttled(0.2)
       await heartbeat?.()
       continue
     }
-    const cpu = limits.find((r) => {
-      const pct = (r.config as ResourceConfig).max_cpu_percent
-      return pct !== undefined && resources.cpuPercent > pct
-    })
+    const cpu = firstOver(limits, (checker) => checker.cpu(resources.cpuPercent))
     if (cpu) {
       if (!throttling) {
-        throttling = cpu
-        cpu.violated('throttle', { source: `pipeline:${pipeline}`, key: '', details: `constraint "${cpu.name}": CPU ${resources.cpuPercent.toFixed(0)}% over max_cpu_percent ${(cpu.config as ResourceConfig).max_cpu_percent}; consumption throttled` })
+        throttling = cpu.r
+        cpu.r.violated('throttle', { source: `pipeline:${pipeline}`, key: '', details: cpu.finding.reason })
       }
       await new Promise((r) => setTimeout(r, 100))
-      cpu.throttled(0.1)
+      cpu.r.throttled(0.1)
       await heartbeat?.()
       continue
     }
