@@ -128,7 +128,7 @@ export class Daemon {
     }
     this.registry = new ConstraintRegistry(new ConstraintStore(this.ch), new ViolationHistory(this.ch, config.violations), undefined, this.sharedRates)
     await this.registry.start()
-    this.views = new ViewManager(this.ch)
+    this.views = new ViewManager(this.ch, config.views)
     await this.views.start()
     this.modules = await loadPipelines(config.pipelinesDir)
     for (const m of this.modules) {
