@@ -35,21 +35,11 @@ import { loadPipelines, type LoadedModule } from '../pipelines/loader.ts'
 import { ModuleReloader } from '../pipelines/reloader.ts'
 import { TransformPool } from '../transforms/pool.ts'
 import { stageLog } from '../util/log.ts'
+import { within } from '../util/within.ts'
 import { ViewManager } from '../views/manager.ts'
 import type { FastifyInstance } from 'fastify'
 
 const logger = stageLog('daemon')
-
-/** True when `work` settles within `ms`; false otherwise (the work goes on). */
-async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))
-  try {
-    return await Promise.race([work.then(() => true, () => true), late])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 interface RunningStream {
   /** Module file the stream comes from. */
