@@ -3,6 +3,8 @@
  * helper, drop), definitions from modules and from the API, and the pieces unit tests exercise.
  */
 export { ViewManager, type RefreshResult, type ViewDetails, type ViewSummary } from './manager.ts'
+export { createMaterializedViewSql } from './ddl.ts'
+export { inferColumns, provisionView, type ViewProvisionResult } from './provision.ts'
 export { definitionFromModule, definitionFromRequest, objectsOf, sameDefinition, type CreateViewRequest } from './definition.ts'
 export { resolveViewsOptions, VIEWS_DEFAULTS, type ViewsOptions } from './options.ts'
 export { buildViewQuery, type BuiltQuery, type ViewQueryRequest } from './query/builder.ts'

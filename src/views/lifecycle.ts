@@ -11,7 +11,6 @@
  * A module's view cannot be dropped through the API while the module declares it; a view the API
  * created has its SELECT judged by the SQL sandbox before any DDL.
  */
-import { provisionView } from '../clickhouse/provision.ts'
 import { checkSandboxed, queryRows, runCommand } from '../clickhouse/query.ts'
 import { qualifiedName, sqlString } from '../clickhouse/sql.ts'
 import { FlowhouseError, messageOf } from '../errors.ts'
@@ -24,6 +23,7 @@ import { takeCutoff } from './cutoff.ts'
 import { distributedTableSql, dropSql, enableBlockNumbersSql, materializedViewSql, qn, queryViewSql, targetTableSql, truncateSql } from './ddl.ts'
 import { definitionFromModule, objectsOf, sameDefinition } from './definition.ts'
 import { withTotals } from './jobs.ts'
+import { provisionView } from './provision.ts'
 import { NEW_SUFFIX, OLD_SUFFIX } from './refresh.ts'
 import { chooseWatermark, positionSql, watermarkExpr, type SourceAccess } from './source.ts'
 import type { ViewTasks } from './tasks.ts'
