@@ -2,9 +2,10 @@
  * SQL text of materialized views — the only builders of view DDL: target table, MV, Distributed
  * table, query view, drops, OPTIMIZE, swaps and backfill inserts — with `ON CLUSTER` when the view
  * is clustered; a target table follows the table rules of src/clickhouse/ddl.ts. Pure functions,
- * so the exact text is unit-tested; every name is quoted by clickhouse/sql.ts. Everything here is understood by ClickHouse 18.16
- * and by current releases, except EXCHANGE TABLES (newer engines only; the swap falls back to a
- * double RENAME) and the deduplication settings (added only where the engine has them).
+ * so the exact text is unit-tested; every name is quoted by clickhouse/sql.ts. Everything here is
+ * understood by ClickHouse 18.16 and by current releases, except EXCHANGE TABLES (newer engines
+ * only; the swap falls back to a double RENAME) and the deduplication settings (added only where
+ * the engine has them).
  */
 import { tableSql, type DdlOptions, type TableShape } from '../clickhouse/ddl.ts'
 import { qualifiedName, quoteIdentifier, settingsSql, sqlString } from '../clickhouse/sql.ts'
