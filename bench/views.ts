@@ -14,6 +14,7 @@ import path from 'node:path'
 import { createClickHouse } from '../src/clickhouse/client.ts'
 import { queryReadonly, queryRows, runCommand } from '../src/clickhouse/query.ts'
 import { ViewManager, definitionFromRequest } from '../src/views/index.ts'
+import { resolveViewsOptions } from '../src/views/options.ts'
 import { FLIGHTS_PARQUET, removeDir, tempDir } from '../test/integration/helpers.ts'
 
 const ROWS = Number(process.env.BENCH_ROWS || 3_000_000)
@@ -45,7 +46,7 @@ async function timeIt(run: () => Promise<unknown>): Promise<number> {
 
 const dir = await tempDir('bench-views')
 const ch = await createClickHouse({ chdbPath: path.join(dir, 'chdb'), database: 'bench', env: {} })
-const views = new ViewManager(ch, { batchRows: BATCH_ROWS, statusIntervalMs: 60_000 })
+const views = new ViewManager(ch, resolveViewsOptions(process.env, { batchRows: BATCH_ROWS, statusIntervalMs: 60_000 }))
 try {
   await runCommand(ch, `CREATE TABLE flights (id String, date DateTime64(3, 'UTC'), delay Int32, distance UInt32, origin String, destination String, delayed Bool, route String) ENGINE = MergeTree ORDER BY (id)`)
   const loaded = await timeIt(() =>

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError, messageOf } from './errors.ts'
 import { resolveKafkaSecurity, type BatchOptions, type DecodeOptions, type GroupOptions, type KafkaSecurity } from './kafka/options.ts'
+import { resolveViewsOptions, type ViewsOptions } from './views/options.ts'
 
 /** Largest FLOWHOUSE_MAX_DEPTH accepted: structured clone between threads drops values nested about 4,000 levels deep (Node 20). */
 export const MAX_DEPTH_LIMIT = 1_000
@@ -95,6 +96,8 @@ export interface DaemonConfig {
   dlq: DlqOptions
   /** Consumer group session and heartbeat. */
   group: GroupOptions
+  /** The materialized-view manager: backfill batches and pause, default cluster, status interval. Env FLOWHOUSE_MV_* (src/views/options.ts). */
+  views: ViewsOptions
   /**
    * How long SIGTERM waits for the consumers to flush, commit and leave their groups, in
    * milliseconds. Past it (a task that never settles) the worker threads are stopped so the
@@ -165,7 +168,8 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number 
  * @throws ConfigError when a numeric variable is not a positive integer, an API key entry is
  *   malformed, FLOWHOUSE_API_KEYS_FILE cannot be read, FLOWHOUSE_METRICS_AUTH is not none|read,
  *   the Kafka TLS / SASL variables are incomplete or name unreadable files (src/kafka/options.ts),
- *   or the heartbeat interval is not below the session timeout.
+ *   the heartbeat interval is not below the session timeout, or a FLOWHOUSE_MV_* variable is not
+ *   an integer in range (src/views/options.ts).
  */
 export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<DaemonConfig> = {}): DaemonConfig {
   const config: DaemonConfig = {
@@ -209,6 +213,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
       sessionTimeoutMs: intEnv(env, 'FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS', 10_000),
       heartbeatIntervalMs: intEnv(env, 'FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS', 3_000),
     },
+    views: resolveViewsOptions(env),
     ...(env.FLOWHOUSE_REDIS_URL ? { redisUrl: env.FLOWHOUSE_REDIS_URL } : {}),
   }
   if (config.decode.maxDepth > MAX_DEPTH_LIMIT) {
@@ -222,6 +227,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     decode: { ...config.decode, ...overrides.decode },
     dlq: { ...config.dlq, ...overrides.dlq },
     group: { ...config.group, ...overrides.group },
+    views: { ...config.views, ...overrides.views },
   }
   const { sessionTimeoutMs, heartbeatIntervalMs } = resolved.group
   if (heartbeatIntervalMs >= sessionTimeoutMs) {

@@ -1,19 +1,18 @@
 /**
- * DDL text for tables, materialized views and their target tables. Pure functions (apart from
- * `inferColumns`) so that the exact SQL is unit-tested. Names are validated and backquoted;
- * `CREATE ... IF NOT EXISTS` makes provisioning idempotent across restarts.
+ * DDL text for MergeTree-family tables: pipeline tables, and the table rules a view's target
+ * follows (view DDL itself is built in src/views/ddl.ts). Pure functions so that the exact SQL is
+ * unit-tested. Names are validated and backquoted; `CREATE ... IF NOT EXISTS` makes provisioning
+ * idempotent across restarts.
  *
  * Old-server syntax: `ENGINE = MergeTree PARTITION BY ... ORDER BY (...) SETTINGS ...` is
  * understood by ClickHouse 18.16 and by current releases alike; the only difference is the
  * `non_replicated_deduplication_window` setting, added only where the engine has it.
  */
 import { ConfigError } from '../errors.ts'
-import type { ColumnDef, EngineName, MaterializedViewLike, OlapTableLike } from '../model/types.ts'
+import type { ColumnDef, EngineName, OlapTableLike } from '../model/types.ts'
 import type { ClickHouse } from './client.ts'
 import { canonicalColumnType } from './column-type.ts'
-import { queryRows } from './query.ts'
 import { qualifiedName, quoteIdentifier, settingsSql } from './sql.ts'
-import { splitStatements } from './sqltext.ts'
 
 /** What DDL generation needs to know about the target engine. */
 export interface DdlOptions {
@@ -106,55 +105,7 @@ export function createTableSql(table: OlapTableLike, opts: DdlOptions): string {
   return tableSql(tableShape(table), opts)
 }
 
-/**
- * The view's SELECT as one statement without a trailing `;`.
- * @throws ConfigError when the text is empty or holds several statements.
- */
-export function viewSelect(view: Pick<MaterializedViewLike, 'name' | 'select'>): string {
-  const statements = splitStatements(view.select ?? '')
-  if (statements.length !== 1) {
-    throw new ConfigError(`view "${view.name}": select must be exactly one SELECT statement (got ${statements.length})`, { view: view.name, field: 'select' })
-  }
-  return statements[0] as string
-}
-
-/** The TableShape of a view's target table with the given columns. */
-export function targetShape(view: MaterializedViewLike, columns: readonly ColumnDef[]): TableShape {
-  return { name: view.target.name, columns, engine: view.target.engine, orderByFields: view.target.orderByFields, settings: view.target.settings }
-}
-
-/**
- * The two statements of a materialized view, to run in order:
- * `target`: `CREATE TABLE IF NOT EXISTS <db>.<target> (...)` (same rules as createTableSql; the
- * dedup window lets a retried batch be dropped in the target too), and
- * `view`: `CREATE MATERIALIZED VIEW IF NOT EXISTS <db>.<name> TO <db>.<target> AS <select>`.
- * @param targetColumns the target's columns: `view.target.columns`, or inferColumns(ch, select).
- * @throws ConfigError for invalid names, ORDER BY fields that are not columns, or a SELECT that is not one statement.
- */
-export function createMaterializedViewSql(view: MaterializedViewLike, targetColumns: readonly ColumnDef[], opts: DdlOptions): { target: string; view: string } {
-  const select = viewSelect(view)
-  return {
-    target: tableSql(targetShape(view, targetColumns), opts),
-    view: `CREATE MATERIALIZED VIEW IF NOT EXISTS ${qualifiedName(opts.database, view.name, 'view')} TO ${qualifiedName(opts.database, view.target.name)} AS ${select}`,
-  }
-}
-
 /** `ALTER TABLE <db>.<table> ADD COLUMN <col> <Type>` (no IF NOT EXISTS: ClickHouse 18.16 lacks it). */
 export function addColumnSql(database: string, table: string, column: ColumnDef): string {
   return `ALTER TABLE ${qualifiedName(database, table)} ADD COLUMN ${columnSql(column, table)}`
-}
-
-/**
- * The output columns of a SELECT, from `DESCRIBE (<select>)`; `-State` combinators give
- * `AggregateFunction(...)` types (e.g. `sumState(delay)` over Int32 → `AggregateFunction(sum, Int32)`).
- * @throws ConfigError when the engine cannot DESCRIBE a query (then declare target.columns);
- *   ClickHouseError when ClickHouse refuses the SELECT (e.g. its source table does not exist yet).
- */
-export async function inferColumns(ch: ClickHouse, select: string): Promise<ColumnDef[]> {
-  if (!ch.capabilities.describeQuery) {
-    throw new ConfigError(`ClickHouse ${ch.serverVersion} cannot DESCRIBE a query: declare the view target's columns explicitly`)
-  }
-  const statement = viewSelect({ name: '(inferColumns)', select })
-  const rows = await queryRows<{ name: string; type: string }>(ch, `DESCRIBE (${statement}\n)`)
-  return rows.map((r) => ({ name: r.name, type: r.type }))
 }

@@ -1,24 +1,21 @@
 /**
- * Creates tables and materialized views, idempotently across restarts (`IF NOT EXISTS`), and
- * reconciles an existing table with its declaration: new columns are added; a removed or
- * retyped column is refused (ConfigError) because it would lose or rewrite data. A view whose
- * stored SELECT differs from the declared one is reported (result + warning log) and left as
- * it is — replacing it would drop what it aggregated.
+ * Creates tables, idempotently across restarts (`IF NOT EXISTS`), and reconciles an existing
+ * table with its declaration: new columns are added; a removed or retyped column is refused
+ * (ConfigError) because it would lose or rewrite data. Pipeline tables here; the targets of
+ * materialized views are reconciled the same way by src/views/provision.ts.
  */
 import { ConfigError } from '../errors.ts'
-import type { MaterializedViewLike, OlapTableLike } from '../model/types.ts'
+import type { OlapTableLike } from '../model/types.ts'
 import { stageLog } from '../util/log.ts'
 import type { ClickHouse } from './client.ts'
 import { describeExisting, diffColumns, type ExistingTable } from './columns.ts'
 import { adaptColumns, type TypeFallback } from './compat.ts'
-import { addColumnSql, createMaterializedViewSql, ddlOptionsFor, inferColumns, tableShape, tableSql, targetShape, viewSelect, type TableShape } from './ddl.ts'
-import { queryRows, runCommand } from './query.ts'
-import { sqlString } from './sql.ts'
-import { normalizeSelect } from './sqltext.ts'
+import { addColumnSql, ddlOptionsFor, tableShape, tableSql, type DdlOptions, type TableShape } from './ddl.ts'
+import { runCommand } from './query.ts'
 
 const logger = stageLog('clickhouse')
 
-/** Outcome of provisionTable (and of a view's target table). */
+/** Outcome of provisionTable and provisionTableShape (a view's target table). */
 export interface TableProvisionResult {
   table: string
   /** `created` now, `altered` (columns added) or `unchanged`. */
@@ -31,21 +28,6 @@ export interface TableProvisionResult {
   statements: string[]
   /** Columns stored with the nearest type an older server has (compat.ts), e.g. DateTime64 → DateTime. */
   typeFallbacks: TypeFallback[]
-}
-
-/** Outcome of provisionView. */
-export interface ViewProvisionResult {
-  view: string
-  /** `created` now, `unchanged`, or `select_changed`: the stored SELECT differs and was left as it is. */
-  status: 'created' | 'unchanged' | 'select_changed'
-  target: TableProvisionResult
-  /** The declared SELECT. */
-  select: string
-  /** The SELECT stored in ClickHouse, when the view existed. */
-  existingSelect?: string
-  /** Differences reported but not changed (e.g. the view writes to another table). */
-  drift: string[]
-  statements: string[]
 }
 
 const VIEW_ENGINES = new Set(['MaterializedView', 'View', 'LiveView', 'WindowView'])
@@ -82,7 +64,7 @@ function driftOf(existing: ExistingTable, shape: TableShape): string[] {
   return drift
 }
 
-async function provisionShape(ch: ClickHouse, declared: TableShape): Promise<TableProvisionResult> {
+async function provisionShape(ch: ClickHouse, declared: TableShape, create: (shape: TableShape, opts: DdlOptions) => string): Promise<TableProvisionResult> {
   const name = declared.name
   const { columns, fallbacks } = adaptColumns(name, declared.columns, ch.capabilities.missingTypes, ch.serverVersion)
   for (const f of fallbacks) {
@@ -93,7 +75,7 @@ async function provisionShape(ch: ClickHouse, declared: TableShape): Promise<Tab
   const result: TableProvisionResult = { table: name, status: 'unchanged', addedColumns: [], drift: [], statements: [], typeFallbacks: fallbacks }
   const existing = await describeExisting(ch, name)
   if (!existing) {
-    const sql = tableSql(shape, opts)
+    const sql = create(shape, opts)
     await runCommand(ch, sql, { table: name })
     return { ...result, status: 'created', statements: [sql] }
   }
@@ -121,9 +103,9 @@ async function provisionShape(ch: ClickHouse, declared: TableShape): Promise<Tab
   return result
 }
 
-function report(kind: 'table' | 'view', name: string, status: string, drift: string[], extra: Record<string, unknown> = {}): void {
-  if (status !== 'unchanged') logger.info({ [kind]: name, status, ...extra }, `${kind} provisioned`)
-  for (const d of drift) logger.warn({ [kind]: name, drift: d }, `${kind} differs from its declaration`)
+function report(table: string, status: string, drift: string[], extra: Record<string, unknown>): void {
+  if (status !== 'unchanged') logger.info({ table, status, ...extra }, 'table provisioned')
+  for (const d of drift) logger.warn({ table, drift: d }, 'table differs from its declaration')
 }
 
 /**
@@ -135,71 +117,22 @@ function report(kind: 'table' | 'view', name: string, status: string, drift: str
  *   and why), when its type does not exist on the server and has no stand-in, when a view holds the name, or for invalid names; ClickHouseError when ClickHouse fails.
  */
 export async function provisionTable(ch: ClickHouse, table: OlapTableLike): Promise<TableProvisionResult> {
-  const result = await provisionShape(ch, tableShape(table))
-  report('table', table.name, result.status, result.drift, { added: result.addedColumns })
-  return result
-}
-
-/** The SELECT part of a stored `CREATE MATERIALIZED VIEW ... TO ... (cols) AS SELECT ...`. */
-export function storedSelect(createQuery: string): string {
-  const m = /\sAS\s+(?=SELECT\b|WITH\b|\()/i.exec(createQuery)
-  return m ? createQuery.slice(m.index + m[0].length).trim() : createQuery
-}
-
-function storedTarget(createQuery: string): string | undefined {
-  return /\sTO\s+((?:`[^`]+`|[\w-]+)(?:\.(?:`[^`]+`|[\w-]+))?)/i.exec(createQuery)?.[1]?.replace(/`/g, '')
-}
-
-async function sameSelect(ch: ClickHouse, stored: string, declared: string): Promise<boolean> {
-  let [a, b] = [stored, declared]
-  if (ch.capabilities.formatQuery) {
-    try {
-      const [row] = await queryRows<{ a: string; b: string }>(ch, `SELECT formatQuery(${sqlString(a)}) AS a, formatQuery(${sqlString(b)}) AS b`)
-      if (row) [a, b] = [row.a, row.b]
-    } catch {
-      /* fall back to the lexical comparison */
-    }
-  }
-  return normalizeSelect(a, ch.database) === normalizeSelect(b, ch.database)
+  return provisionTableShape(ch, tableShape(table))
 }
 
 /**
- * Creates a materialized view and its target table if missing: target columns are
- * `view.target.columns` or inferred with `DESCRIBE (<select>)`; the target is reconciled like a
- * table. An existing view is compared, never replaced: a different SELECT gives
- * `status: 'select_changed'` and a warning log.
- * @throws ConfigError as provisionTable, or when a non-view object holds the view's name;
- *   ClickHouseError when ClickHouse fails (e.g. the SELECT's source table does not exist yet).
+ * provisionTable for any MergeTree-family shape, e.g. a materialized view's target table.
+ * @param options.create the CREATE statement of the shape (its columns as the server stores
+ *   them); tableSql by default.
+ * @param options.context extra fields of the log line (e.g. `{ view }`).
+ * @throws as provisionTable.
  */
-export async function provisionView(ch: ClickHouse, view: MaterializedViewLike): Promise<ViewProvisionResult> {
-  const select = viewSelect(view)
-  const columns = view.target.columns ?? (await inferColumns(ch, select))
-  const target = await provisionShape(ch, targetShape(view, columns))
-  report('table', view.target.name, target.status, target.drift, { added: target.addedColumns, view: view.name })
-  const result: ViewProvisionResult = { view: view.name, status: 'unchanged', target, select, drift: [], statements: [...target.statements] }
-  const existing = await describeExisting(ch, view.name)
-  if (!existing) {
-    const sql = createMaterializedViewSql(view, columns, ddlOptionsFor(ch)).view
-    await runCommand(ch, sql, { view: view.name })
-    result.statements.push(sql)
-    report('view', view.name, 'created', [])
-    return { ...result, status: 'created' }
-  }
-  if (existing.engine !== 'MaterializedView') {
-    throw new ConfigError(`view "${view.name}": a ${existing.engine} of that name already exists in database ${ch.database}; rename the view or drop the other object`, { view: view.name })
-  }
-  result.existingSelect = storedSelect(existing.createQuery)
-  const to = storedTarget(existing.createQuery)
-  if (to !== undefined && to !== `${ch.database}.${view.target.name}` && to !== view.target.name) {
-    result.drift.push(`writes to ${to} in ClickHouse, declared ${view.target.name} (not changed)`)
-  }
-  if (!(await sameSelect(ch, result.existingSelect, select))) {
-    result.status = 'select_changed'
-    logger.warn(
-      { view: view.name, stored: result.existingSelect, declared: select },
-      'materialized view SELECT differs from its declaration; left unchanged so no aggregated data is lost (drop and backfill it deliberately to apply the change)',
-    )
-  }
-  report('view', view.name, result.status === 'select_changed' ? 'unchanged' : result.status, result.drift)
+export async function provisionTableShape(
+  ch: ClickHouse,
+  shape: TableShape,
+  options: { create?: (shape: TableShape, opts: DdlOptions) => string; context?: Record<string, unknown> } = {},
+): Promise<TableProvisionResult> {
+  const result = await provisionShape(ch, shape, options.create ?? tableSql)
+  report(shape.name, result.status, result.drift, { added: result.addedColumns, ...options.context })
   return result
 }

@@ -1,9 +1,11 @@
 /**
  * Exponential backoff with jitter around a ClickHouse call. Only ClickHouseErrors marked
  * `retriable` (clickhouse/errors.ts) are retried; programmer errors and every other error go
- * straight to the caller (kafkajs src/retry rule: never retry a programmer error).
+ * straight to the caller (kafkajs src/retry rule: never retry a programmer error). The loop
+ * itself is the shared one (util/retry.ts); this file is the ClickHouse policy.
  */
 import { ClickHouseError } from '../errors.ts'
+import { withRetry as retry } from '../util/retry.ts'
 
 /** Retry policy. */
 export interface RetryOptions {
@@ -34,21 +36,6 @@ export function backoffMs(attempt: number, baseMs: number, maxMs: number, random
   return Math.round(ceiling / 2 + random() * (ceiling / 2))
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
-
 /**
  * Runs `fn` and retries it while it throws a retriable ClickHouseError, up to `retries` times.
  * @param fn receives the attempt number (0 for the first call).
@@ -60,16 +47,12 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
   const retries = options.retries ?? RETRY_DEFAULTS.retries
   const baseMs = options.baseMs ?? RETRY_DEFAULTS.baseMs
   const maxMs = options.maxMs ?? RETRY_DEFAULTS.maxMs
-  const { signal } = options
-  for (let attempt = 0; ; attempt++) {
-    signal?.throwIfAborted()
-    try {
-      return await fn(attempt)
-    } catch (error) {
-      if (!(error instanceof ClickHouseError) || !error.retriable || attempt >= retries) throw error
-      const delayMs = backoffMs(attempt + 1, baseMs, maxMs)
-      await options.onRetry?.(error, attempt + 1, delayMs)
-      await sleep(delayMs, signal)
-    }
-  }
+  const { signal, onRetry } = options
+  signal?.throwIfAborted()
+  return retry(fn, {
+    retriable: (error) => error instanceof ClickHouseError && error.retriable,
+    delayMs: (n) => (n <= retries ? backoffMs(n, baseMs, maxMs) : undefined),
+    onRetry: onRetry && ((error, n, delayMs) => onRetry(error as ClickHouseError, n, delayMs)),
+    signal,
+  })
 }

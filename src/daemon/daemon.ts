@@ -27,9 +27,10 @@ import { connectKafkaAdmin, createKafka } from '../kafka/client.ts'
 import { DlqWriter } from '../kafka/dlq.ts'
 import { RecordProducer } from '../kafka/producer.ts'
 import { LagCollector } from '../metrics/lag.ts'
-import { ModuleLifecycle, within } from '../pipelines/lifecycle.ts'
+import { ModuleLifecycle } from '../pipelines/lifecycle.ts'
 import { ModuleReloader } from '../pipelines/reloader.ts'
 import { stageLog } from '../util/log.ts'
+import { within } from '../util/within.ts'
 import { ViewManager } from '../views/manager.ts'
 import type { FastifyInstance } from 'fastify'
 
@@ -102,7 +103,7 @@ export class Daemon {
     }
     this.registry = new ConstraintRegistry(new ConstraintStore(this.ch), new ViolationHistory(this.ch, config.violations), undefined, this.sharedRates)
     await this.registry.start()
-    this.views = new ViewManager(this.ch)
+    this.views = new ViewManager(this.ch, config.views)
     await this.views.start()
     const lifecycle = (this.lifecycle = new ModuleLifecycle({ config, kafka: this.kafka, admin: this.admin, ch: this.ch, producer: this.producer, dlqWriter: this.dlqWriter, registry: this.registry, views: this.views }))
     await lifecycle.loadAll(config.pipelinesDir)

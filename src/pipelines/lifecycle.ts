@@ -24,21 +24,11 @@ import { initPipelineSeries, tablesOf, topicsOf } from '../metrics/series.ts'
 import type { IngestPipelineLike, MaterializedViewLike, StreamLike } from '../model/types.ts'
 import { TransformPool } from '../transforms/pool.ts'
 import { stageLog } from '../util/log.ts'
+import { within } from '../util/within.ts'
 import { loadPipelines, type LoadedModule } from './loader.ts'
 import type { ReloadTarget } from './reloader.ts'
 
 const logger = stageLog('daemon')
-
-/** True when `work` settles within `ms`; false otherwise (the work goes on). Never throws. */
-export async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)))
-  try {
-    return await Promise.race([work.then(() => true, () => true), late])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 /** One running stream: its consumer group member and transform pool. */
 export interface RunningStream {

@@ -1,13 +1,17 @@
 /**
- * SQL text of the view lifecycle: target table, MV, Distributed table, query view, drops,
- * OPTIMIZE, swaps and backfill inserts — with `ON CLUSTER` when the view is clustered. Pure
- * functions, so the exact text is unit-tested. Everything here is understood by ClickHouse 18.16
- * and by current releases, except EXCHANGE TABLES (newer engines only; the swap falls back to a
- * double RENAME) and the deduplication settings (added only where the engine has them).
+ * SQL text of materialized views — the only builders of view DDL: target table, MV, Distributed
+ * table, query view, drops, OPTIMIZE, swaps and backfill inserts — with `ON CLUSTER` when the view
+ * is clustered; a target table follows the table rules of src/clickhouse/ddl.ts. Pure functions,
+ * so the exact text is unit-tested; every name is quoted by clickhouse/sql.ts. Everything here is
+ * understood by ClickHouse 18.16 and by current releases, except EXCHANGE TABLES (newer engines
+ * only; the swap falls back to a double RENAME) and the deduplication settings (added only where
+ * the engine has them).
  */
-import { tableSql, type DdlOptions } from '../clickhouse/ddl.ts'
+import { tableSql, type DdlOptions, type TableShape } from '../clickhouse/ddl.ts'
 import { qualifiedName, quoteIdentifier, settingsSql, sqlString } from '../clickhouse/sql.ts'
-import type { ColumnDef } from '../model/types.ts'
+import { splitStatements } from '../clickhouse/sqltext.ts'
+import { ConfigError } from '../errors.ts'
+import type { ColumnDef, MaterializedViewLike } from '../model/types.ts'
 import type { ViewDefinition } from './types.ts'
 
 /** What view DDL needs to know about the engine and the cluster. */
@@ -26,13 +30,22 @@ export function qn(ctx: Pick<ViewDdlContext, 'database'>, name: string): string 
   return qualifiedName(ctx.database, name)
 }
 
+/** The target of a view, as a module declares it (MaterializedViewLike) or a definition holds it (ViewDefinition). */
+export type ViewTarget = Pick<ViewDefinition, 'target'>
+
+/** The TableShape of a view's target table with the given columns (named `name`, the target's name by default). */
+export function targetShape(view: ViewTarget, columns: readonly ColumnDef[], name = view.target.name): TableShape {
+  return { name, columns, engine: view.target.engine, orderByFields: view.target.orderByFields, settings: view.target.settings }
+}
+
 /**
  * `CREATE TABLE IF NOT EXISTS <db>.<target> [ON CLUSTER c] (cols) ENGINE = ... ORDER BY (...) [SETTINGS ...]`
- * (the table rules of src/clickhouse/ddl.ts, including the dedup window where supported).
+ * (the table rules of src/clickhouse/ddl.ts, including the dedup window where supported, so a
+ * retried batch is dropped in the target too).
  * @throws ConfigError for an invalid name, engine, or an ORDER BY field that is not a column.
  */
-export function targetTableSql(def: ViewDefinition, columns: readonly ColumnDef[], ctx: ViewDdlContext, name = def.target.name): string {
-  const sql = tableSql({ name, columns, engine: def.target.engine, orderByFields: def.target.orderByFields, settings: def.target.settings }, ctx)
+export function targetTableSql(view: ViewTarget, columns: readonly ColumnDef[], ctx: ViewDdlContext, name = view.target.name): string {
+  const sql = tableSql(targetShape(view, columns, name), ctx)
   const head = `CREATE TABLE IF NOT EXISTS ${qn(ctx, name)}`
   return head + onCluster(ctx) + sql.slice(head.length)
 }
@@ -40,6 +53,30 @@ export function targetTableSql(def: ViewDefinition, columns: readonly ColumnDef[
 /** `CREATE MATERIALIZED VIEW IF NOT EXISTS <db>.<mv> [ON CLUSTER c] TO <db>.<target> AS <select>` */
 export function materializedViewSql(mv: string, target: string, select: string, ctx: ViewDdlContext): string {
   return `CREATE MATERIALIZED VIEW IF NOT EXISTS ${qualifiedName(ctx.database, mv, 'view')}${onCluster(ctx)} TO ${qn(ctx, target)} AS ${select}`
+}
+
+/**
+ * The view's SELECT as one statement without a trailing `;`.
+ * @throws ConfigError when the text is empty or holds several statements.
+ */
+export function viewSelect(view: Pick<MaterializedViewLike, 'name' | 'select'>): string {
+  const statements = splitStatements(view.select ?? '')
+  if (statements.length !== 1) {
+    throw new ConfigError(`view "${view.name}": select must be exactly one SELECT statement (got ${statements.length})`, { view: view.name, field: 'select' })
+  }
+  return statements[0] as string
+}
+
+/**
+ * The two statements of a module's materialized view on one server, to run in order:
+ * `target` (targetTableSql) and `view` (materializedViewSql over the view's SELECT).
+ * @param targetColumns the target's columns: `view.target.columns`, or inferColumns(ch, select) (provision.ts).
+ * @throws ConfigError for invalid names, ORDER BY fields that are not columns, or a SELECT that is not one statement.
+ */
+export function createMaterializedViewSql(view: MaterializedViewLike, targetColumns: readonly ColumnDef[], opts: DdlOptions): { target: string; view: string } {
+  const select = viewSelect(view)
+  const ctx: ViewDdlContext = { ...opts, cluster: null }
+  return { target: targetTableSql(view, targetColumns, ctx), view: materializedViewSql(view.name, view.target.name, select, ctx) }
 }
 
 /**

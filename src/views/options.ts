@@ -1,6 +1,7 @@
 /**
- * Options of the materialized-view manager, resolved once from the environment into a fully
- * defaulted object.
+ * Options of the materialized-view manager, resolved once into a fully defaulted object: from the
+ * environment by the daemon's configuration (config.ts resolveConfig → DaemonConfig.views), which
+ * passes them to ViewManager. The manager itself reads no environment variable.
  */
 import { ConfigError } from '../errors.ts'
 
@@ -54,9 +55,10 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
 
 /**
  * Resolves the options: explicit values, then FLOWHOUSE_MV_* variables, then VIEWS_DEFAULTS.
- * @throws ConfigError when a variable is not an integer in range.
+ * @param env the environment to read (the daemon passes its own, see config.ts).
+ * @throws ConfigError when a variable is not an integer in range (the message names it).
  */
-export function resolveViewsOptions(env: NodeJS.ProcessEnv = process.env, overrides: Partial<ViewsOptions> = {}): ViewsOptions {
+export function resolveViewsOptions(env: NodeJS.ProcessEnv, overrides: Partial<ViewsOptions> = {}): ViewsOptions {
   return {
     ...VIEWS_DEFAULTS,
     batchRows: intEnv(env, 'FLOWHOUSE_MV_BATCH_ROWS', VIEWS_DEFAULTS.batchRows, 1),

@@ -10,8 +10,9 @@
  * with eq, ne, gt, gte, lt, lte, in, nin, like, between and is_null (also written `$gt` ...).
  */
 import { qualifiedName, quoteIdentifier } from '../../clickhouse/sql.ts'
+import type { Expr } from './language.ts'
 import { queryError, type LexContext } from './lexer.ts'
-import { parseExpression, parseExpressionList, parseOrderItems, parseSelectItems, type Expr, type Scope } from './parser.ts'
+import { parseExpression, parseExpressionList, parseOrderItems, parseSelectItems, type Scope } from './parser.ts'
 
 /** The body of POST /api/mv/:name/query. */
 export interface ViewQueryRequest {

@@ -11,13 +11,13 @@ import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { deliveryGuarantee } from '../../../src/clickhouse/capabilities.ts'
 import { createClickHouse, type ClickHouse } from '../../../src/clickhouse/client.ts'
-import { inferColumns } from '../../../src/clickhouse/ddl.ts'
-import { provisionTable, provisionView } from '../../../src/clickhouse/provision.ts'
+import { provisionTable } from '../../../src/clickhouse/provision.ts'
 import { queryReadonly, queryRows } from '../../../src/clickhouse/query.ts'
 import { insertBatch } from '../../../src/clickhouse/writer.ts'
 import { dedupToken } from '../../../src/delivery/token.ts'
 import { ClickHouseError, FlowhouseError } from '../../../src/errors.ts'
 import type { MaterializedViewLike, OlapTableLike } from '../../../src/model/types.ts'
+import { inferColumns, provisionView } from '../../../src/views/provision.ts'
 
 const name = (prefix: string): string => `${prefix}_${randomUUID().slice(0, 8)}`
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { diffColumns, normalizeType } from '../../../src/clickhouse/columns.ts'
-import { sortingKeyText, storedSelect } from '../../../src/clickhouse/provision.ts'
+import { sortingKeyText } from '../../../src/clickhouse/provision.ts'
+import { storedSelect } from '../../../src/views/provision.ts'
 
 const existing = [
   { name: 'id', type: 'String', defaultKind: '' },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { addColumnSql, createMaterializedViewSql, createTableSql, type DdlOptions } from '../../../src/clickhouse/ddl.ts'
+import { addColumnSql, createTableSql, type DdlOptions } from '../../../src/clickhouse/ddl.ts'
+import { createMaterializedViewSql } from '../../../src/views/ddl.ts'
 import { ConfigError } from '../../../src/errors.ts'
 import type { MaterializedViewLike, OlapTableLike } from '../../../src/model/types.ts'
 
