@@ -182,7 +182,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     groupPrefix: env.FLOWHOUSE_GROUP_PREFIX || 'flowhouse',
     batch: {
       maxRows: intEnv(env, 'FLOWHOUSE_BATCH_MAX_ROWS', 100_000),
-      maxBytes: intEnv(env, 'FLOWHOUSE_BATCH_MAX_BYTES', 32 * 1024 * 1024),
+      maxBytes: intEnv(env, 'FLOWHOUSE_BATCH_MAX_BYTES', 8 * 1024 * 1024),
       flushIntervalMs: intEnv(env, 'FLOWHOUSE_BATCH_FLUSH_MS', 1_000),
     },
     ingestMaxBytes: intEnv(env, 'FLOWHOUSE_INGEST_MAX_BYTES', 16 * 1024 * 1024),
@@ -212,6 +212,8 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
     group: {
       sessionTimeoutMs: intEnv(env, 'FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS', 10_000),
       heartbeatIntervalMs: intEnv(env, 'FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS', 3_000),
+      fetchMaxBytesPerPartition: intEnv(env, 'FLOWHOUSE_KAFKA_FETCH_MAX_BYTES_PER_PARTITION', 2 * 1024 * 1024),
+      fetchMaxBytes: intEnv(env, 'FLOWHOUSE_KAFKA_FETCH_MAX_BYTES', 16 * 1024 * 1024),
     },
     views: resolveViewsOptions(env),
     ...(env.FLOWHOUSE_REDIS_URL ? { redisUrl: env.FLOWHOUSE_REDIS_URL } : {}),

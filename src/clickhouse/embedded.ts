@@ -26,7 +26,7 @@ import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client'
 import { ConfigError, messageOf } from '../errors.ts'
-import type { ResolvedClickHouseOptions } from './options.ts'
+import { engineMemoryArgs, type ResolvedClickHouseOptions } from './options.ts'
 import { limitSettings } from './sandbox/options.ts'
 import { quoteIdentifier, settingsSql } from './sql.ts'
 
@@ -56,17 +56,18 @@ export interface EmbeddedClients {
 }
 
 /**
- * Starts the engine with an empty `user_files_path` of its own, before any other session opens
- * (the path is server configuration, read when the engine starts). chDB runs as clickhouse-local,
+ * Starts the engine with an empty `user_files_path` of its own and the memory and cache sizes of
+ * `engineMemory` (options.ts EngineMemoryOptions), before any other session opens (both are
+ * server configuration, read when the engine starts). chDB runs as clickhouse-local,
  * which does not confine absolute paths to it, so the sandbox's allowlist (no file(), no INTO
  * OUTFILE) is the wall and this one only stops relative paths from reaching the data folder.
  */
-async function confineEngine(chdbPath: string): Promise<() => Promise<void>> {
+async function confineEngine(chdbPath: string, engineMemory: ResolvedClickHouseOptions['engineMemory']): Promise<() => Promise<void>> {
   if (chdbPath === ':memory:') return async () => undefined
   const empty = path.join(chdbPath, 'flowhouse_no_user_files')
   mkdirSync(empty, { recursive: true })
   const { Session } = (await import('chdb')) as unknown as { Session: new (path: string, opts: { connectionArgs: string[] }) => { close(): unknown } }
-  const session = new Session(chdbPath, { connectionArgs: [`--user_files_path=${empty}`] })
+  const session = new Session(chdbPath, { connectionArgs: [`--user_files_path=${empty}`, ...engineMemoryArgs(engineMemory)] })
   let closed = false
   return async () => {
     if (closed) return
@@ -101,7 +102,7 @@ export async function openEmbedded(options: ResolvedClickHouseOptions): Promise<
   if (options.chdbPath !== ':memory:') mkdirSync(options.chdbPath, { recursive: true })
   let release: () => Promise<void>
   try {
-    release = await confineEngine(options.chdbPath)
+    release = await confineEngine(options.chdbPath, options.engineMemory)
   } catch (error) {
     throw openError(options.chdbPath, error)
   }

@@ -50,6 +50,8 @@ export interface ClickHouseOptions {
   createDatabase?: boolean
   /** Limits and pool of the SQL sandbox (caller queries). Env FLOWHOUSE_SQL_*. @default SANDBOX_DEFAULTS */
   sandbox?: Partial<SandboxOptions>
+  /** Memory and cache sizes of the embedded engine. Env FLOWHOUSE_CHDB_*. @default ENGINE_MEMORY_DEFAULTS */
+  engineMemory?: Partial<EngineMemoryOptions>
   /** Environment to read the variables from. @default process.env */
   env?: NodeJS.ProcessEnv
 }
@@ -69,8 +71,83 @@ export interface ResolvedClickHouseOptions {
   dedupWindowBlocks: number
   createDatabase: boolean
   sandbox: SandboxOptions
+  /** Memory and cache sizes the embedded engine starts with (embedded mode only). */
+  engineMemory: EngineMemoryOptions
   /** @clickhouse/client `tls` (file contents), or undefined for the system CAs and no client certificate. */
   tls: ClickHouseTls | undefined
+}
+
+/**
+ * Server-level memory settings of the embedded engine, passed as `--<setting>=<value>` when it
+ * starts (embedded.ts). ClickHouse sizes them for a server that owns the machine (the mark and
+ * primary index caches default to 5 GiB each, the total to 90 % of RAM); a daemon shares the
+ * process with Node, so they are sized for it here. Names and meaning: ClickHouse server settings
+ * (clickhouse.com/docs/reference/settings/server-settings: max_server_memory_usage, mark_cache_size,
+ * primary_index_cache_size, index_mark_cache_size, query_condition_cache_size). All in bytes.
+ */
+export interface EngineMemoryOptions {
+  /** `max_server_memory_usage`: everything the engine allocates (queries, inserts, merges, caches); past it an allocation fails with MEMORY_LIMIT_EXCEEDED, which inserts retry. Env FLOWHOUSE_CHDB_MAX_MEMORY_BYTES. @default 1 GiB */
+  maxMemoryBytes: number
+  /** `mark_cache_size`: marks of MergeTree parts kept for reads. Env FLOWHOUSE_CHDB_MARK_CACHE_BYTES. @default 64 MiB */
+  markCacheBytes: number
+  /** `primary_index_cache_size`: primary indexes of MergeTree parts. Env FLOWHOUSE_CHDB_PRIMARY_INDEX_CACHE_BYTES. @default 64 MiB */
+  primaryIndexCacheBytes: number
+  /** `index_mark_cache_size`: marks of secondary (skipping) indexes. Env FLOWHOUSE_CHDB_INDEX_MARK_CACHE_BYTES. @default 16 MiB */
+  indexMarkCacheBytes: number
+  /** `query_condition_cache_size`: granule ranges a WHERE condition ruled out. Env FLOWHOUSE_CHDB_QUERY_CONDITION_CACHE_BYTES. @default 16 MiB */
+  queryConditionCacheBytes: number
+}
+
+const MiB = 1024 * 1024
+
+/** Defaults of EngineMemoryOptions. */
+export const ENGINE_MEMORY_DEFAULTS: EngineMemoryOptions = {
+  maxMemoryBytes: 1024 * MiB,
+  markCacheBytes: 64 * MiB,
+  primaryIndexCacheBytes: 64 * MiB,
+  indexMarkCacheBytes: 16 * MiB,
+  queryConditionCacheBytes: 16 * MiB,
+}
+
+const ENGINE_MEMORY_ENV: Record<keyof EngineMemoryOptions, string> = {
+  maxMemoryBytes: 'FLOWHOUSE_CHDB_MAX_MEMORY_BYTES',
+  markCacheBytes: 'FLOWHOUSE_CHDB_MARK_CACHE_BYTES',
+  primaryIndexCacheBytes: 'FLOWHOUSE_CHDB_PRIMARY_INDEX_CACHE_BYTES',
+  indexMarkCacheBytes: 'FLOWHOUSE_CHDB_INDEX_MARK_CACHE_BYTES',
+  queryConditionCacheBytes: 'FLOWHOUSE_CHDB_QUERY_CONDITION_CACHE_BYTES',
+}
+
+/** The server setting each option sets. */
+export const ENGINE_MEMORY_SETTINGS: Record<keyof EngineMemoryOptions, string> = {
+  maxMemoryBytes: 'max_server_memory_usage',
+  markCacheBytes: 'mark_cache_size',
+  primaryIndexCacheBytes: 'primary_index_cache_size',
+  indexMarkCacheBytes: 'index_mark_cache_size',
+  queryConditionCacheBytes: 'query_condition_cache_size',
+}
+
+/**
+ * Explicit values, then the FLOWHOUSE_CHDB_* variables, then ENGINE_MEMORY_DEFAULTS.
+ * @throws ConfigError naming the variable when one is not a positive integer.
+ */
+export function resolveEngineMemory(env: NodeJS.ProcessEnv, explicit: Partial<EngineMemoryOptions> = {}): EngineMemoryOptions {
+  const out = { ...ENGINE_MEMORY_DEFAULTS }
+  for (const key of Object.keys(ENGINE_MEMORY_ENV) as Array<keyof EngineMemoryOptions>) {
+    const name = ENGINE_MEMORY_ENV[key]
+    const raw = env[name]
+    if (explicit[key] !== undefined) out[key] = positiveInt(key, explicit[key])
+    else if (raw !== undefined && raw !== '') {
+      const n = Number(raw)
+      if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`environment ${name}="${raw}": must be a positive integer (bytes)`, { field: name })
+      out[key] = n
+    }
+  }
+  return out
+}
+
+/** The engine's start arguments for `options`: `--<server setting>=<bytes>` each. */
+export function engineMemoryArgs(options: EngineMemoryOptions): string[] {
+  return (Object.keys(ENGINE_MEMORY_SETTINGS) as Array<keyof EngineMemoryOptions>).map((key) => `--${ENGINE_MEMORY_SETTINGS[key]}=${options[key]}`)
 }
 
 /** The `tls` option of @clickhouse/client's createClient: PEM contents. */
@@ -188,6 +265,7 @@ export function resolveClickHouseOptions(options: ClickHouseOptions = {}): Resol
     dedupWindowBlocks: positiveInt('dedupWindowBlocks', options.dedupWindowBlocks ?? CLICKHOUSE_DEFAULTS.dedupWindowBlocks),
     createDatabase: options.createDatabase ?? CLICKHOUSE_DEFAULTS.createDatabase,
     sandbox: resolveSandboxOptions(env, options.sandbox),
+    engineMemory: resolveEngineMemory(env, options.engineMemory),
     tls,
   }
 }

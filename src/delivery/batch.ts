@@ -38,7 +38,15 @@ export class PartitionBatch {
   /** Filter outcomes by transform destination (WorkResult.filteredBy). */
   readonly filteredBy = new Map<string, number>()
   rows = 0
+  /** Bytes of JSONEachRow text bound for tables. */
   bytes = 0
+  /**
+   * Bytes the batch holds in memory: the table text, the records bound for other streams and the
+   * dead-letter texts (entries without one count their raw bytes and reason). The consumer flushes
+   * at FLOWHOUSE_BATCH_MAX_BYTES of these, so a batch of dead letters or stream records is bounded
+   * by bytes as a batch of rows is.
+   */
+  heldBytes = 0
 
   get empty(): boolean {
     return this.first < 0
@@ -67,8 +75,10 @@ export class PartitionBatch {
       chunk.bytes += t.rows.length
       this.rows += t.count
       this.bytes += t.rows.length
+      this.heldBytes += t.rows.length
     }
     for (const t of result.topics) {
+      for (const r of t.records) this.heldBytes += r.length
       const list = this.topics.get(t.topic)
       // A loop, not push(...records): a spread of a million arguments overflows the stack.
       if (list) for (const r of t.records) list.push(r)
@@ -77,6 +87,7 @@ export class PartitionBatch {
     if (result.dlqText && result.dlqText.texts.length > 0) {
       this.dlq.push({ source: source!, time: new Date().toISOString(), items: [], texts: result.dlqText.texts })
       this.dlqCount += result.dlqText.texts.length
+      for (const text of result.dlqText.texts) this.heldBytes += text.length
       for (const [stage, n] of Object.entries(result.dlqText.stages)) this.dlqStages.set(stage, (this.dlqStages.get(stage) ?? 0) + n)
     }
     if (result.dlq.length > 0) this.deadLetter(result.dlq, source!)
@@ -86,6 +97,7 @@ export class PartitionBatch {
   deadLetter(items: DlqGroup['items'], source: DlqSource, time: string = new Date().toISOString()): void {
     this.dlq.push({ source, time, items })
     this.dlqCount += items.length
+    for (const item of items) this.heldBytes += (item.raw?.length ?? 0) + item.reason.length
     for (const item of items) this.dlqStages.set(item.stage, (this.dlqStages.get(item.stage) ?? 0) + 1)
   }
 }

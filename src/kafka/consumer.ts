@@ -118,8 +118,8 @@ export class StreamConsumer {
       groupId: o.groupId,
       sessionTimeout: o.group.sessionTimeoutMs,
       heartbeatInterval: o.group.heartbeatIntervalMs,
-      maxBytesPerPartition: 8 * 1024 * 1024,
-      maxBytes: 64 * 1024 * 1024,
+      maxBytesPerPartition: o.group.fetchMaxBytesPerPartition,
+      maxBytes: o.group.fetchMaxBytes,
       allowAutoTopicCreation: false,
     })
     this.status = { groupId: o.groupId, topic: o.stream.name, joined: false, partitions: [] }
@@ -296,7 +296,7 @@ export class StreamConsumer {
     const b = state.batch
     if (state.pending) {
       if (offset >= state.pending.last) await this.flush(state)
-    } else if (b.replay !== undefined || b.rows >= this.o.batch.maxRows || b.bytes >= this.o.batch.maxBytes || b.records >= this.o.batch.maxRows) {
+    } else if (b.replay !== undefined || b.rows >= this.o.batch.maxRows || b.heldBytes >= this.o.batch.maxBytes || b.records >= this.o.batch.maxRows) {
       await this.flush(state)
     }
     return true

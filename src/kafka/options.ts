@@ -134,7 +134,12 @@ export function describeKafkaSecurity(security: KafkaSecurity): string {
 export interface BatchOptions {
   /** Flush a partition's batch once it holds this many rows. @default 100_000 */
   maxRows: number
-  /** Flush once the batch's JSONEachRow text reaches this many bytes. @default 32 MiB */
+  /**
+   * Flush once the bytes the batch holds (JSONEachRow text, records for other streams, dead-letter
+   * texts: PartitionBatch.heldBytes) reach this many. The flush is awaited before the partition
+   * takes its next message, so this bounds the open batch of each partition; a flush holds about
+   * three copies of it at once (the parts, the joined text, the insert body). @default 8 MiB
+   */
   maxBytes: number
   /** Flush a non-empty batch this long after its first message, in milliseconds. @default 1_000 */
   flushIntervalMs: number
@@ -156,7 +161,7 @@ export interface DecodeOptions {
 }
 
 /**
- * Consumer group membership. kafkajs has no static membership (`group.instance.id`, KIP-345;
+ * Consumer group membership and fetch sizes. kafkajs has no static membership (`group.instance.id`, KIP-345;
  * tulios/kafkajs#884), so a member that died is only replaced once its session expires: the
  * session timeout bounds recovery after a kill -9. A clean stop leaves the group at once.
  */
@@ -165,4 +170,14 @@ export interface GroupOptions {
   sessionTimeoutMs: number
   /** How often a member sends heartbeats, in milliseconds; must be below the session timeout (about a third of it). Env FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS. @default 3_000 */
   heartbeatIntervalMs: number
+  /**
+   * Fetch request size per partition (kafkajs maxBytesPerPartition, Kafka's max.partition.fetch.bytes),
+   * in bytes. kafkajs fetches again only after every batch of the previous response was handled, so
+   * this, times the partitions of a member, bounds the fetched bytes held per stream; a larger
+   * message is still fetched whole (the broker returns at least one record batch).
+   * Env FLOWHOUSE_KAFKA_FETCH_MAX_BYTES_PER_PARTITION. @default 2 MiB
+   */
+  fetchMaxBytesPerPartition: number
+  /** Fetch response size over all partitions (kafkajs maxBytes, Kafka's fetch.max.bytes), in bytes. Env FLOWHOUSE_KAFKA_FETCH_MAX_BYTES. @default 16 MiB */
+  fetchMaxBytes: number
 }

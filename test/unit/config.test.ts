@@ -3,12 +3,12 @@ import path from 'node:path'
 import { test } from 'node:test'
 import { resolveConfig } from '../../src/config.ts'
 
-test('configuration defaults: port 4000, ./pipelines, local broker, 100k rows / 32 MiB / 1 s batches', () => {
+test('configuration defaults: port 4000, ./pipelines, local broker, 100k rows / 8 MiB / 1 s batches', () => {
   const c = resolveConfig({})
   assert.equal(c.port, 4000)
   assert.equal(c.pipelinesDir, path.resolve('pipelines'))
   assert.deepEqual(c.brokers, ['127.0.0.1:9092'])
-  assert.deepEqual(c.batch, { maxRows: 100_000, maxBytes: 32 * 1024 * 1024, flushIntervalMs: 1_000 })
+  assert.deepEqual(c.batch, { maxRows: 100_000, maxBytes: 8 * 1024 * 1024, flushIntervalMs: 1_000 })
 })
 
 test('environment variables override defaults and CLI flags override the environment', () => {
@@ -27,9 +27,18 @@ test('a numeric variable that is not a positive integer fails with its name and 
   assert.throws(() => resolveConfig({ FLOWHOUSE_BATCH_FLUSH_MS: '-5' }), { message: 'environment FLOWHOUSE_BATCH_FLUSH_MS="-5": must be a positive integer' })
 })
 
+const FETCH = { fetchMaxBytesPerPartition: 2 * 1024 * 1024, fetchMaxBytes: 16 * 1024 * 1024 }
+
 test('consumer group defaults: a 10 s session with a 3 s heartbeat, so a killed member is replaced within seconds', () => {
-  assert.deepEqual(resolveConfig({}).group, { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 3_000 })
-  assert.deepEqual(resolveConfig({ FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS: '30000', FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS: '10000' }).group, { sessionTimeoutMs: 30_000, heartbeatIntervalMs: 10_000 })
+  assert.deepEqual(resolveConfig({}).group, { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 3_000, ...FETCH })
+  assert.deepEqual(resolveConfig({ FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS: '30000', FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS: '10000' }).group, { sessionTimeoutMs: 30_000, heartbeatIntervalMs: 10_000, ...FETCH })
+})
+
+test('fetch sizes default to 2 MiB per partition and 16 MiB per response, and the environment sets them', () => {
+  const c = resolveConfig({ FLOWHOUSE_KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '1048576', FLOWHOUSE_KAFKA_FETCH_MAX_BYTES: '4194304' })
+  assert.equal(c.group.fetchMaxBytesPerPartition, 1_048_576)
+  assert.equal(c.group.fetchMaxBytes, 4_194_304)
+  assert.throws(() => resolveConfig({ FLOWHOUSE_KAFKA_FETCH_MAX_BYTES: '0' }), { message: 'environment FLOWHOUSE_KAFKA_FETCH_MAX_BYTES="0": must be a positive integer' })
 })
 
 test('a heartbeat interval that is not below the session timeout fails and says what to set', () => {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { describe, it } from 'node:test'
-import { resolveClickHouseOptions } from '../../../src/clickhouse/options.ts'
+import { ENGINE_MEMORY_DEFAULTS, engineMemoryArgs, resolveClickHouseOptions } from '../../../src/clickhouse/options.ts'
 import { redactSecrets } from '../../../src/util/redact.ts'
 
 describe('resolveClickHouseOptions', () => {
@@ -20,8 +20,25 @@ describe('resolveClickHouseOptions', () => {
       dedupWindowBlocks: 1_000,
       createDatabase: true,
       sandbox: { maxSeconds: 30, maxMemoryBytes: 1_073_741_824, maxResultRows: 100_000, maxResultBytes: 67_108_864, sessions: 4, queue: 32 },
+      engineMemory: ENGINE_MEMORY_DEFAULTS,
       tls: undefined,
     })
+  })
+
+  it('sizes the embedded engine for a daemon: 1 GiB in all, 64 MiB mark and primary index caches, from FLOWHOUSE_CHDB_* when set', () => {
+    assert.deepEqual(ENGINE_MEMORY_DEFAULTS, { maxMemoryBytes: 1_073_741_824, markCacheBytes: 67_108_864, primaryIndexCacheBytes: 67_108_864, indexMarkCacheBytes: 16_777_216, queryConditionCacheBytes: 16_777_216 })
+    const o = resolveClickHouseOptions({ env: { FLOWHOUSE_CHDB_MAX_MEMORY_BYTES: '536870912', FLOWHOUSE_CHDB_MARK_CACHE_BYTES: '1048576' } })
+    assert.equal(o.engineMemory.maxMemoryBytes, 536_870_912)
+    assert.equal(o.engineMemory.markCacheBytes, 1_048_576)
+    assert.equal(resolveClickHouseOptions({ env: { FLOWHOUSE_CHDB_MARK_CACHE_BYTES: '1' }, engineMemory: { markCacheBytes: 2 } }).engineMemory.markCacheBytes, 2)
+    assert.deepEqual(engineMemoryArgs(o.engineMemory), [
+      '--max_server_memory_usage=536870912',
+      '--mark_cache_size=1048576',
+      '--primary_index_cache_size=67108864',
+      '--index_mark_cache_size=16777216',
+      '--query_condition_cache_size=16777216',
+    ])
+    assert.throws(() => resolveClickHouseOptions({ env: { FLOWHOUSE_CHDB_MAX_MEMORY_BYTES: '1GB' } }), /^ConfigError: environment FLOWHOUSE_CHDB_MAX_MEMORY_BYTES="1GB": must be a positive integer \(bytes\)$/)
   })
 
   it('reads the SQL sandbox limits from FLOWHOUSE_SQL_* and refuses a limit that is not a bounded positive integer', () => {

@@ -29,3 +29,13 @@ test('a partition batch spans the offsets it was given and sums rows and bytes p
   assert.equal(b.bytes, '{"a":1}\n{"a":2}\n{"a":3}\n'.length)
   assert.equal(b.tables.get('t')!.parts.join(''), '{"a":1}\n{"a":2}\n{"a":3}\n')
 })
+
+test('the bytes a batch holds count records bound for other streams and dead-letter texts, not only table rows', () => {
+  const b = new PartitionBatch()
+  b.add(1, 1_000, result('{"a":1}\n', 1))
+  assert.equal(b.heldBytes, b.bytes)
+  b.add(2, 1_000, result('', 0, { tables: [], topics: [{ topic: 'next', records: ['{"b":1}', '{"b":22}'] }] }))
+  b.add(3, 1_000, result('', 0, { tables: [], dlqText: { texts: ['x'.repeat(100)], stages: { validation: 1 } } }), { pipeline: 'p', stream: 's', topic: 's', partition: 0, offset: '3' })
+  assert.equal(b.bytes, '{"a":1}\n'.length)
+  assert.equal(b.heldBytes, '{"a":1}\n'.length + '{"b":1}'.length + '{"b":22}'.length + 100)
+})
