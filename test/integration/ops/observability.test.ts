@@ -13,7 +13,7 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import { promisify } from 'node:util'
 import { FLIGHTS_PARQUET, ROOT, flightsSource, kafka, metricValue, removeDir, resetKafka, runReplay, sql, startDaemon, tempDir, truth, waitFor, type DaemonProcess } from '../helpers.ts'
-import { ALERTS_FILE, PROMETHEUS_SERIES, alertQueries, dashboardQueries, queryMetricNames, substituteGrafanaVariables } from '../../unit/ops/queries.ts'
+import { ALERTS_FILE, PROMETHEUS_SERIES, alertQueries, dashboardQueries, queryMetricNames, substituteGrafanaVariables } from '../../unit/grafana/queries.ts'
 import { startPrometheus, type PrometheusServer } from './prometheus.ts'
 
 const run = promisify(execFile)

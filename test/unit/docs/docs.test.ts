@@ -7,7 +7,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'node:test'
 import { registry } from '../../../src/metrics/metrics.ts'
-import { ROOT } from './queries.ts'
+import { ROOT } from '../grafana/queries.ts'
 
 test('docs/metrics.md has a row for every flowhouse metric with its type and exact labels', async () => {
   const docs = await readFile(path.join(ROOT, 'docs/metrics.md'), 'utf8')

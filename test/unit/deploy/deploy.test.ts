@@ -12,7 +12,7 @@ import path from 'node:path'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
 import { parse } from 'yaml'
-import { ROOT } from './queries.ts'
+import { ROOT } from '../grafana/queries.ts'
 import { skipUnlessInstalled } from '../../packages.ts'
 
 const run = promisify(execFile)
