@@ -12,6 +12,7 @@ import { createRequire } from 'node:module'
 import { rm } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { queryRows } from '../clickhouse/query.ts'
 import { resolveConfig } from '../config.ts'
 import { Daemon } from '../daemon/daemon.ts'
@@ -44,7 +45,7 @@ async function resetKafka(brokers: string[], security: KafkaSecurity): Promise<v
     const topics: string[] = (await admin.listTopics()).filter((t) => t === 'flights' || t === 'flights.dlq')
     if (topics.length > 0) {
       await admin.deleteTopics({ topics, timeout: 30_000 })
-      for (let i = 0; i < 120 && (await admin.listTopics()).some((t) => topics.includes(t)); i++) await new Promise((r) => setTimeout(r, 250))
+      for (let i = 0; i < 120 && (await admin.listTopics()).some((t) => topics.includes(t)); i++) await sleep(250)
     }
     await admin.deleteGroups(['flowhouse.flights']).catch(() => undefined)
   } finally {
@@ -90,7 +91,7 @@ async function replayAndQuery(daemon: Daemon, brokers: string[], security: Kafka
   for (;;) {
     rows = Number((await queryRows<{ n: string }>(ch, 'SELECT count() AS n FROM flights'))[0]?.n ?? 0)
     if (rows >= sent.records) break
-    await new Promise((r) => setTimeout(r, 500))
+    await sleep(500)
   }
   const seconds = (Date.now() - started) / 1000
   console.log(`▶ ${rows.toLocaleString('en-US')} flights in ClickHouse after ${seconds.toFixed(1)} s (${Math.round(rows / seconds).toLocaleString('en-US')} rows/s end to end)`)

@@ -12,6 +12,7 @@
  *   flowhouse mv drop NAME
  */
 import { readFile } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Command, InvalidArgumentError } from 'commander'
 import { apiTarget, callApi, DEFAULT_URL, type ApiTarget } from './api.ts'
 import { positiveInt } from './args.ts'
@@ -156,7 +157,7 @@ export function registerMvCommands(program: Command, apiKey: () => string | unde
         if (!o.watch || o.format === 'json') print(details, 'json')
         return
       }
-      await new Promise((r) => setTimeout(r, 1_000))
+      await sleep(1_000)
     }
   })
 

@@ -94,6 +94,36 @@ export const RETRIABLE_CODES: ReadonlySet<number> = new Set([
   3, 107, 159, 164, 201, 202, 203, 209, 210, 225, 236, 241, 242, 244, 252, 254, 279, 285, 319, 425, 439, 749, 762, 999,
 ])
 
+/**
+ * ClickHouse codes caused by the data of some row while the input is parsed: the rows are not
+ * retried but split to find the ones at fault (delivery/sink.ts), which are dead-lettered at
+ * stage `insert`. Names from ClickHouse's src/Common/ErrorCodes.cpp. Batches stay below
+ * max_insert_block_size, so such an error comes before anything is written. A throwIf (395,
+ * FUNCTION_THROW_IF_VALUE_IS_NON_ZERO) fails in a materialized view after the source rows were
+ * written: splitting would write them again under new tokens, so it is not listed and stops the
+ * partition like other non-retriable errors (unknown table, syntax), which are not the rows' fault.
+ */
+export const ROW_ERROR_CODES: ReadonlySet<number> = new Set([
+  6, // CANNOT_PARSE_TEXT
+  16, // NO_SUCH_COLUMN_IN_TABLE
+  25, // CANNOT_PARSE_ESCAPE_SEQUENCE (e.g. a lone UTF-16 surrogate \ud800 in a string)
+  26, // CANNOT_PARSE_QUOTED_STRING
+  27, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+  32, // ATTEMPT_TO_READ_AFTER_EOF
+  33, // CANNOT_READ_ALL_DATA
+  36, // BAD_ARGUMENTS
+  38, // CANNOT_PARSE_DATE
+  41, // CANNOT_PARSE_DATETIME
+  53, // TYPE_MISMATCH
+  69, // ARGUMENT_OUT_OF_BOUND
+  70, // CANNOT_CONVERT_TYPE
+  72, // CANNOT_PARSE_NUMBER
+  117, // INCORRECT_DATA
+  131, // TOO_LARGE_STRING_SIZE
+  349, // CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN
+  691, // UNKNOWN_ELEMENT_OF_ENUM
+])
+
 /** Node / undici socket error codes that mean "the connection failed; try again". */
 const RETRIABLE_SOCKET_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',

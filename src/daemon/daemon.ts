@@ -120,7 +120,7 @@ export class Daemon {
       ready: () => this.ready(),
       describe: () => this.describe(),
       constraints: this.registry,
-      routes: [(app) => registerConstraintRoutes(app, this.registry!), (app) => registerViewRoutes(app, this.views!), (app) => registerDlqRoutes(app, { kafka: this.kafka, producer: this.producer, groupPrefix: config.groupPrefix })],
+      routes: [(app) => registerConstraintRoutes(app, this.registry!), (app) => registerViewRoutes(app, this.views!), (app) => registerDlqRoutes(app, { kafka: this.kafka, producer: this.producer, groupPrefix: config.groupPrefix, pausing: (pipeline, reset) => lifecycle.withPipelineStopped(pipeline, reset) })],
       health: { monitor: this.eventLoop.start(), maxEventLoopDelayMs: config.ops.healthMaxEventLoopDelayMs },
     })
     this.url = await this.http.listen({ port: config.port, host: config.host })

@@ -10,6 +10,7 @@
  */
 import type { ClickHouse } from '../clickhouse/client.ts'
 import { insertBatch, withRetry } from '../clickhouse/writer.ts'
+import { ROW_ERROR_CODES } from '../clickhouse/errors.ts'
 import { ClickHouseError, messageOf } from '../errors.ts'
 import { partitionPauses } from '../health/pauses.ts'
 import { metrics } from '../metrics/metrics.ts'
@@ -75,16 +76,6 @@ async function insertRetrying(ctx: SinkContext, table: string, rows: string, tok
     }
   }
 }
-
-/**
- * ClickHouse error codes caused by the data of some row while the input is parsed (parse, type,
- * range, enum, NULL into a non-Nullable column, 25: a lone UTF-16 surrogate `\ud800` in a
- * string). Batches stay below max_insert_block_size, so such an error comes before anything is
- * written. A throwIf (395) fails in a materialized view after the source rows were written:
- * splitting would write them again under new tokens, so it stops the partition like other
- * non-retriable errors (unknown table, syntax), which are not the rows' fault.
- */
-const ROW_ERROR_CODES = new Set([6, 25, 26, 27, 32, 33, 38, 41, 53, 69, 70, 72, 117, 131, 349, 691, 16, 36])
 
 function isRowError(error: unknown): boolean {
   return error instanceof ClickHouseError && !error.retriable && error.chCode !== undefined && ROW_ERROR_CODES.has(error.chCode)

@@ -5,7 +5,7 @@
  * | GET  /api/dlq/:pipeline?limit=&stage=&since=&filter= | read | newest matching dead letters `{ total, matched, entries }` |
  * | POST /api/dlq/:pipeline/replay | admin | body `{ stage?, since?, filter?, force?, dryRun? }`: re-ingest matching dead letters (src/kafka/dlq-replay.ts) |
  * | GET  /api/streams/:stream/peek?limit= | read | newest messages of a stream's topic |
- * | POST /api/pipelines/:pipeline/reset | admin | body `{ confirm: "<pipeline>" }`: delete its topics and consumer group; 409 while it is consumed |
+ * | POST /api/pipelines/:pipeline/reset | admin | body `{ confirm: "<pipeline>" }`: delete its topics and consumer group; this daemon's own consumer of the pipeline drains and stops first and starts again on the new topics; 409 while another daemon consumes it |
  *
  * `stage` and `filter` take one value or several (repeat the query parameter); `filter` is
  * `field=value` or `field~text`; `since` an ISO-8601 time. Errors answer `{ error, code }`; a Kafka
@@ -25,6 +25,11 @@ export interface DlqRouteDeps {
   producer: RecordProducer
   /** Consumer group prefix (`<prefix>.<pipeline>`). */
   groupPrefix: string
+  /**
+   * Runs a reset with this daemon's consumer of the pipeline stopped, then restarts it
+   * (pipelines/lifecycle.ts `withPipelineStopped`). @default the reset alone
+   */
+  pausing?: <T>(pipeline: string, reset: () => Promise<T>) => Promise<T>
 }
 
 const Stages = Type.Union([Type.String(), Type.Array(Type.String())])
@@ -133,7 +138,8 @@ export function registerDlqRoutes(app: FastifyInstance, deps: DlqRouteDeps): voi
     async (req, reply) => {
       if (req.body.confirm !== req.params.pipeline) return reply.code(400).send({ error: `body must be { "confirm": "${req.params.pipeline}" }`, code: 'BAD_REQUEST' })
       try {
-        return await resetPipeline(deps.kafka, req.params.pipeline, deps.groupPrefix)
+        const reset = () => resetPipeline(deps.kafka, req.params.pipeline, deps.groupPrefix)
+        return await (deps.pausing ? deps.pausing(req.params.pipeline, reset) : reset())
       } catch (error) {
         return fail(reply, error)
       }

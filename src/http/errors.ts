@@ -22,11 +22,8 @@ const logger = stageLog('http')
 /** HTTP status of each flowhouse error code (a new code must be added here: the type demands it). */
 export const STATUS_OF_CODE: Readonly<Record<ErrorCode, number>> = {
   CONFIG_INVALID: 400,
-  MODULE_LOAD_FAILED: 500,
   DECODE_FAILED: 400,
   VALIDATION_FAILED: 400,
-  TRANSFORM_FAILED: 500,
-  TRANSFORM_TIMEOUT: 504,
   CLICKHOUSE_ERROR: 400,
   KAFKA_ERROR: 503,
   NOT_FOUND: 404,

@@ -13,6 +13,7 @@
  * own, and its inserts carry the token `<table>:replay:<dlq topic>:<partition>:<offset>`: the
  * same entry replayed twice is written once.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs'
 import type { ClickHouse } from '../clickhouse/client.ts'
 import { enforce, resourceGate } from './enforce.ts'
@@ -353,7 +354,7 @@ export class StreamConsumer {
       this.log.error({ partition, first: b.first, last: b.last, error: messageOf(error) }, 'batch flush failed; seeking back to consume the range again')
       if (!this.stopped) {
         this.consumer.seek({ topic, partition, offset: String(b.first) })
-        await new Promise((resolve) => setTimeout(resolve, 1_000))
+        await sleep(1_000)
       }
     }
   }

@@ -4,6 +4,7 @@
  * decides deferred rate limits (dead_letter / drop) in priority order, and removes what the
  * removed records produced. Also the gate on daemon-level resources (memory, CPU).
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { metrics } from '../metrics/metrics.ts'
 import type { ResourceChecker } from '../constraints/checkers/index.ts'
 import type { ConstraintRegistry, RunningConstraint } from '../constraints/registry.ts'
@@ -141,7 +142,7 @@ export async function resourceGate(registry: ConstraintRegistry, pipeline: strin
         metrics.pausedPartitions.inc({ pipeline }, partitions)
         memory.r.violated('throttle', { source: `pipeline:${pipeline}`, key: '', details: memory.finding.reason })
       }
-      await new Promise((r) => setTimeout(r, 200))
+      await sleep(200)
       memory.r.throttled(0.2)
       await heartbeat?.()
       continue
@@ -152,7 +153,7 @@ export async function resourceGate(registry: ConstraintRegistry, pipeline: strin
         throttling = cpu.r
         cpu.r.violated('throttle', { source: `pipeline:${pipeline}`, key: '', details: cpu.finding.reason })
       }
-      await new Promise((r) => setTimeout(r, 100))
+      await sleep(100)
       cpu.r.throttled(0.1)
       await heartbeat?.()
       continue

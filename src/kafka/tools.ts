@@ -2,6 +2,7 @@
  * Stream tooling: peeking at a stream's newest messages and resetting a pipeline's Kafka state
  * (`flowhouse peek`, `flowhouse reset`, and the same over the admin API).
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Admin, Kafka } from 'kafkajs'
 import { FlowhouseError } from '../errors.ts'
 import { dlqTopicOf, replayLedgerOf } from './dlq-replay.ts'
@@ -31,7 +32,7 @@ async function deleteGroup(admin: Admin, group: string): Promise<void> {
       const inner = (error as { groups?: Array<{ error?: { type?: string; message?: string } }> }).groups?.[0]?.error
       if (inner?.type === 'GROUP_ID_NOT_FOUND') return
       if (Date.now() > deadline) throw new FlowhouseError('KAFKA_ERROR', `could not delete consumer group "${group}": ${inner?.message ?? (error as Error).message}`, { retriable: true, cause: error })
-      await new Promise((r) => setTimeout(r, 500))
+      await sleep(500)
     }
   }
 }
@@ -49,7 +50,8 @@ export interface ResetResult {
  * `<pipeline>.dlq.replayed` and its consumer group `<groupPrefix>.<pipeline>`. The daemon creates
  * the topics again when it next loads the pipeline; ClickHouse tables are left as they are.
  * @throws FlowhouseError BAD_REQUEST with `context.conflict` when the group has active members
- *   (a daemon is consuming the pipeline: stop it first), NOT_FOUND when there is nothing to reset.
+ *   (a daemon is consuming the pipeline: reset through its admin API, which stops its own
+ *   consumer meanwhile, or stop it first), NOT_FOUND when there is nothing to reset.
  */
 export async function resetPipeline(kafka: Kafka, pipeline: string, groupPrefix = 'flowhouse'): Promise<ResetResult> {
   const admin = kafka.admin()
@@ -59,7 +61,7 @@ export async function resetPipeline(kafka: Kafka, pipeline: string, groupPrefix 
     const { groups } = await admin.describeGroups([group])
     const members = groups[0]?.members.length ?? 0
     if (members > 0) {
-      throw new FlowhouseError('BAD_REQUEST', `consumer group "${group}" has ${members} active member(s): a daemon is consuming pipeline "${pipeline}"; stop it (or remove the module) before resetting`, { context: { pipeline, conflict: true } })
+      throw new FlowhouseError('BAD_REQUEST', `consumer group "${group}" has ${members} active member(s): a daemon is consuming pipeline "${pipeline}"; reset through that daemon's admin API (POST /api/pipelines/${pipeline}/reset, which stops its own consumer meanwhile), or stop it first`, { context: { pipeline, conflict: true } })
     }
     const existing = new Set(await admin.listTopics())
     const topics = [pipeline, dlqTopicOf(pipeline), replayLedgerOf(pipeline)].filter((t) => existing.has(t))
@@ -70,7 +72,7 @@ export async function resetPipeline(kafka: Kafka, pipeline: string, groupPrefix 
       const deadline = Date.now() + 30_000
       while ((await admin.listTopics()).some((t) => topics.includes(t))) {
         if (Date.now() > deadline) throw new FlowhouseError('KAFKA_ERROR', `topics ${topics.join(', ')} were not deleted within 30 s`, { retriable: true, context: { pipeline } })
-        await new Promise((r) => setTimeout(r, 200))
+        await sleep(200)
       }
     }
     if (listed.has(group)) await deleteGroup(admin, group)

@@ -8,11 +8,36 @@
 /** Stage at which a record left the normal path (DESIGN.md: DLQ stages). */
 export type DlqStage = 'decode' | 'validation' | 'constraint' | 'transform' | 'insert'
 
+/**
+ * Machine-readable error of a dead-letter entry, by stage (the README's "Dead letters" lists
+ * each with when it happens): decode errors are checked before anything parses or recurses
+ * into a value; `clickhouse_<type or code>` is the ClickHouse error that refused the row.
+ */
+export type DlqErrorType =
+  | 'null_value'
+  | 'empty_value'
+  | 'message_too_large'
+  | 'invalid_utf8'
+  | 'max_depth_exceeded'
+  | 'record_too_large'
+  | 'invalid_json'
+  | 'not_json_array'
+  | 'schema'
+  | 'unknown_fields'
+  | 'rate_limit_exceeded'
+  | 'validation_failed'
+  | 'resource_limit_exceeded'
+  | 'transform_error'
+  | 'output_schema'
+  | 'consumer_error'
+  | 'task_timeout'
+  | `clickhouse_${string}`
+
 /** A dead-letter entry as produced by a worker; the consumer adds source coordinates. */
 export interface DlqItem {
   stage: DlqStage
-  /** Machine-readable error type, e.g. `invalid_json`, `not_json_array`, `schema`, `transform_error`. */
-  errorType: string
+  /** Machine-readable error type (DlqErrorType), e.g. `invalid_json`, `schema`, `transform_error`. */
+  errorType: DlqErrorType
   /** Human-readable reason naming the rule and field where there is one. */
   reason: string
   /** Index of the record inside the message's JSON array; absent for whole-message failures. */

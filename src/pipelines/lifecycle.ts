@@ -229,13 +229,7 @@ export class ModuleLifecycle implements ReloadTarget {
       const owner = this.pipelineFiles.get(p.name)
       if (owner && owner !== m.file) throw new Error(`pipeline "${p.name}" is already declared by ${owner}`)
     }
-    const topics: TopicSpec[] = []
-    for (const s of defs.streams) {
-      topics.push({ topic: s.name, partitions: s.config.parallelism, retentionMs: s.config.retentionPeriod * 1000 })
-      const dlq = this.dlqTopicOf(s)
-      if (dlq) topics.push({ topic: dlq, partitions: 1, retentionMs: s.config.retentionPeriod * 1000 })
-    }
-    await ensureTopics(this.deps.admin, topics)
+    await ensureTopics(this.deps.admin, this.topicsOf(defs.streams))
     for (const t of defs.tables) await provisionTable(this.deps.ch, t)
     for (const v of defs.views) await this.deps.views.provisionModuleView(v, m.file)
     for (const p of defs.pipelines) pipelineConstraints(p)
@@ -250,6 +244,17 @@ export class ModuleLifecycle implements ReloadTarget {
     }
   }
 
+  /** The topics of `streams`: each stream's own and its DLQ topic when it has one. */
+  private topicsOf(streams: readonly StreamLike[]): TopicSpec[] {
+    const topics: TopicSpec[] = []
+    for (const s of streams) {
+      topics.push({ topic: s.name, partitions: s.config.parallelism, retentionMs: s.config.retentionPeriod * 1000 })
+      const dlq = this.dlqTopicOf(s)
+      if (dlq) topics.push({ topic: dlq, partitions: 1, retentionMs: s.config.retentionPeriod * 1000 })
+    }
+    return topics
+  }
+
   private dlqTopicOf(s: StreamLike): string | undefined {
     const owner = s.pipeline
     if (!owner) return `${s.name}.dlq`
@@ -259,32 +264,64 @@ export class ModuleLifecycle implements ReloadTarget {
   }
 
   private async startStreams(m: LoadedModule): Promise<void> {
+    for (const stream of m.defs!.streams) await this.startStream(m, stream)
+  }
+
+  private async startStream(m: LoadedModule, stream: StreamLike): Promise<void> {
     const { config } = this.deps
-    for (const stream of m.defs!.streams) {
-      initPipelineSeries(this.pipelineOf(stream)?.name ?? stream.name, tablesOf(stream), topicsOf(stream))
-      const pool = new TransformPool(stream.config.parallelism, { taskTimeoutMs: config.decode.taskTimeoutMs })
-      const consumer = new StreamConsumer({
-        kafka: this.deps.kafka,
-        admin: this.deps.admin,
-        ch: this.deps.ch,
-        producer: this.deps.producer,
-        pool,
-        stream,
-        file: m.file,
-        version: m.version,
-        groupId: `${config.groupPrefix}.${stream.name}`,
-        pipeline: this.pipelineOf(stream)?.name ?? stream.name,
-        dlqTopic: this.dlqTopicOf(stream),
-        batch: config.batch,
-        group: config.group,
-        recordsPerMessage: config.recordsPerMessage,
-        constraints: this.deps.registry,
-        dlqWriter: this.deps.dlqWriter,
-        decode: config.decode,
-        rawKeepBytes: config.dlq.rawKeepBytes,
-      })
-      await consumer.start()
-      this.running.push({ file: m.file, stream, pool, consumer })
+    initPipelineSeries(this.pipelineOf(stream)?.name ?? stream.name, tablesOf(stream), topicsOf(stream))
+    const pool = new TransformPool(stream.config.parallelism, { taskTimeoutMs: config.decode.taskTimeoutMs })
+    const consumer = new StreamConsumer({
+      kafka: this.deps.kafka,
+      admin: this.deps.admin,
+      ch: this.deps.ch,
+      producer: this.deps.producer,
+      pool,
+      stream,
+      file: m.file,
+      version: m.version,
+      groupId: `${config.groupPrefix}.${stream.name}`,
+      pipeline: this.pipelineOf(stream)?.name ?? stream.name,
+      dlqTopic: this.dlqTopicOf(stream),
+      batch: config.batch,
+      group: config.group,
+      recordsPerMessage: config.recordsPerMessage,
+      constraints: this.deps.registry,
+      dlqWriter: this.deps.dlqWriter,
+      decode: config.decode,
+      rawKeepBytes: config.dlq.rawKeepBytes,
+    })
+    await consumer.start()
+    this.running.push({ file: m.file, stream, pool, consumer })
+  }
+
+  /**
+   * Runs `reset` (e.g. kafka/tools.ts resetPipeline: deletes the pipeline's topics and consumer
+   * group) with this daemon's consumer of the pipeline's ingest stream stopped: it drains first
+   * (flush, commit, leave the group), so no member of this daemon holds the group while `reset`
+   * runs. Afterwards, whatever `reset` did, the stream's topics are created again (ensureTopics)
+   * and a new consumer starts, from the beginning when the group is gone. For a pipeline this
+   * daemon does not run, `reset` alone.
+   * @returns what `reset` returned.
+   * @throws what `reset` threw (after the consumer is back), or a topic creation or consumer
+   *   start error.
+   */
+  async withPipelineStopped<T>(name: string, reset: () => Promise<T>): Promise<T> {
+    const pipeline = this.pipelines.get(name)
+    const file = this.pipelineFiles.get(name)
+    const m = file ? this.modules.find((x) => x.file === file) : undefined
+    if (!pipeline || !m) return reset()
+    const stopped = this.running.filter((r) => r.file === m.file && r.stream.name === pipeline.stream.name)
+    await Promise.allSettled(stopped.map((r) => r.consumer.stop()))
+    await Promise.allSettled(stopped.map((r) => r.pool.close()))
+    for (const r of stopped) this.running.splice(this.running.indexOf(r), 1)
+    logger.info({ pipeline: name, streams: stopped.map((r) => r.stream.name) }, 'consumer stopped for a reset of the pipeline')
+    try {
+      return await reset()
+    } finally {
+      await ensureTopics(this.deps.admin, this.topicsOf(stopped.map((r) => r.stream)))
+      for (const r of stopped) await this.startStream(m, r.stream)
+      logger.info({ pipeline: name }, 'consumer started again after the reset')
     }
   }
 

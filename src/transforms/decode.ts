@@ -15,7 +15,7 @@
  */
 import { createHash } from 'node:crypto'
 import { messageOf } from '../errors.ts'
-import type { DlqItem } from '../model/dlq.ts'
+import type { DlqErrorType, DlqItem } from '../model/dlq.ts'
 import { scanJson } from './bounds.ts'
 import type { WorkBounds, WorkResult } from './types.ts'
 
@@ -50,7 +50,7 @@ export type Decoded = { ok: true; records: unknown[]; dlq: DlqItem[] } | { ok: f
  * recursive see a record over a bound.
  */
 export function decodeMessage(value: Uint8Array, bounds: WorkBounds): Decoded {
-  const decode = (errorType: string, reason: string, digest = false): Decoded => ({ ok: false, item: { stage: 'decode', errorType, reason, ...rawFields(value, bounds.rawKeepBytes, digest) } })
+  const decode = (errorType: DlqErrorType, reason: string, digest = false): Decoded => ({ ok: false, item: { stage: 'decode', errorType, reason, ...rawFields(value, bounds.rawKeepBytes, digest) } })
   if (value.length === 0) return decode('empty_value', 'message value is empty; the ingest format is JSON_ARRAY')
   const scan = scanJson(value, bounds)
   if (!scan.array && scan.depth > bounds.maxDepth + 1) {

@@ -5,6 +5,7 @@
  * clickhouse/retry.ts (exponential backoff with jitter for retriable ClickHouseErrors), views
  * (fixed waits for a view job).
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import { isProgrammerError } from '../errors.ts'
 
 /** How a call is retried. */
@@ -26,19 +27,14 @@ export interface RetryPolicy {
   signal?: AbortSignal
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
+/** Waits `ms`; rejects with the signal's reason when `signal` aborts first. */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) throw signal.reason
+  try {
+    await sleep(ms, undefined, signal ? { signal } : undefined)
+  } catch (error) {
+    throw signal?.aborted ? signal.reason : error
+  }
 }
 
 /**
@@ -56,7 +52,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, policy: 
       const delayMs = !isProgrammerError(error) && policy.retriable(error) ? policy.delayMs(attempt + 1) : undefined
       if (delayMs === undefined) throw error
       await policy.onRetry?.(error, attempt + 1, delayMs)
-      await sleep(delayMs, policy.signal)
+      await pause(delayMs, policy.signal)
       policy.signal?.throwIfAborted()
     }
   }

@@ -6,6 +6,7 @@
  * with the same `insert_deduplication_token`, so ClickHouse drops it if it had landed (engines
  * without deduplication tokens — ClickHouse < 22.2 — may count that one batch twice).
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { ClickHouse } from '../clickhouse/client.ts'
 import { queryRows, runCommand } from '../clickhouse/query.ts'
@@ -34,12 +35,9 @@ export interface BackfillContext {
   log: Logger
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (ms <= 0 || signal.aborted) return resolve()
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true })
-  })
+/** Waits `ms`, or less when `signal` aborts (then resolves early). */
+const pause = (ms: number, signal: AbortSignal): Promise<void> =>
+  ms <= 0 || signal.aborted ? Promise.resolve() : sleep(ms, undefined, { signal }).catch(() => undefined)
 
 /**
  * Settings that make a batch idempotent: its dedup token (dedup switched on with the setting the
@@ -165,7 +163,7 @@ class NodeBackfill {
       for (const batch of await this.blockPlan(p.last_position, p.cutoff)) {
         if (ctx.signal.aborted) return false
         await this.write(p.last_position, batch)
-        await sleep(ctx.pauseMs, ctx.signal)
+        await pause(ctx.pauseMs, ctx.signal)
       }
     } else {
       for (;;) {
@@ -174,7 +172,7 @@ class NodeBackfill {
         const batch = await this.nextColumnBatch(p.last_position, p.cutoff)
         if (!batch) break
         await this.write(p.last_position, batch)
-        await sleep(ctx.pauseMs, ctx.signal)
+        await pause(ctx.pauseMs, ctx.signal)
       }
     }
     p.processed_rows = p.total_rows

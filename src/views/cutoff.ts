@@ -14,6 +14,7 @@
  *      an INSERT that started after the MV existed. Otherwise drop the MV, empty the target and
  *      try again.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from 'pino'
 import type { ClickHouse } from '../clickhouse/client.ts'
 import { queryRows } from '../clickhouse/query.ts'
@@ -50,7 +51,6 @@ export interface SourceState {
   cutoff: string | null
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /**
  * The source's state: `max(max_block_number)` of its parts (insert order), or

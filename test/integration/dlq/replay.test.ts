@@ -169,14 +169,35 @@ test('peek shows the newest messages of a stream, with the replay headers on rep
   assert.match(text, /"kind":"bad"/)
 })
 
-test('reset refuses while a daemon consumes the pipeline and without a terminal, then deletes its topics and group', { timeout: 90_000 }, async () => {
-  const busy = await fetch(`${daemon.url}/api/pipelines/${P}/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ confirm: P }) })
-  assert.equal(busy.status, 409)
-  assert.match(((await busy.json()) as { error: string }).error, new RegExp(`consumer group "flowhouse\\.${P}" has 1 active member\\(s\\)`))
+test("reset through the admin API of the daemon consuming the pipeline stops its consumer meanwhile, deletes the topics and the group, and the daemon consumes the new topic", { timeout: 90_000 }, async () => {
+  const rows = await count(P)
+  const reset = await fetch(`${daemon.url}/api/pipelines/${P}/reset`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ confirm: P }) })
+  assert.equal(reset.status, 200, await reset.clone().text())
+  assert.deepEqual(await reset.json(), { pipeline: P, topics: [P, `${P}.dlq`, `${P}.dlq.replayed`], group: `flowhouse.${P}` })
+  // The topic is new: only what is produced after the reset is in it, and the daemon reads it.
+  assert.equal((await post([{ id: 'after-reset', amount: 1, kind: 'ok' }])).status, 200)
+  await waitFor(async () => (await count(P, "id = 'after-reset'")) === 1, { what: 'the record produced after the reset written' })
+  assert.equal(await count(P), rows + 1, 'the table keeps its rows; the one new record is added')
+  const admin = kafka().admin()
+  await admin.connect()
+  try {
+    const offsets = await admin.fetchTopicOffsets(P)
+    assert.equal(offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0), 1, 'the new topic holds the one message produced after the reset')
+    await waitFor(async () => {
+      const [t] = await admin.fetchOffsets({ groupId: `flowhouse.${P}`, topics: [P] })
+      return t!.partitions.every((c) => Number(c.offset) === Number(offsets.find((o) => o.partition === c.partition)!.high))
+    }, { what: 'the new consumer group to commit the new topic' })
+  } finally {
+    await admin.disconnect()
+  }
+})
+
+test('the CLI refuses to reset while a daemon consumes the pipeline and without a terminal; with the daemon stopped it deletes the topics and group', { timeout: 90_000 }, async () => {
+  await assert.rejects(cli('reset', P, '--yes'), new RegExp(`consumer group "flowhouse\\.${P}" has 1 active member\\(s\\).*POST /api/pipelines/${P}/reset`))
   await assert.rejects(cli('reset', P), /refusing to reset without confirmation: stdin is not a terminal; pass --yes/)
   await daemon.kill('SIGTERM')
   const reset = JSON.parse((await cli('reset', P, '--yes')).stdout) as { topics: string[]; group: string | null }
-  assert.deepEqual(reset, { pipeline: P, topics: [P, `${P}.dlq`, `${P}.dlq.replayed`], group: `flowhouse.${P}` })
+  assert.deepEqual(reset, { pipeline: P, topics: [P, `${P}.dlq`], group: `flowhouse.${P}` })
   const admin = kafka().admin()
   await admin.connect()
   const topics = await admin.listTopics()

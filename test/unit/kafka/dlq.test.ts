@@ -19,7 +19,7 @@ function admin(limit: number, calls = { n: 0 }): Admin {
 }
 
 test('an entry that fits is sent unchanged', () => {
-  const e = dlqEntry({ stage: 'validation', errorType: 'schema', reason: 'must be object', index: 3, record: 1 }, source, 't')
+  const e = dlqEntry({ stage: 'validation', errorType: 'schema' as const, reason: 'must be object', index: 3, record: 1 }, source, 't')
   assert.deepEqual(JSON.parse(fitEntry(e, 10_000, 64).value as string), e)
 })
 
@@ -44,7 +44,7 @@ test('control bytes that escape to six times their size are cut until the entry 
 
 test('a record over the limit becomes the first bytes of its JSON text', () => {
   const record = { id: 'x', note: 'y'.repeat(10_000) }
-  const m = fitEntry(dlqEntry({ stage: 'validation', errorType: 'schema', reason: 'r', index: 0, record }, source, 't'), 2_000, 500)
+  const m = fitEntry(dlqEntry({ stage: 'validation', errorType: 'schema' as const, reason: 'r', index: 0, record }, source, 't'), 2_000, 500)
   const got = JSON.parse(m.value as string) as DlqEntry
   assert.equal(got.record, undefined)
   assert.equal(got.raw, JSON.stringify(record).slice(0, 500))
@@ -69,7 +69,7 @@ test('100,000 entries of one message go out in requests under the topic limit re
   const sent: Message[][] = []
   const calls = { n: 0 }
   const writer = new DlqWriter(admin(100_000, calls), { send: async (_t: string, m: Message[]) => void sent.push(m) })
-  const items = Array.from({ length: 100_000 }, (_, i) => ({ stage: 'validation' as const, errorType: 'schema', reason: 'must be object', index: i, record: i }))
+  const items = Array.from({ length: 100_000 }, (_, i) => ({ stage: 'validation' as const, errorType: 'schema' as const, reason: 'must be object', index: i, record: i }))
   await writer.send('p.dlq', [{ source, time: 't', items }])
   await writer.send('p.dlq', [{ source, time: 't', items: items.slice(0, 10) }])
   assert.equal(calls.n, 1)
@@ -92,7 +92,7 @@ test('MESSAGE_TOO_LARGE from the broker splits and shrinks instead of retrying t
     },
   }
   const writer = new DlqWriter(admin(1_000_000), producer)
-  const items = [{ stage: 'decode' as const, errorType: 'invalid_json', reason: 'r', raw: 'q'.repeat(20_000) }, ...Array.from({ length: 50 }, (_, i) => ({ stage: 'validation' as const, errorType: 'schema', reason: 'r', index: i, record: i }))]
+  const items = [{ stage: 'decode' as const, errorType: 'invalid_json' as const, reason: 'r', raw: 'q'.repeat(20_000) }, ...Array.from({ length: 50 }, (_, i) => ({ stage: 'validation' as const, errorType: 'schema' as const, reason: 'r', index: i, record: i }))]
   await writer.send('p.dlq', [{ source, time: 't', items }])
   assert.equal(sent.flat().length, 51)
   assert.equal((JSON.parse(sent[0]![0]!.value as string) as DlqEntry).truncated, true)
@@ -108,15 +108,15 @@ test('an entry the broker refuses even when shrunk to its coordinates fails the 
 
 test('a retriable produce error is thrown to the caller, which retries the batch', async () => {
   const writer = new DlqWriter(admin(1_000_000), { send: async () => { throw Object.assign(new Error('leader not available'), { type: 'LEADER_NOT_AVAILABLE', retriable: true }) } })
-  await assert.rejects(writer.send('p.dlq', [{ source, time: 't', items: [{ stage: 'decode', errorType: 'x', reason: 'r' }] }]), /leader not available/)
+  await assert.rejects(writer.send('p.dlq', [{ source, time: 't', items: [{ stage: 'decode', errorType: 'invalid_json', reason: 'r' }] }]), /leader not available/)
 })
 
 test('items serialised by the worker become the same entries as items sent as objects, an oversized one shrunk', async () => {
   const sent: Message[] = []
   const writer = new DlqWriter(admin(4_000), { send: async (_t: string, m: Message[]) => void sent.push(...m) })
   const items = [
-    { stage: 'validation' as const, errorType: 'schema', reason: 'must be object', index: 0, record: 1 },
-    { stage: 'decode' as const, errorType: 'record_too_large', reason: 'r', index: 1, raw: 'z'.repeat(10_000) },
+    { stage: 'validation' as const, errorType: 'schema' as const, reason: 'must be object', index: 0, record: 1 },
+    { stage: 'decode' as const, errorType: 'record_too_large' as const, reason: 'r', index: 1, raw: 'z'.repeat(10_000) },
   ]
   await writer.send('p.dlq', [{ source, time: 't', items: [], texts: items.map((i) => JSON.stringify(i).slice(1, -1)) }])
   assert.deepEqual(JSON.parse(sent[0]!.value as string), dlqEntry(items[0]!, source, 't'))
