@@ -13,7 +13,6 @@
 import type { ClickHouse } from '../clickhouse/client.ts'
 import { queryRows, runCommand } from '../clickhouse/query.ts'
 import { insertBatch } from '../clickhouse/writer.ts'
-import { messageOf } from '../errors.ts'
 import { stageLog } from '../util/log.ts'
 
 const logger = stageLog('constraints')
@@ -131,7 +130,7 @@ export class ViolationHistory {
       try {
         await insertBatch(this.ch, { table: VIOLATIONS_TABLE, rows: rows.map(({ constraint, ...rest }) => ({ ...rest, constraint_name: constraint })) })
       } catch (error) {
-        logger.warn({ rows: rows.length, error: messageOf(error) }, 'could not store constraint violations; retrying on the next flush')
+        logger.warn({ rows: rows.length, err: error }, 'could not store constraint violations; retrying on the next flush')
         if (this.pending.size < 100_000) for (const row of rows) this.pending.set(`retry|${Math.random()}`, { row })
       }
     })

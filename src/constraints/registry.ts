@@ -89,11 +89,11 @@ export class ConstraintRegistry implements ConstraintHost {
           // Reported (log, status, metric-free) and skipped: the constraint keeps its last good config, ingest goes on.
           r.version = s.version
           r.storedStateError = `stored state of version ${s.version} ignored: ${messageOf(error)}`
-          logger.warn({ pipeline: s.pipeline, constraint: s.constraint, version: s.version, error: messageOf(error) }, 'ignoring a stored constraint state that no longer checks; the constraint keeps its last valid config')
+          logger.warn({ pipeline: s.pipeline, constraint: s.constraint, version: s.version, err: error }, 'ignoring a stored constraint state that no longer checks; the constraint keeps its last valid config')
         }
       }
     } catch (error) {
-      logger.warn({ error: messageOf(error) }, 'could not read constraint state')
+      logger.warn({ err: error }, 'could not read constraint state')
     } finally {
       this.polling = false
     }

@@ -15,7 +15,6 @@ import { ConstraintStore } from '../constraints/store.ts'
 import { registerConstraintRoutes } from '../http/constraints.ts'
 import { registerDlqRoutes } from '../http/dlq.ts'
 import type { DaemonConfig } from '../config.ts'
-import { messageOf } from '../errors.ts'
 import { daemonReadiness } from '../health/checks.ts'
 import { EventLoopMonitor } from '../health/event-loop.ts'
 import { Periodic } from '../util/periodic.ts'
@@ -160,7 +159,7 @@ export class Daemon {
       const phases: Record<string, number> = {}
       const phase = async (name: string, fn: () => Promise<unknown>) => {
         const t0 = Date.now()
-        await fn().catch((error: unknown) => logger.warn({ phase: name, error: messageOf(error) }, 'shutdown step failed'))
+        await fn().catch((error: unknown) => logger.warn({ phase: name, err: error }, 'shutdown step failed'))
         phases[name] = Date.now() - t0
       }
       await phase('reloader', async () => this.reloader?.stop())

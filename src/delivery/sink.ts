@@ -57,7 +57,7 @@ async function insertRetrying(ctx: SinkContext, table: string, rows: string, tok
             pauseId = partitionPauses.begin({ pipeline: ctx.pipeline, table, token })
           }
           partitionPauses.retried(pauseId, messageOf(error))
-          logger.warn({ table, attempt, error: messageOf(error) }, 'retriable insert error; partition waits and retries')
+          logger.warn({ table, attempt, err: error }, 'retriable insert error; partition waits and retries')
           await ctx.heartbeat?.().catch(() => undefined)
         },
       },
@@ -117,7 +117,7 @@ export async function writeTable(ctx: SinkContext, table: string, rows: string, 
     return out
   } catch (error) {
     if (!isRowError(error)) throw error
-    logger.warn({ table, error: messageOf(error) }, 'insert refused; isolating the rows ClickHouse cannot store')
+    logger.warn({ table, err: error }, 'insert refused; isolating the rows ClickHouse cannot store')
   }
   const lines = rows.split('\n')
   if (lines[lines.length - 1] === '') lines.pop()

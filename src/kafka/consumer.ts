@@ -351,7 +351,7 @@ export class StreamConsumer {
       state.lastSeen = b.first - 1
       state.resumeAt = b.first
       metrics.consumerPosition.set(this.positionLabels(partition), b.first)
-      this.log.error({ partition, first: b.first, last: b.last, error: messageOf(error) }, 'batch flush failed; seeking back to consume the range again')
+      this.log.error({ partition, first: b.first, last: b.last, err: error }, 'batch flush failed; seeking back to consume the range again')
       if (!this.stopped) {
         this.consumer.seek({ topic, partition, offset: String(b.first) })
         await sleep(1_000)
@@ -370,7 +370,7 @@ export class StreamConsumer {
     if (this.timer) clearInterval(this.timer)
     await Promise.allSettled([...this.partitions.values()].map((s) => s.exclusive(() => this.flush(s))))
     this.abort.abort()
-    await this.consumer.disconnect().catch((error) => this.log.warn({ error: messageOf(error) }, 'disconnect failed'))
+    await this.consumer.disconnect().catch((error) => this.log.warn({ err: error }, 'disconnect failed'))
     for (const p of this.partitions.keys()) this.forgetPosition(p)
     this.status.joined = false
   }

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto'
 import kafkajs, { type Admin, type Message } from 'kafkajs'
-import { FlowhouseError, messageOf } from '../errors.ts'
+import { FlowhouseError } from '../errors.ts'
 import type { DlqEntry, DlqGroup, DlqSource } from '../delivery/types.ts'
 import type { DlqItem } from '../model/dlq.ts'
 import { stageLog } from '../util/log.ts'
@@ -187,7 +187,7 @@ export class DlqWriter {
       const value = Number(res.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue)
       if (Number.isFinite(value) && value > 0) bytes = value
     } catch (error) {
-      logger.warn({ topic, error: messageOf(error), assumed: bytes }, 'could not read max.message.bytes of the dead-letter topic; assuming the Kafka default')
+      logger.warn({ topic, err: error, assumed: bytes }, 'could not read max.message.bytes of the dead-letter topic; assuming the Kafka default')
     }
     this.limits.set(topic, { bytes, at: Date.now() })
     return bytes

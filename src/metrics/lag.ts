@@ -6,7 +6,6 @@
  * parallelism, never a record key).
  */
 import type { Admin } from 'kafkajs'
-import { messageOf } from '../errors.ts'
 import { Periodic } from '../util/periodic.ts'
 import { stageLog } from '../util/log.ts'
 import { metrics } from './metrics.ts'
@@ -126,7 +125,7 @@ export class LagCollector {
       live.add(key)
       const result = results[i]!
       if (result.status === 'rejected') {
-        logger.warn({ groupId: target.groupId, topic: target.topic, error: messageOf(result.reason) }, 'consumer lag not collected')
+        logger.warn({ groupId: target.groupId, topic: target.topic, err: result.reason }, 'consumer lag not collected')
         return
       }
       for (const labels of this.series.get(key) ?? []) this.remove(labels)

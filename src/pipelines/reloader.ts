@@ -9,7 +9,6 @@
  * Polling (not file events) so that it also works on mounted volumes in containers.
  */
 import { stat } from 'node:fs/promises'
-import { messageOf } from '../errors.ts'
 import { stageLog } from '../util/log.ts'
 import { listModules, loadModule, type LoadedModule } from './loader.ts'
 
@@ -38,7 +37,7 @@ export class ModuleReloader {
 
   start(): this {
     this.timer = setInterval(() => {
-      this.running = this.running.then(() => this.scan()).catch((error) => logger.error({ error: messageOf(error) }, 'reload scan failed'))
+      this.running = this.running.then(() => this.scan()).catch((error) => logger.error({ err: error }, 'reload scan failed'))
     }, this.intervalMs)
     this.timer.unref()
     return this

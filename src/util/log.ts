@@ -12,9 +12,13 @@
  *  3. every secret value registered with `registerSecret()` (the resolved Kafka SASL and ClickHouse
  *     passwords, API keys ...) is replaced wherever it appears in a line, e.g. inside an error message.
  * The walls apply to the JSON line before it is written, so pretty output is redacted as well.
+ *
+ * An error is logged as `{ err }`: the line gets `error` (its message) and, for
+ * a FlowhouseError (errors.ts), its `code`, `retriable` and `context`.
  */
 import { pino, type DestinationStream, type Logger } from 'pino'
 import pretty from 'pino-pretty'
+import { FlowhouseError, messageOf } from '../errors.ts'
 import { REDACTED, REDACTED_PATHS, redactSecrets } from './redact.ts'
 
 export { redactSecrets } from './redact.ts'
@@ -27,12 +31,25 @@ export function prettyLogs(env: NodeJS.ProcessEnv = process.env, tty = Boolean(p
 
 const destination: DestinationStream | undefined = prettyLogs() ? pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service', singleLine: true }) : undefined
 
+/**
+ * The fields of a log object holding an error under `err` (module doc); other objects as they are.
+ * Never throws.
+ */
+export function errorFields(fields: Record<string, unknown>): Record<string, unknown> {
+  if (!('err' in fields)) return fields
+  const { err, ...rest } = fields
+  if (!(err instanceof FlowhouseError)) return { ...rest, error: messageOf(err) }
+  const context = Object.keys(err.context).length > 0 ? { context: err.context } : {}
+  return { ...rest, error: messageOf(err), code: err.code, retriable: err.retriable, ...context }
+}
+
 export const log: Logger = pino(
   {
     level: process.env.FLOWHOUSE_LOG_LEVEL || 'info',
     base: { service: 'flowhouse' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: [...REDACTED_PATHS], censor: REDACTED },
+    formatters: { log: errorFields },
     hooks: { streamWrite: redactSecrets },
   },
   ...(destination ? [destination] : []),

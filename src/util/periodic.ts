@@ -2,7 +2,6 @@
  * A task run every `intervalMs` (first run at start), never two runs at once. Errors are logged
  * and the task keeps its schedule. Used for the lag collector and the readiness gauges.
  */
-import { messageOf } from '../errors.ts'
 import { stageLog } from './log.ts'
 
 const logger = stageLog('health')
@@ -36,7 +35,7 @@ export class Periodic {
   tick(): Promise<void> {
     if (this.stopped) return Promise.resolve()
     this.running ??= this.task()
-      .catch((error: unknown) => logger.warn({ task: this.name, error: messageOf(error) }, 'periodic task failed'))
+      .catch((error: unknown) => logger.warn({ task: this.name, err: error }, 'periodic task failed'))
       .finally(() => (this.running = undefined))
     return this.running
   }

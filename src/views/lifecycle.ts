@@ -13,7 +13,7 @@
  */
 import { checkSandboxed, queryRows, runCommand } from '../clickhouse/query.ts'
 import { qualifiedName, sqlString } from '../clickhouse/sql.ts'
-import { FlowhouseError, messageOf } from '../errors.ts'
+import { FlowhouseError } from '../errors.ts'
 import { mergeSelect } from '../model/declarative.ts'
 import type { MaterializedViewLike } from '../model/types.ts'
 import { countUpTo } from './backfill.ts'
@@ -240,7 +240,7 @@ export class ViewLifecycle {
     const { ch, jobs, log } = this.#ctx
     const job = jobs.get(name)
     if (!job || job.status !== 'creating') return
-    log.warn({ view: name, error: messageOf(error) }, 'creating the view failed; dropping what was created')
+    log.warn({ view: name, err: error }, 'creating the view failed; dropping what was created')
     const objects = jobObjects(job)
     for (const object of [objects.mv, objects.queryView, objects.dist, objects.target]) {
       if (object) await runCommand(ch, dropSql(object, ddlOf(this.#ctx, job))).catch(() => undefined)

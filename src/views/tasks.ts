@@ -107,7 +107,7 @@ export class ViewTasks {
   schedule(def: ViewDefinition): void {
     if (def.refresh.mode !== 'scheduled' || !def.refresh.schedule) return
     this.#scheduler.schedule(def.name, def.refresh.schedule, def.refresh.timezone, async () => {
-      await this.refreshNow(def.name, false).catch((error: unknown) => this.#ctx.log.warn({ view: def.name, error: messageOf(error) }, 'scheduled refresh failed'))
+      await this.refreshNow(def.name, false).catch((error: unknown) => this.#ctx.log.warn({ view: def.name, err: error }, 'scheduled refresh failed'))
     })
   }
 
@@ -178,7 +178,7 @@ export class ViewTasks {
     if (this.#stopping || this.#tasks.has(name)) return
     const abort = new AbortController()
     const done = work(abort.signal)
-      .catch((error: unknown) => this.#ctx.log.error({ view: name, error: messageOf(error) }, 'view job failed'))
+      .catch((error: unknown) => this.#ctx.log.error({ view: name, err: error }, 'view job failed'))
       .finally(() => {
         if (this.#tasks.get(name)?.abort === abort) this.#tasks.delete(name)
       })
@@ -212,7 +212,7 @@ export class ViewTasks {
       await withRetry(work, {
         retriable: (error) => !signal.aborted && error instanceof FlowhouseError && error.retriable,
         delayMs: (retry) => RETRY_DELAYS_MS[retry - 1],
-        onRetry: (error, _retry, delayMs) => void this.#ctx.log.warn({ view: name, error: messageOf(error), retryInMs: delayMs }, 'view job hit a retriable error; retrying'),
+        onRetry: (error, _retry, delayMs) => void this.#ctx.log.warn({ view: name, err: error, retryInMs: delayMs }, 'view job hit a retriable error; retrying'),
         signal,
       })
     } catch (error) {

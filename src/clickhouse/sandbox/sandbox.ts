@@ -173,7 +173,7 @@ export class Sandbox {
     try {
       fresh = await this.#init.openReader()
     } catch (error) {
-      log.warn({ error: messageOf(error) }, 'SQL sandbox: cannot open a new read-only session after a failed query; keeping the old one')
+      log.warn({ err: error }, 'SQL sandbox: cannot open a new read-only session after a failed query; keeping the old one')
       return failed
     }
     this.#opened.delete(failed)
