@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError, messageOf } from './errors.ts'
 import { resolveKafkaSecurity, type BatchOptions, type DecodeOptions, type GroupOptions, type KafkaSecurity } from './kafka/options.ts'
+import { intEnv } from './util/env.ts'
 import { resolveViewsOptions, type ViewsOptions } from './views/options.ts'
 
 /** Largest FLOWHOUSE_MAX_DEPTH accepted: structured clone between threads drops values nested about 4,000 levels deep (Node 20). */
@@ -151,14 +152,6 @@ function accessOptions(env: NodeJS.ProcessEnv): AccessOptions {
   if (metricsAuth !== 'none' && metricsAuth !== 'read') throw new ConfigError(`environment FLOWHOUSE_METRICS_AUTH="${metricsAuth}": must be none or read`)
   const allowedHosts = (env.FLOWHOUSE_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)
   return { apiKeys, metricsAuth, allowedHosts }
-}
-
-function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`environment ${name}="${raw}": must be a positive integer`)
-  return n
 }
 
 /**

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError } from '../errors.ts'
+import { checkedInt, intEnv } from '../util/env.ts'
 import { resolveSandboxOptions, type SandboxOptions } from './sandbox/options.ts'
 import { redactUrl, registerSecret } from '../util/redact.ts'
 import { assertIdentifier } from './sql.ts'
@@ -128,7 +129,7 @@ export const ENGINE_MEMORY_SETTINGS: Record<keyof EngineMemoryOptions, string> =
 
 /**
  * Explicit values, then the FLOWHOUSE_CHDB_* variables, then ENGINE_MEMORY_DEFAULTS.
- * @throws ConfigError naming the variable when one is not a positive integer.
+ * @throws ConfigError naming the variable when one is not a positive integer (util/env.ts intEnv).
  */
 export function resolveEngineMemory(env: NodeJS.ProcessEnv, explicit: Partial<EngineMemoryOptions> = {}): EngineMemoryOptions {
   const out = { ...ENGINE_MEMORY_DEFAULTS }
@@ -136,11 +137,7 @@ export function resolveEngineMemory(env: NodeJS.ProcessEnv, explicit: Partial<En
     const name = ENGINE_MEMORY_ENV[key]
     const raw = env[name]
     if (explicit[key] !== undefined) out[key] = positiveInt(key, explicit[key])
-    else if (raw !== undefined && raw !== '') {
-      const n = Number(raw)
-      if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`environment ${name}="${raw}": must be a positive integer (bytes)`, { field: name })
-      out[key] = n
-    }
+    else out[key] = intEnv(env, name, out[key], { unit: 'bytes' })
   }
   return out
 }
@@ -170,10 +167,7 @@ export const CLICKHOUSE_DEFAULTS = {
 } as const
 
 function positiveInt(name: string, value: number): number {
-  if (!Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(`clickhouse option ${name}=${value}: must be a positive integer`, { field: name })
-  }
-  return value
+  return checkedInt(`clickhouse option ${name}`, value, value, {}, name)
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

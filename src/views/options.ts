@@ -4,6 +4,7 @@
  * passes them to ViewManager. The manager itself reads no environment variable.
  */
 import { ConfigError } from '../errors.ts'
+import { intEnv } from '../util/env.ts'
 
 export interface ViewsOptions {
   /**
@@ -45,14 +46,6 @@ export const VIEWS_DEFAULTS: ViewsOptions = {
   maxQueryLimit: 100_000,
 }
 
-function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`environment ${name}="${raw}": must be an integer ≥ ${min}`, { field: name })
-  return n
-}
-
 /**
  * Resolves the options: explicit values, then FLOWHOUSE_MV_* variables, then VIEWS_DEFAULTS.
  * @param env the environment to read (the daemon passes its own, see config.ts).
@@ -61,9 +54,9 @@ function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, min: num
 export function resolveViewsOptions(env: NodeJS.ProcessEnv, overrides: Partial<ViewsOptions> = {}): ViewsOptions {
   return {
     ...VIEWS_DEFAULTS,
-    batchRows: intEnv(env, 'FLOWHOUSE_MV_BATCH_ROWS', VIEWS_DEFAULTS.batchRows, 1),
-    backfillPauseMs: intEnv(env, 'FLOWHOUSE_MV_BACKFILL_PAUSE_MS', VIEWS_DEFAULTS.backfillPauseMs, 0),
-    statusIntervalMs: intEnv(env, 'FLOWHOUSE_MV_STATUS_INTERVAL_MS', VIEWS_DEFAULTS.statusIntervalMs, 100),
+    batchRows: intEnv(env, 'FLOWHOUSE_MV_BATCH_ROWS', VIEWS_DEFAULTS.batchRows, { min: 1 }),
+    backfillPauseMs: intEnv(env, 'FLOWHOUSE_MV_BACKFILL_PAUSE_MS', VIEWS_DEFAULTS.backfillPauseMs, { min: 0 }),
+    statusIntervalMs: intEnv(env, 'FLOWHOUSE_MV_STATUS_INTERVAL_MS', VIEWS_DEFAULTS.statusIntervalMs, { min: 100 }),
     cluster: env.FLOWHOUSE_MV_CLUSTER || undefined,
     ...overrides,
   }

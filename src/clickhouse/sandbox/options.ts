@@ -3,7 +3,7 @@
  * `readonly = 1` (embedded) or sent with every request together with `readonly = 1` (server), so
  * a query cannot raise them, and the size of the pool of read-only sessions with its queue.
  */
-import { ConfigError } from '../../errors.ts'
+import { checkedInt } from '../../util/env.ts'
 
 export interface SandboxOptions {
   /** `max_execution_time` of a caller's query, in seconds. Env FLOWHOUSE_SQL_MAX_SECONDS. @default 30 */
@@ -50,7 +50,7 @@ const MAX: Record<keyof SandboxOptions, number> = {
 
 /**
  * Explicit values, then the FLOWHOUSE_SQL_* variables, then SANDBOX_DEFAULTS.
- * @throws ConfigError naming the variable when a value is not an integer from 1 to its bound.
+ * @throws ConfigError naming the variable when a value is not an integer from 1 to its bound (util/env.ts checkedInt).
  */
 export function resolveSandboxOptions(env: NodeJS.ProcessEnv, given: Partial<SandboxOptions> = {}): SandboxOptions {
   const out = { ...SANDBOX_DEFAULTS }
@@ -58,10 +58,8 @@ export function resolveSandboxOptions(env: NodeJS.ProcessEnv, given: Partial<San
     const text = env[VARIABLES[key]]
     const raw = given[key] ?? (text === undefined || text === '' ? undefined : Number(text))
     if (raw === undefined) continue
-    if (!Number.isInteger(raw) || raw < 1 || raw > MAX[key]) {
-      throw new ConfigError(`${VARIABLES[key]}=${given[key] ?? text}: must be an integer from 1 to ${MAX[key]}`, { field: VARIABLES[key] })
-    }
-    out[key] = raw
+    const label = given[key] !== undefined ? `sandbox option ${key}` : `environment ${VARIABLES[key]}`
+    out[key] = checkedInt(label, given[key] ?? text!, raw, { max: MAX[key] }, VARIABLES[key])
   }
   return out
 }
