@@ -75,7 +75,7 @@ export interface DaemonConfig {
   kafkaSecurity: KafkaSecurity
   /** Prefix of consumer group ids: group = `<prefix>.<stream>`. Env FLOWHOUSE_GROUP_PREFIX. @default 'flowhouse' */
   groupPrefix: string
-  /** Batch flush limits. Env FLOWHOUSE_BATCH_MAX_ROWS, FLOWHOUSE_BATCH_MAX_BYTES, FLOWHOUSE_BATCH_FLUSH_MS. */
+  /** Batch flush limits, the in-flight window and the insert backoff. Env FLOWHOUSE_BATCH_MAX_ROWS, FLOWHOUSE_BATCH_MAX_BYTES, FLOWHOUSE_BATCH_FLUSH_MS, FLOWHOUSE_INFLIGHT_MESSAGES, FLOWHOUSE_INSERT_RETRY_BASE_MS, FLOWHOUSE_INSERT_RETRY_MAX_MS. */
   batch: BatchOptions
   /** Largest accepted POST /ingest body in bytes; larger answers 413. Env FLOWHOUSE_INGEST_MAX_BYTES. @default 16 MiB */
   ingestMaxBytes: number
@@ -177,6 +177,9 @@ export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: P
       maxRows: intEnv(env, 'FLOWHOUSE_BATCH_MAX_ROWS', 100_000),
       maxBytes: intEnv(env, 'FLOWHOUSE_BATCH_MAX_BYTES', 8 * 1024 * 1024),
       flushIntervalMs: intEnv(env, 'FLOWHOUSE_BATCH_FLUSH_MS', 1_000),
+      inflightMessages: intEnv(env, 'FLOWHOUSE_INFLIGHT_MESSAGES', 8, { max: 1_000 }),
+      insertRetryBaseMs: intEnv(env, 'FLOWHOUSE_INSERT_RETRY_BASE_MS', 250),
+      insertRetryMaxMs: intEnv(env, 'FLOWHOUSE_INSERT_RETRY_MAX_MS', 30_000),
     },
     ingestMaxBytes: intEnv(env, 'FLOWHOUSE_INGEST_MAX_BYTES', 16 * 1024 * 1024),
     recordsPerMessage: intEnv(env, 'FLOWHOUSE_RECORDS_PER_MESSAGE', 1_000),

@@ -26,6 +26,8 @@ export interface SinkContext {
   heartbeat?: () => Promise<void>
   /** Stops retrying when aborted (the daemon is shutting down). */
   signal?: AbortSignal
+  /** Backoff of retried inserts, in milliseconds (config FLOWHOUSE_INSERT_RETRY_*). @default 250 and 30_000 */
+  retry?: { baseMs: number; maxMs: number }
 }
 
 export interface SinkResult {
@@ -46,8 +48,8 @@ async function insertRetrying(ctx: SinkContext, table: string, rows: string, tok
       () => insertBatch(ctx.ch, { table, rows, dedupToken: token }),
       {
         retries: Number.POSITIVE_INFINITY,
-        baseMs: 250,
-        maxMs: 30_000,
+        baseMs: ctx.retry?.baseMs ?? 250,
+        maxMs: ctx.retry?.maxMs ?? 30_000,
         signal: ctx.signal,
         onRetry: async (error: unknown, attempt: number) => {
           metrics.insertRetries.inc({ table, code: codeOf(error) })

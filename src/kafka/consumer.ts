@@ -64,8 +64,6 @@ export interface StreamConsumerOptions {
   rawKeepBytes: number
 }
 
-/** Messages processed concurrently per partition (results are applied in offset order). */
-const WINDOW = 8
 /** At most this many consecutive messages, or this many bytes of them, go to a worker as one task. */
 const GROUP_MESSAGES = 4
 const GROUP_BYTES = 1024 * 1024
@@ -196,7 +194,7 @@ export class StreamConsumer {
       const rejected = this.rejectEarly(message.value)
       if (rejected) {
         inflight.push({ message, result: Promise.resolve(rejected) })
-        if (inflight.length >= WINDOW) {
+        if (inflight.length >= this.o.batch.inflightMessages) {
           dispatch()
           await apply()
         }
@@ -223,7 +221,7 @@ export class StreamConsumer {
         groupBytes += value.length
         if (group.length >= GROUP_MESSAGES || groupBytes >= GROUP_BYTES) dispatch()
       }
-      if (inflight.length >= WINDOW) {
+      if (inflight.length >= this.o.batch.inflightMessages) {
         dispatch()
         await apply()
       }
@@ -322,12 +320,12 @@ export class StreamConsumer {
 
   /** The partition's side of the delivery protocol: group commits, ClickHouse inserts, produces, dead letters. */
   private port(state: PartitionState): DeliveryPort {
-    const { ch, pipeline, producer, recordsPerMessage, dlqTopic, dlqWriter } = this.o
+    const { ch, pipeline, producer, recordsPerMessage, dlqTopic, dlqWriter, batch } = this.o
     const topic = this.o.stream.name
     const signal = this.abort.signal
     return {
       commit: (partition, offset, metadata) => this.consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata }]),
-      insert: (table, rows, token) => writeTable({ ch, pipeline, heartbeat: state.heartbeat, signal }, table, rows, token),
+      insert: (table, rows, token) => writeTable({ ch, pipeline, heartbeat: state.heartbeat, signal, retry: { baseMs: batch.insertRetryBaseMs, maxMs: batch.insertRetryMaxMs } }, table, rows, token),
       produce: (destination, records) => producer.sendRecords(destination, records, recordsPerMessage),
       deadLetter: dlqTopic ? (groups) => dlqWriter.send(dlqTopic, groups, state.heartbeat) : undefined,
     }

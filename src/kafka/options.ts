@@ -143,6 +143,18 @@ export interface BatchOptions {
   maxBytes: number
   /** Flush a non-empty batch this long after its first message, in milliseconds. @default 1_000 */
   flushIntervalMs: number
+  /**
+   * Messages of one partition in the transform workers at once (their results are applied in
+   * offset order). Env FLOWHOUSE_INFLIGHT_MESSAGES. @default 8, at most 1_000
+   */
+  inflightMessages: number
+  /**
+   * Backoff of an insert retried on a retriable ClickHouse error (the partition waits): the first
+   * wait and the longest one, in milliseconds, doubling in between. Env
+   * FLOWHOUSE_INSERT_RETRY_BASE_MS, FLOWHOUSE_INSERT_RETRY_MAX_MS. @default 250 and 30_000
+   */
+  insertRetryBaseMs: number
+  insertRetryMaxMs: number
 }
 
 /**
