@@ -24,6 +24,7 @@ import { initPipelineSeries, tablesOf, topicsOf } from '../metrics/series.ts'
 import type { IngestPipelineLike, MaterializedViewLike, StreamLike } from '../model/types.ts'
 import { TransformPool } from '../transforms/pool.ts'
 import { stageLog } from '../util/log.ts'
+import { withRetry } from '../util/retry.ts'
 import { within } from '../util/within.ts'
 import { loadPipelines, type LoadedModule } from './loader.ts'
 import type { ReloadTarget } from './reloader.ts'
@@ -319,7 +320,20 @@ export class ModuleLifecycle implements ReloadTarget {
     try {
       return await reset()
     } finally {
-      await ensureTopics(this.deps.admin, this.topicsOf(stopped.map((r) => r.stream)))
+      // A fresh admin client: the daemon's own one keeps the deleted names among the topics it
+      // asks metadata for, and the broker answers UNKNOWN_TOPIC_OR_PARTITION for them until they
+      // exist again. A still-settling deletion is retried for up to ~10 s.
+      const admin = this.deps.kafka.admin()
+      await admin.connect()
+      try {
+        await withRetry(() => ensureTopics(admin, this.topicsOf(stopped.map((r) => r.stream))), {
+          retriable: (error) => (error as { retriable?: unknown }).retriable === true,
+          delayMs: (retry) => (retry <= 20 ? 500 : undefined),
+          onRetry: (error, retry) => logger.warn({ pipeline: name, retry, err: error }, 'creating the topics again after the reset; retrying'),
+        })
+      } finally {
+        await admin.disconnect()
+      }
       for (const r of stopped) await this.startStream(m, r.stream)
       logger.info({ pipeline: name }, 'consumer started again after the reset')
     }
