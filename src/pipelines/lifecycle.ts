@@ -211,16 +211,20 @@ export class ModuleLifecycle implements ReloadTarget {
   }
 
   private async stopModule(m: LoadedModule): Promise<void> {
-    const streams = this.running.filter((r) => r.file === m.file)
-    await Promise.allSettled(streams.map((r) => r.consumer.stop()))
-    await Promise.allSettled(streams.map((r) => r.pool.close()))
-    for (const r of streams) this.running.splice(this.running.indexOf(r), 1)
+    await this.stopStreams(this.running.filter((r) => r.file === m.file))
     for (const [name, file] of this.pipelineFiles) {
       if (file !== m.file) continue
       this.deps.registry.detach(name)
       this.pipelines.delete(name)
       this.pipelineFiles.delete(name)
     }
+  }
+
+  /** Drains and stops `streams` (flush, commit, leave the group), closes their pools and forgets them. Never throws. */
+  private async stopStreams(streams: RunningStream[]): Promise<void> {
+    await Promise.allSettled(streams.map((r) => r.consumer.stop()))
+    await Promise.allSettled(streams.map((r) => r.pool.close()))
+    for (const r of streams) this.running.splice(this.running.indexOf(r), 1)
   }
 
   /** Creates the module's topics (with DLQ topics), tables and views, and checks its constraints. */
@@ -313,9 +317,7 @@ export class ModuleLifecycle implements ReloadTarget {
     const m = file ? this.modules.find((x) => x.file === file) : undefined
     if (!pipeline || !m) return reset()
     const stopped = this.running.filter((r) => r.file === m.file && r.stream.name === pipeline.stream.name)
-    await Promise.allSettled(stopped.map((r) => r.consumer.stop()))
-    await Promise.allSettled(stopped.map((r) => r.pool.close()))
-    for (const r of stopped) this.running.splice(this.running.indexOf(r), 1)
+    await this.stopStreams(stopped)
     logger.info({ pipeline: name, streams: stopped.map((r) => r.stream.name) }, 'consumer stopped for a reset of the pipeline')
     try {
       return await reset()
