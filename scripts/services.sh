@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts and stops the local services flowhouse talks to, idempotently, on 127.0.0.1 only.
-#   bash scripts/services.sh up     [kafka|clickhouse|redis|all]   (default all)
-#   bash scripts/services.sh down   [kafka|clickhouse|redis|all]
+#   bash scripts/services.sh up     [kafka|clickhouse|redis|registry|all]   (default all)
+#   bash scripts/services.sh down   [kafka|clickhouse|redis|registry|all]
 #   bash scripts/services.sh status
 #   bash scripts/services.sh up|down kafka-secure   a second broker, SASL_SSL only (scripts/lib/kafka-secure.sh)
 #   bash scripts/services.sh up|down clickhouse-secure   a second server, HTTPS with client certificates (scripts/lib/clickhouse-secure.sh)
@@ -9,6 +9,7 @@
 # resolved from Maven Central by services/kafka/pom.xml and cached in .services/kafka/lib.
 # The ClickHouse server is Debian's clickhouse-server package, run as the current user.
 # Redis (shared rate limits, FLOWHOUSE_REDIS_URL) is Debian's redis-server, without persistence.
+# The schema registry (registry-encoded topics) is Apicurio Registry, scripts/lib/registry.sh.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 svc="$root/.services"
@@ -28,6 +29,8 @@ source "$root/scripts/lib/test-pki.sh"
 source "$root/scripts/lib/kafka-secure.sh"
 # shellcheck source=lib/clickhouse-secure.sh
 source "$root/scripts/lib/clickhouse-secure.sh"
+# shellcheck source=lib/registry.sh
+source "$root/scripts/lib/registry.sh"
 
 kafka_lib() {
   local lib="$svc/kafka/lib"
@@ -139,7 +142,8 @@ case "${1:-}" in
       kafka-secure) kafka_secure_up ;;
       clickhouse-secure) clickhouse_secure_up ;;
       redis) redis_up ;;
-      all) kafka_up; ch_up; redis_up ;;
+      registry) registry_up ;;
+      all) kafka_up; ch_up; redis_up; registry_up ;;
       *) echo "unknown service: $what" >&2; exit 2 ;;
     esac ;;
   down)
@@ -149,12 +153,14 @@ case "${1:-}" in
       kafka-secure) kafka_secure_down ;;
       clickhouse-secure) clickhouse_secure_down ;;
       redis) stop_pid "$svc/redis/pid" redis ;;
-      all) stop_pid "$svc/kafka/pid" kafka; stop_pid "$svc/clickhouse/pid" clickhouse; stop_pid "$svc/redis/pid" redis ;;
+      registry) registry_down ;;
+      all) stop_pid "$svc/kafka/pid" kafka; stop_pid "$svc/clickhouse/pid" clickhouse; stop_pid "$svc/redis/pid" redis; registry_down ;;
       *) echo "unknown service: $what" >&2; exit 2 ;;
     esac ;;
   status)
     port_open "$KAFKA_PORT" && echo "kafka: up (127.0.0.1:$KAFKA_PORT)" || echo "kafka: down"
     port_open "$CH_HTTP_PORT" && echo "clickhouse: up (127.0.0.1:$CH_HTTP_PORT)" || echo "clickhouse: down"
-    port_open "$REDIS_PORT" && echo "redis: up (127.0.0.1:$REDIS_PORT)" || echo "redis: down" ;;
-  *) echo "usage: $0 up|down|status [kafka|clickhouse|redis|kafka-secure|clickhouse-secure|all]" >&2; exit 2 ;;
+    port_open "$REDIS_PORT" && echo "redis: up (127.0.0.1:$REDIS_PORT)" || echo "redis: down"
+    port_open "$REGISTRY_PORT" && echo "registry: up (127.0.0.1:$REGISTRY_PORT)" || echo "registry: down" ;;
+  *) echo "usage: $0 up|down|status [kafka|clickhouse|redis|registry|kafka-secure|clickhouse-secure|all]" >&2; exit 2 ;;
 esac

@@ -9,7 +9,8 @@
 #   redis-server                          shared rate limits across daemons (FLOWHOUSE_REDIS_URL)
 #   maven, openjdk-17-jre-headless        the Kafka broker, built from Apache Kafka's jars
 #   openssl                               test certificates for the TLS/SASL services
-#   python3-venv                          a venv for the Python test tools (schemathesis)
+#   python3-venv                          venvs for the Python test tools (schemathesis) and the
+#                                         schema registry's Java runtime (scripts/lib/registry.sh)
 # As root the missing packages are installed with apt-get; otherwise the script names them in
 # one line and fails.
 set -euo pipefail
