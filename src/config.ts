@@ -6,11 +6,8 @@ import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError, messageOf } from './errors.ts'
 import { resolveKafkaSecurity, type BatchOptions, type DecodeOptions, type GroupOptions, type KafkaSecurity } from './kafka/options.ts'
-import { intEnv } from './util/env.ts'
+import { readEnvironment, type Environment } from './util/environment.ts'
 import { resolveViewsOptions, type ViewsOptions } from './views/options.ts'
-
-/** Largest FLOWHOUSE_MAX_DEPTH accepted: structured clone between threads drops values nested about 4,000 levels deep (Node 20). */
-export const MAX_DEPTH_LIMIT = 1_000
 
 /** Dead-letter entries. */
 export interface DlqOptions {
@@ -136,9 +133,9 @@ export function parseApiKeys(entries: string[], source: string): ApiKeyEntry[] {
   return keys
 }
 
-function accessOptions(env: NodeJS.ProcessEnv): AccessOptions {
-  const apiKeys = parseApiKeys((env.FLOWHOUSE_API_KEYS ?? '').split(','), 'FLOWHOUSE_API_KEYS')
-  const file = env.FLOWHOUSE_API_KEYS_FILE
+function accessOptions(e: Environment): AccessOptions {
+  const apiKeys = parseApiKeys((e.FLOWHOUSE_API_KEYS ?? '').split(','), 'FLOWHOUSE_API_KEYS')
+  const file = e.FLOWHOUSE_API_KEYS_FILE
   if (file) {
     let text: string
     try {
@@ -148,74 +145,73 @@ function accessOptions(env: NodeJS.ProcessEnv): AccessOptions {
     }
     apiKeys.push(...parseApiKeys(text.split(/\r?\n/), `FLOWHOUSE_API_KEYS_FILE (${file})`))
   }
-  const metricsAuth = env.FLOWHOUSE_METRICS_AUTH || 'none'
-  if (metricsAuth !== 'none' && metricsAuth !== 'read') throw new ConfigError(`environment FLOWHOUSE_METRICS_AUTH="${metricsAuth}": must be none or read`)
-  const allowedHosts = (env.FLOWHOUSE_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)
+  const metricsAuth = e.FLOWHOUSE_METRICS_AUTH
+  const allowedHosts = (e.FLOWHOUSE_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim().toLowerCase()).filter(Boolean)
   return { apiKeys, metricsAuth, allowedHosts }
 }
 
 /**
- * Resolves the daemon configuration.
- * @param env process environment (variables listed on DaemonConfig).
+ * Resolves the daemon configuration: every variable of util/environment.ts ENVIRONMENT is read
+ * and checked once (readEnvironment), then mapped onto DaemonConfig.
+ * @param env process environment (variables listed on DaemonConfig). @default process.env
  * @param overrides values from CLI flags; they win over the environment.
- * @throws ConfigError when a numeric variable is not a positive integer, an API key entry is
+ * @throws ConfigError when any variable of ENVIRONMENT is out of its schema (an integer out of
+ *   its bounds, e.g. FLOWHOUSE_MAX_DEPTH over 1000, a flag not true/false), an API key entry is
  *   malformed, FLOWHOUSE_API_KEYS_FILE cannot be read, FLOWHOUSE_METRICS_AUTH is not none|read,
  *   the Kafka TLS / SASL variables are incomplete or name unreadable files (src/kafka/options.ts),
  *   the heartbeat interval is not below the session timeout, or a FLOWHOUSE_MV_* variable is not
  *   an integer in range (src/views/options.ts).
  */
-export function resolveConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<DaemonConfig> = {}): DaemonConfig {
+export function resolveConfig(env?: NodeJS.ProcessEnv, overrides: Partial<DaemonConfig> = {}): DaemonConfig {
+  const e = readEnvironment(env)
   const config: DaemonConfig = {
-    pipelinesDir: path.resolve(env.FLOWHOUSE_PIPELINES || 'pipelines'),
-    port: intEnv(env, 'FLOWHOUSE_PORT', 4000),
-    host: env.FLOWHOUSE_HOST || '127.0.0.1',
-    brokers: (env.KAFKA_BROKERS || '127.0.0.1:9092').split(',').map((b) => b.trim()).filter(Boolean),
-    clientId: env.FLOWHOUSE_CLIENT_ID || 'flowhouse',
+    pipelinesDir: path.resolve(e.FLOWHOUSE_PIPELINES),
+    port: e.FLOWHOUSE_PORT,
+    host: e.FLOWHOUSE_HOST,
+    brokers: e.KAFKA_BROKERS.split(',').map((b) => b.trim()).filter(Boolean),
+    clientId: e.FLOWHOUSE_CLIENT_ID,
     kafkaSecurity: resolveKafkaSecurity(env),
-    groupPrefix: env.FLOWHOUSE_GROUP_PREFIX || 'flowhouse',
+    groupPrefix: e.FLOWHOUSE_GROUP_PREFIX,
     batch: {
-      maxRows: intEnv(env, 'FLOWHOUSE_BATCH_MAX_ROWS', 100_000),
-      maxBytes: intEnv(env, 'FLOWHOUSE_BATCH_MAX_BYTES', 8 * 1024 * 1024),
-      flushIntervalMs: intEnv(env, 'FLOWHOUSE_BATCH_FLUSH_MS', 1_000),
-      inflightMessages: intEnv(env, 'FLOWHOUSE_INFLIGHT_MESSAGES', 8, { max: 1_000 }),
-      insertRetryBaseMs: intEnv(env, 'FLOWHOUSE_INSERT_RETRY_BASE_MS', 250),
-      insertRetryMaxMs: intEnv(env, 'FLOWHOUSE_INSERT_RETRY_MAX_MS', 30_000),
+      maxRows: e.FLOWHOUSE_BATCH_MAX_ROWS,
+      maxBytes: e.FLOWHOUSE_BATCH_MAX_BYTES,
+      flushIntervalMs: e.FLOWHOUSE_BATCH_FLUSH_MS,
+      inflightMessages: e.FLOWHOUSE_INFLIGHT_MESSAGES,
+      insertRetryBaseMs: e.FLOWHOUSE_INSERT_RETRY_BASE_MS,
+      insertRetryMaxMs: e.FLOWHOUSE_INSERT_RETRY_MAX_MS,
     },
-    ingestMaxBytes: intEnv(env, 'FLOWHOUSE_INGEST_MAX_BYTES', 16 * 1024 * 1024),
-    recordsPerMessage: intEnv(env, 'FLOWHOUSE_RECORDS_PER_MESSAGE', 1_000),
-    reloadIntervalMs: env.FLOWHOUSE_RELOAD_INTERVAL_MS === '0' ? 0 : intEnv(env, 'FLOWHOUSE_RELOAD_INTERVAL_MS', 1_000),
+    ingestMaxBytes: e.FLOWHOUSE_INGEST_MAX_BYTES,
+    recordsPerMessage: e.FLOWHOUSE_RECORDS_PER_MESSAGE,
+    reloadIntervalMs: e.FLOWHOUSE_RELOAD_INTERVAL_MS,
     violations: {
-      ttlSeconds: intEnv(env, 'FLOWHOUSE_VIOLATIONS_TTL_SECONDS', 30 * 86_400),
-      maxKeysPerSecond: intEnv(env, 'FLOWHOUSE_VIOLATIONS_MAX_KEYS_PER_SECOND', 1_000),
+      ttlSeconds: e.FLOWHOUSE_VIOLATIONS_TTL_SECONDS,
+      maxKeysPerSecond: e.FLOWHOUSE_VIOLATIONS_MAX_KEYS_PER_SECOND,
       flushMs: 1_000,
     },
-    dataDir: path.resolve(env.FLOWHOUSE_DATA_DIR || '.data'),
+    dataDir: path.resolve(e.FLOWHOUSE_DATA_DIR),
     ops: {
-      metricsIntervalMs: intEnv(env, 'FLOWHOUSE_METRICS_INTERVAL_MS', 10_000),
-      readyPauseThresholdMs: intEnv(env, 'FLOWHOUSE_READY_PAUSE_THRESHOLD_MS', 60_000),
-      healthMaxEventLoopDelayMs: intEnv(env, 'FLOWHOUSE_HEALTH_MAX_EVENT_LOOP_DELAY_MS', 5_000),
-      stallSeconds: intEnv(env, 'FLOWHOUSE_STALL_SECONDS', 60),
+      metricsIntervalMs: e.FLOWHOUSE_METRICS_INTERVAL_MS,
+      readyPauseThresholdMs: e.FLOWHOUSE_READY_PAUSE_THRESHOLD_MS,
+      healthMaxEventLoopDelayMs: e.FLOWHOUSE_HEALTH_MAX_EVENT_LOOP_DELAY_MS,
+      stallSeconds: e.FLOWHOUSE_STALL_SECONDS,
     },
-    access: accessOptions(env),
+    access: accessOptions(e),
     decode: {
-      maxDepth: intEnv(env, 'FLOWHOUSE_MAX_DEPTH', 64),
-      maxRecordBytes: intEnv(env, 'FLOWHOUSE_MAX_RECORD_BYTES', 1024 * 1024),
-      maxMessageBytes: intEnv(env, 'FLOWHOUSE_MAX_MESSAGE_BYTES', 16 * 1024 * 1024),
-      taskTimeoutMs: intEnv(env, 'FLOWHOUSE_TASK_TIMEOUT_MS', 60_000),
+      maxDepth: e.FLOWHOUSE_MAX_DEPTH,
+      maxRecordBytes: e.FLOWHOUSE_MAX_RECORD_BYTES,
+      maxMessageBytes: e.FLOWHOUSE_MAX_MESSAGE_BYTES,
+      taskTimeoutMs: e.FLOWHOUSE_TASK_TIMEOUT_MS,
     },
-    dlq: { rawKeepBytes: intEnv(env, 'FLOWHOUSE_DLQ_RAW_KEEP_BYTES', 64 * 1024) },
-    drainTimeoutMs: intEnv(env, 'FLOWHOUSE_DRAIN_TIMEOUT_MS', 20_000),
+    dlq: { rawKeepBytes: e.FLOWHOUSE_DLQ_RAW_KEEP_BYTES },
+    drainTimeoutMs: e.FLOWHOUSE_DRAIN_TIMEOUT_MS,
     group: {
-      sessionTimeoutMs: intEnv(env, 'FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS', 10_000),
-      heartbeatIntervalMs: intEnv(env, 'FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS', 3_000),
-      fetchMaxBytesPerPartition: intEnv(env, 'FLOWHOUSE_KAFKA_FETCH_MAX_BYTES_PER_PARTITION', 2 * 1024 * 1024),
-      fetchMaxBytes: intEnv(env, 'FLOWHOUSE_KAFKA_FETCH_MAX_BYTES', 16 * 1024 * 1024),
+      sessionTimeoutMs: e.FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS,
+      heartbeatIntervalMs: e.FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS,
+      fetchMaxBytesPerPartition: e.FLOWHOUSE_KAFKA_FETCH_MAX_BYTES_PER_PARTITION,
+      fetchMaxBytes: e.FLOWHOUSE_KAFKA_FETCH_MAX_BYTES,
     },
     views: resolveViewsOptions(env),
-    ...(env.FLOWHOUSE_REDIS_URL ? { redisUrl: env.FLOWHOUSE_REDIS_URL } : {}),
-  }
-  if (config.decode.maxDepth > MAX_DEPTH_LIMIT) {
-    throw new ConfigError(`environment FLOWHOUSE_MAX_DEPTH="${config.decode.maxDepth}": must be at most ${MAX_DEPTH_LIMIT} (structured clone between threads drops values nested a few thousand levels deep)`)
+    ...(e.FLOWHOUSE_REDIS_URL ? { redisUrl: e.FLOWHOUSE_REDIS_URL } : {}),
   }
   const resolved: DaemonConfig = {
     ...config,

@@ -5,8 +5,9 @@
  * Requests that change state always carry a JSON body (`{}` when there is nothing to send):
  * the daemon refuses any other body with 415.
  */
+import { setting } from '../util/environment.ts'
 
-export const DEFAULT_URL = 'http://127.0.0.1:4000'
+export const DEFAULT_URL = setting('FLOWHOUSE_URL', {})
 
 /** Where and how to call the daemon. */
 export interface ApiTarget {
@@ -16,9 +17,9 @@ export interface ApiTarget {
 }
 
 /** The target from flags, falling back to FLOWHOUSE_URL / FLOWHOUSE_API_KEY. */
-export function apiTarget(flags: { url?: string; apiKey?: string } = {}, env: NodeJS.ProcessEnv = process.env): ApiTarget {
-  const apiKey = flags.apiKey ?? env.FLOWHOUSE_API_KEY
-  return { url: flags.url ?? env.FLOWHOUSE_URL ?? DEFAULT_URL, ...(apiKey ? { apiKey } : {}) }
+export function apiTarget(flags: { url?: string; apiKey?: string } = {}, env?: NodeJS.ProcessEnv): ApiTarget {
+  const apiKey = flags.apiKey ?? setting('FLOWHOUSE_API_KEY', env)
+  return { url: flags.url ?? setting('FLOWHOUSE_URL', env), ...(apiKey ? { apiKey } : {}) }
 }
 
 /**

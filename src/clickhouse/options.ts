@@ -5,7 +5,8 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError } from '../errors.ts'
-import { checkedInt, intEnv } from '../util/env.ts'
+import { checkedInt } from '../util/env.ts'
+import { setting, type Variable } from '../util/environment.ts'
 import { resolveSandboxOptions, type SandboxOptions } from './sandbox/options.ts'
 import { redactUrl, registerSecret } from '../util/redact.ts'
 import { assertIdentifier } from './sql.ts'
@@ -101,22 +102,16 @@ export interface EngineMemoryOptions {
 
 const MiB = 1024 * 1024
 
-/** Defaults of EngineMemoryOptions. */
-export const ENGINE_MEMORY_DEFAULTS: EngineMemoryOptions = {
-  maxMemoryBytes: 1024 * MiB,
-  markCacheBytes: 64 * MiB,
-  primaryIndexCacheBytes: 64 * MiB,
-  indexMarkCacheBytes: 16 * MiB,
-  queryConditionCacheBytes: 16 * MiB,
-}
-
-const ENGINE_MEMORY_ENV: Record<keyof EngineMemoryOptions, string> = {
+const ENGINE_MEMORY_ENV = {
   maxMemoryBytes: 'FLOWHOUSE_CHDB_MAX_MEMORY_BYTES',
   markCacheBytes: 'FLOWHOUSE_CHDB_MARK_CACHE_BYTES',
   primaryIndexCacheBytes: 'FLOWHOUSE_CHDB_PRIMARY_INDEX_CACHE_BYTES',
   indexMarkCacheBytes: 'FLOWHOUSE_CHDB_INDEX_MARK_CACHE_BYTES',
   queryConditionCacheBytes: 'FLOWHOUSE_CHDB_QUERY_CONDITION_CACHE_BYTES',
-}
+} as const satisfies Record<keyof EngineMemoryOptions, Variable>
+
+/** Defaults of EngineMemoryOptions, from the variables' schema (util/environment.ts). */
+export const ENGINE_MEMORY_DEFAULTS = Object.fromEntries(Object.entries(ENGINE_MEMORY_ENV).map(([key, name]) => [key, setting(name, {})])) as unknown as EngineMemoryOptions
 
 /** The server setting each option sets. */
 export const ENGINE_MEMORY_SETTINGS: Record<keyof EngineMemoryOptions, string> = {
@@ -129,15 +124,13 @@ export const ENGINE_MEMORY_SETTINGS: Record<keyof EngineMemoryOptions, string> =
 
 /**
  * Explicit values, then the FLOWHOUSE_CHDB_* variables, then ENGINE_MEMORY_DEFAULTS.
- * @throws ConfigError naming the variable when one is not a positive integer (util/env.ts intEnv).
+ * @throws ConfigError naming the variable when one is not a positive integer (util/environment.ts).
  */
-export function resolveEngineMemory(env: NodeJS.ProcessEnv, explicit: Partial<EngineMemoryOptions> = {}): EngineMemoryOptions {
+export function resolveEngineMemory(env?: NodeJS.ProcessEnv, explicit: Partial<EngineMemoryOptions> = {}): EngineMemoryOptions {
   const out = { ...ENGINE_MEMORY_DEFAULTS }
   for (const key of Object.keys(ENGINE_MEMORY_ENV) as Array<keyof EngineMemoryOptions>) {
-    const name = ENGINE_MEMORY_ENV[key]
-    const raw = env[name]
-    if (explicit[key] !== undefined) out[key] = positiveInt(key, explicit[key])
-    else out[key] = intEnv(env, name, out[key], { unit: 'bytes' })
+    const value = explicit[key]
+    out[key] = value !== undefined ? positiveInt(key, value) : setting(ENGINE_MEMORY_ENV[key], env)
   }
   return out
 }
@@ -154,12 +147,8 @@ export interface ClickHouseTls {
   key?: Buffer
 }
 
-/** Defaults, with units in the names. */
+/** Defaults of the options no variable sets, with units in the names (the others: util/environment.ts). */
 export const CLICKHOUSE_DEFAULTS = {
-  username: 'default',
-  password: '',
-  database: 'default',
-  dataDir: '.data',
   requestTimeoutMs: 30_000,
   maxOpenConnections: 10,
   dedupWindowBlocks: 1_000,
@@ -202,10 +191,10 @@ function parseUrl(url: string): { url: string; username: string | undefined; pas
   return { url: parsed.toString().replace(/\/$/, ''), username, password }
 }
 
-function resolveTls(options: ClickHouseOptions, env: NodeJS.ProcessEnv, url: string | undefined): ClickHouseTls | undefined {
-  const caFile = nonEmpty(options.tls?.caFile) ?? nonEmpty(env.CLICKHOUSE_TLS_CA_FILE)
-  const certFile = nonEmpty(options.tls?.certFile) ?? nonEmpty(env.CLICKHOUSE_TLS_CERT_FILE)
-  const keyFile = nonEmpty(options.tls?.keyFile) ?? nonEmpty(env.CLICKHOUSE_TLS_KEY_FILE)
+function resolveTls(options: ClickHouseOptions, env: NodeJS.ProcessEnv | undefined, url: string | undefined): ClickHouseTls | undefined {
+  const caFile = nonEmpty(options.tls?.caFile) ?? setting('CLICKHOUSE_TLS_CA_FILE', env)
+  const certFile = nonEmpty(options.tls?.certFile) ?? setting('CLICKHOUSE_TLS_CERT_FILE', env)
+  const keyFile = nonEmpty(options.tls?.keyFile) ?? setting('CLICKHOUSE_TLS_KEY_FILE', env)
   if (caFile === undefined && certFile === undefined && keyFile === undefined) return undefined
   if (url === undefined || !url.startsWith('https:')) {
     throw new ConfigError('CLICKHOUSE_TLS_* files are set but CLICKHOUSE_URL is not an https:// URL: use https://host:8443, or unset the TLS variables', { field: 'CLICKHOUSE_URL' })
@@ -229,28 +218,28 @@ function resolveTls(options: ClickHouseOptions, env: NodeJS.ProcessEnv, url: str
 /**
  * Resolves options once: explicit values, then CLICKHOUSE_URL (its `user:password@`, then
  * CLICKHOUSE_USER / CLICKHOUSE_PASSWORD), CLICKHOUSE_DATABASE, CLICKHOUSE_TLS_*_FILE,
- * FLOWHOUSE_DATA_DIR, then CLICKHOUSE_DEFAULTS. The password is registered as a secret
+ * FLOWHOUSE_DATA_DIR (defaults in util/environment.ts), then CLICKHOUSE_DEFAULTS. The password is registered as a secret
  * (util/redact.ts) and the resolved `url` carries no credentials.
  * @throws ConfigError when the URL does not parse (the message shows it without its password), the
  *   database name is not an identifier, a number is not a positive integer, or the TLS files are
  *   incomplete, unreadable or set for a non-https URL; the message says which option and how to fix it.
  */
 export function resolveClickHouseOptions(options: ClickHouseOptions = {}): ResolvedClickHouseOptions {
-  const env = options.env ?? process.env
-  const rawUrl = nonEmpty(options.url) ?? nonEmpty(env.CLICKHOUSE_URL)
+  const env = options.env
+  const rawUrl = nonEmpty(options.url) ?? setting('CLICKHOUSE_URL', env)
   const fromUrl = rawUrl === undefined ? undefined : parseUrl(rawUrl)
   const url = fromUrl?.url
-  const password = options.password ?? fromUrl?.password ?? env.CLICKHOUSE_PASSWORD ?? CLICKHOUSE_DEFAULTS.password
+  const password = options.password ?? fromUrl?.password ?? setting('CLICKHOUSE_PASSWORD', env)
   registerSecret(password)
   const tls = resolveTls(options, env, url)
-  const database = nonEmpty(options.database) ?? nonEmpty(env.CLICKHOUSE_DATABASE) ?? CLICKHOUSE_DEFAULTS.database
+  const database = nonEmpty(options.database) ?? setting('CLICKHOUSE_DATABASE', env)
   assertIdentifier(database, 'database')
-  const dataDir = nonEmpty(options.dataDir) ?? nonEmpty(env.FLOWHOUSE_DATA_DIR) ?? CLICKHOUSE_DEFAULTS.dataDir
+  const dataDir = nonEmpty(options.dataDir) ?? setting('FLOWHOUSE_DATA_DIR', env)
   const chdbPath = nonEmpty(options.chdbPath) ?? path.join(dataDir, 'chdb')
   return {
     mode: url === undefined ? 'embedded' : 'server',
     url,
-    username: options.username ?? fromUrl?.username ?? nonEmpty(env.CLICKHOUSE_USER) ?? CLICKHOUSE_DEFAULTS.username,
+    username: options.username ?? fromUrl?.username ?? setting('CLICKHOUSE_USER', env),
     password,
     database,
     chdbPath: chdbPath === ':memory:' ? chdbPath : path.resolve(chdbPath),

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs'
 import type { ConnectionOptions } from 'node:tls'
 import type { SASLOptions } from 'kafkajs'
 import { ConfigError } from '../errors.ts'
+import { setting } from '../util/environment.ts'
 import { registerSecret } from '../util/redact.ts'
 
 /** SASL mechanisms flowhouse configures (kafkajs's names). */
@@ -46,18 +47,6 @@ function readSecretFile(variable: string, file: string): Buffer {
   }
 }
 
-function flag(env: NodeJS.ProcessEnv, name: 'KAFKA_SSL' | 'KAFKA_SSL_REJECT_UNAUTHORIZED', fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase()
-  if (raw === undefined || raw === '') return fallback
-  if (raw === 'true' || raw === '1') return true
-  if (raw === 'false' || raw === '0') return false
-  throw new ConfigError(`environment ${name}="${env[name]}": must be true or false`, { field: name })
-}
-
-function set(value: string | undefined): string | undefined {
-  return value === undefined || value === '' ? undefined : value
-}
-
 /**
  * Resolves TLS and SASL from the environment.
  *  - TLS is on with KAFKA_SSL=true, or as soon as KAFKA_SSL_CA_FILE or KAFKA_SSL_CERT_FILE is set.
@@ -70,24 +59,24 @@ function set(value: string | undefined): string | undefined {
  *   password, both password variables, a certificate without key (or key without certificate), an
  *   unreadable file, a flag that is not true/false.
  */
-export function resolveKafkaSecurity(env: NodeJS.ProcessEnv = process.env): KafkaSecurity {
-  const caFile = set(env.KAFKA_SSL_CA_FILE)
-  const certFile = set(env.KAFKA_SSL_CERT_FILE)
-  const keyFile = set(env.KAFKA_SSL_KEY_FILE)
+export function resolveKafkaSecurity(env?: NodeJS.ProcessEnv): KafkaSecurity {
+  const caFile = setting('KAFKA_SSL_CA_FILE', env)
+  const certFile = setting('KAFKA_SSL_CERT_FILE', env)
+  const keyFile = setting('KAFKA_SSL_KEY_FILE', env)
   if ((certFile === undefined) !== (keyFile === undefined)) {
     throw new ConfigError('KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE go together: set both for a client certificate, or neither', {
       field: certFile === undefined ? 'KAFKA_SSL_CERT_FILE' : 'KAFKA_SSL_KEY_FILE',
     })
   }
-  const tlsOn = flag(env, 'KAFKA_SSL', caFile !== undefined || certFile !== undefined)
+  const tlsOn = setting('KAFKA_SSL', env) ?? (caFile !== undefined || certFile !== undefined)
   let ssl: ConnectionOptions | undefined
   if (tlsOn) {
-    ssl = { rejectUnauthorized: flag(env, 'KAFKA_SSL_REJECT_UNAUTHORIZED', true) }
+    ssl = { rejectUnauthorized: setting('KAFKA_SSL_REJECT_UNAUTHORIZED', env) }
     if (caFile !== undefined) ssl.ca = readSecretFile('KAFKA_SSL_CA_FILE', caFile)
     if (certFile !== undefined && keyFile !== undefined) {
       ssl.cert = readSecretFile('KAFKA_SSL_CERT_FILE', certFile)
       ssl.key = readSecretFile('KAFKA_SSL_KEY_FILE', keyFile)
-      const passphrase = set(env.KAFKA_SSL_KEY_PASSWORD)
+      const passphrase = setting('KAFKA_SSL_KEY_PASSWORD', env)
       registerSecret(passphrase)
       if (passphrase !== undefined) ssl.passphrase = passphrase
     }
@@ -97,10 +86,10 @@ export function resolveKafkaSecurity(env: NodeJS.ProcessEnv = process.env): Kafk
   return { ssl, sasl: resolveSasl(env) }
 }
 
-function resolveSasl(env: NodeJS.ProcessEnv): KafkaSecurity['sasl'] {
-  const raw = set(env.KAFKA_SASL_MECHANISM)
+function resolveSasl(env: NodeJS.ProcessEnv | undefined): KafkaSecurity['sasl'] {
+  const raw = setting('KAFKA_SASL_MECHANISM', env)
   if (raw === undefined) {
-    if (set(env.KAFKA_SASL_USERNAME) !== undefined || set(env.KAFKA_SASL_PASSWORD) !== undefined || set(env.KAFKA_SASL_PASSWORD_FILE) !== undefined) {
+    if (setting('KAFKA_SASL_USERNAME', env) !== undefined || setting('KAFKA_SASL_PASSWORD', env) !== undefined || setting('KAFKA_SASL_PASSWORD_FILE', env) !== undefined) {
       throw new ConfigError(`KAFKA_SASL_USERNAME / KAFKA_SASL_PASSWORD are set without KAFKA_SASL_MECHANISM: set it to one of ${SASL_MECHANISMS.join(', ')}`, { field: 'KAFKA_SASL_MECHANISM' })
     }
     return undefined
@@ -109,11 +98,11 @@ function resolveSasl(env: NodeJS.ProcessEnv): KafkaSecurity['sasl'] {
   if (!SASL_MECHANISMS.includes(mechanism)) {
     throw new ConfigError(`KAFKA_SASL_MECHANISM="${raw}" is not supported: use one of ${SASL_MECHANISMS.join(', ')}`, { field: 'KAFKA_SASL_MECHANISM' })
   }
-  const username = set(env.KAFKA_SASL_USERNAME)
+  const username = setting('KAFKA_SASL_USERNAME', env)
   if (username === undefined) throw new ConfigError(`KAFKA_SASL_MECHANISM=${mechanism} needs KAFKA_SASL_USERNAME`, { field: 'KAFKA_SASL_USERNAME' })
-  const inline = env.KAFKA_SASL_PASSWORD
-  const file = set(env.KAFKA_SASL_PASSWORD_FILE)
-  if (inline !== undefined && inline !== '' && file !== undefined) {
+  const inline = setting('KAFKA_SASL_PASSWORD', env)
+  const file = setting('KAFKA_SASL_PASSWORD_FILE', env)
+  if (inline !== undefined && file !== undefined) {
     throw new ConfigError('set KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE, not both', { field: 'KAFKA_SASL_PASSWORD' })
   }
   const password = file !== undefined ? readSecretFile('KAFKA_SASL_PASSWORD_FILE', file).toString('utf8').replace(/\r?\n$/, '') : inline

@@ -5,6 +5,7 @@
  */
 import { FlowhouseError } from '../errors.ts'
 import { resolveKafkaSecurity } from '../kafka/options.ts'
+import { setting } from '../util/environment.ts'
 import { createProgressPrinter, type ProgressPrinterOptions } from './progress.ts'
 import { replay } from './replay.ts'
 import type { ReplayResult } from './types.ts'
@@ -45,8 +46,8 @@ export interface ReplayCommandOptions {
 export async function runReplayCommand(options: ReplayCommandOptions): Promise<ReplayResult> {
   const topic = options.pipeline
   if (typeof topic !== 'string' || topic.trim() === '') throw new FlowhouseError('BAD_REQUEST', '--pipeline is required: the name of the pipeline whose topic receives the records')
-  const env = options.env ?? process.env
-  const brokers = parseBrokers(options.brokers ?? env.KAFKA_BROKERS ?? '127.0.0.1:9092')
+  const env = options.env
+  const brokers = parseBrokers(options.brokers ?? setting('KAFKA_BROKERS', env))
   const printer = createProgressPrinter({ label: `replay ${topic}`, ...options.progress })
   const controller = options.signal === undefined ? new AbortController() : undefined
   const stop = (): void => controller?.abort()

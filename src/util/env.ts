@@ -1,6 +1,7 @@
 /**
- * The one reader of integer environment variables: every FLOWHOUSE_* integer is read here, so
- * each gives the same error for the same mistake.
+ * The one integer check behind every integer setting: the environment's (util/environment.ts)
+ * and the explicit options of the ClickHouse client and the SQL sandbox, so each gives the same
+ * error for the same mistake.
  */
 import { ConfigError } from '../errors.ts'
 
@@ -14,22 +15,11 @@ export interface IntBounds {
 }
 
 /**
- * The integer in `env[name]`, or `fallback` when the variable is unset or empty.
- * @throws ConfigError (context `field` = name) `environment NAME="raw": must be a positive
- *   integer` (min 1, no max), `… an integer ≥ MIN` or `… an integer from MIN to MAX`, with
- *   ` (unit)` when given.
- */
-export function intEnv(env: NodeJS.ProcessEnv, name: string, fallback: number, bounds: IntBounds = {}): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  return checkedInt(`environment ${name}`, raw, Number(raw), bounds, name)
-}
-
-/**
  * `value` when it is an integer within `bounds`; `label` and `shown` name it in the error
  * (e.g. `environment FLOWHOUSE_X` and the text read, or `clickhouse option sessions` and the value).
- * @throws ConfigError (context `field`) `<label>="<shown>": must be …` as intEnv (a number
- *   shown without quotes).
+ * @throws ConfigError (context `field`) `<label>="<shown>": must be a positive integer`
+ *   (min 1, no max), `… an integer ≥ MIN` or `… an integer from MIN to MAX`, with ` (unit)` when
+ *   given; a number is shown without quotes.
  */
 export function checkedInt(label: string, shown: string | number, value: number, bounds: IntBounds = {}, field = label): number {
   const { min = 1, max = Number.MAX_SAFE_INTEGER, unit } = bounds

@@ -16,6 +16,7 @@
  */
 import { writeSync } from 'node:fs'
 import { FlowhouseError } from '../errors.ts'
+import { setting } from './environment.ts'
 
 /** Every failpoint, in protocol order. */
 export const FailpointNames = [
@@ -85,7 +86,7 @@ export function armFailpoints(text: string | undefined): void {
   failpointsArmed = armed !== undefined
 }
 
-armFailpoints(process.env.FLOWHOUSE_FAILPOINTS)
+armFailpoints(setting('FLOWHOUSE_FAILPOINTS'))
 
 function fire(name: FailpointName, context: Record<string, unknown>): void {
   const fp = armed?.get(name)

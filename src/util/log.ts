@@ -19,13 +19,18 @@
 import { pino, type DestinationStream, type Logger } from 'pino'
 import pretty from 'pino-pretty'
 import { FlowhouseError, messageOf } from '../errors.ts'
+import { setting } from './environment.ts'
 import { REDACTED, REDACTED_PATHS, redactSecrets } from './redact.ts'
 
 export { redactSecrets } from './redact.ts'
 
-/** True when log lines should be human-readable (FLOWHOUSE_LOG_FORMAT, else whether stdout is a terminal). */
-export function prettyLogs(env: NodeJS.ProcessEnv = process.env, tty = Boolean(process.stdout.isTTY)): boolean {
-  const format = env.FLOWHOUSE_LOG_FORMAT
+/**
+ * True when log lines should be human-readable (FLOWHOUSE_LOG_FORMAT, else whether stdout is a terminal).
+ * @param env the environment. @default process.env
+ * @throws ConfigError when FLOWHOUSE_LOG_FORMAT is neither pretty nor json (util/environment.ts).
+ */
+export function prettyLogs(env?: NodeJS.ProcessEnv, tty = Boolean(process.stdout.isTTY)): boolean {
+  const format = setting('FLOWHOUSE_LOG_FORMAT', env)
   return format === 'pretty' || (format !== 'json' && tty)
 }
 
@@ -45,7 +50,7 @@ export function errorFields(fields: Record<string, unknown>): Record<string, unk
 
 export const log: Logger = pino(
   {
-    level: process.env.FLOWHOUSE_LOG_LEVEL || 'info',
+    level: setting('FLOWHOUSE_LOG_LEVEL'),
     base: { service: 'flowhouse' },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: [...REDACTED_PATHS], censor: REDACTED },

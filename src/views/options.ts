@@ -4,7 +4,7 @@
  * passes them to ViewManager. The manager itself reads no environment variable.
  */
 import { ConfigError } from '../errors.ts'
-import { intEnv } from '../util/env.ts'
+import { setting } from '../util/environment.ts'
 
 export interface ViewsOptions {
   /**
@@ -33,11 +33,12 @@ export interface ViewsOptions {
   maxQueryLimit: number
 }
 
+/** Defaults; the variables' defaults come from their schema (util/environment.ts). */
 export const VIEWS_DEFAULTS: ViewsOptions = {
-  batchRows: 1_000_000,
-  backfillPauseMs: 0,
+  batchRows: setting('FLOWHOUSE_MV_BATCH_ROWS', {}),
+  backfillPauseMs: setting('FLOWHOUSE_MV_BACKFILL_PAUSE_MS', {}),
   cluster: undefined,
-  statusIntervalMs: 5_000,
+  statusIntervalMs: setting('FLOWHOUSE_MV_STATUS_INTERVAL_MS', {}),
   cutoffAttempts: 60,
   drainTimeoutMs: 60_000,
   jobsTable: 'flowhouse_mv_jobs',
@@ -48,16 +49,16 @@ export const VIEWS_DEFAULTS: ViewsOptions = {
 
 /**
  * Resolves the options: explicit values, then FLOWHOUSE_MV_* variables, then VIEWS_DEFAULTS.
- * @param env the environment to read (the daemon passes its own, see config.ts).
- * @throws ConfigError when a variable is not an integer in range (the message names it).
+ * @param env the environment to read (the daemon passes its own, see config.ts). @default process.env
+ * @throws ConfigError when a variable is not an integer in range (the message names it; bounds in util/environment.ts).
  */
-export function resolveViewsOptions(env: NodeJS.ProcessEnv, overrides: Partial<ViewsOptions> = {}): ViewsOptions {
+export function resolveViewsOptions(env?: NodeJS.ProcessEnv, overrides: Partial<ViewsOptions> = {}): ViewsOptions {
   return {
     ...VIEWS_DEFAULTS,
-    batchRows: intEnv(env, 'FLOWHOUSE_MV_BATCH_ROWS', VIEWS_DEFAULTS.batchRows, { min: 1 }),
-    backfillPauseMs: intEnv(env, 'FLOWHOUSE_MV_BACKFILL_PAUSE_MS', VIEWS_DEFAULTS.backfillPauseMs, { min: 0 }),
-    statusIntervalMs: intEnv(env, 'FLOWHOUSE_MV_STATUS_INTERVAL_MS', VIEWS_DEFAULTS.statusIntervalMs, { min: 100 }),
-    cluster: env.FLOWHOUSE_MV_CLUSTER || undefined,
+    batchRows: setting('FLOWHOUSE_MV_BATCH_ROWS', env),
+    backfillPauseMs: setting('FLOWHOUSE_MV_BACKFILL_PAUSE_MS', env),
+    statusIntervalMs: setting('FLOWHOUSE_MV_STATUS_INTERVAL_MS', env),
+    cluster: setting('FLOWHOUSE_MV_CLUSTER', env),
     ...overrides,
   }
 }

@@ -24,7 +24,7 @@ test('environment variables override defaults and CLI flags override the environ
 })
 
 test('a numeric variable that is not a positive integer fails with its name and value', () => {
-  assert.throws(() => resolveConfig({ FLOWHOUSE_BATCH_FLUSH_MS: '-5' }), { message: 'environment FLOWHOUSE_BATCH_FLUSH_MS="-5": must be a positive integer' })
+  assert.throws(() => resolveConfig({ FLOWHOUSE_BATCH_FLUSH_MS: '-5' }), { message: 'environment FLOWHOUSE_BATCH_FLUSH_MS="-5": must be a positive integer (ms)' })
 })
 
 const FETCH = { fetchMaxBytesPerPartition: 2 * 1024 * 1024, fetchMaxBytes: 16 * 1024 * 1024 }
@@ -38,7 +38,7 @@ test('fetch sizes default to 2 MiB per partition and 16 MiB per response, and th
   const c = resolveConfig({ FLOWHOUSE_KAFKA_FETCH_MAX_BYTES_PER_PARTITION: '1048576', FLOWHOUSE_KAFKA_FETCH_MAX_BYTES: '4194304' })
   assert.equal(c.group.fetchMaxBytesPerPartition, 1_048_576)
   assert.equal(c.group.fetchMaxBytes, 4_194_304)
-  assert.throws(() => resolveConfig({ FLOWHOUSE_KAFKA_FETCH_MAX_BYTES: '0' }), { message: 'environment FLOWHOUSE_KAFKA_FETCH_MAX_BYTES="0": must be a positive integer' })
+  assert.throws(() => resolveConfig({ FLOWHOUSE_KAFKA_FETCH_MAX_BYTES: '0' }), { message: 'environment FLOWHOUSE_KAFKA_FETCH_MAX_BYTES="0": must be a positive integer (bytes)' })
 })
 
 test('a heartbeat interval that is not below the session timeout fails and says what to set', () => {

@@ -4,6 +4,7 @@
  * a query cannot raise them, and the size of the pool of read-only sessions with its queue.
  */
 import { checkedInt } from '../../util/env.ts'
+import { setting, variableSchema, type Variable } from '../../util/environment.ts'
 
 export interface SandboxOptions {
   /** `max_execution_time` of a caller's query, in seconds. Env FLOWHOUSE_SQL_MAX_SECONDS. @default 30 */
@@ -20,46 +21,30 @@ export interface SandboxOptions {
   queue: number
 }
 
-export const SANDBOX_DEFAULTS: SandboxOptions = {
-  maxSeconds: 30,
-  maxMemoryBytes: 1024 * 1024 * 1024,
-  maxResultRows: 100_000,
-  maxResultBytes: 64 * 1024 * 1024,
-  sessions: 4,
-  queue: 32,
-}
-
-const VARIABLES: Record<keyof SandboxOptions, string> = {
+const VARIABLES = {
   maxSeconds: 'FLOWHOUSE_SQL_MAX_SECONDS',
   maxMemoryBytes: 'FLOWHOUSE_SQL_MAX_MEMORY_BYTES',
   maxResultRows: 'FLOWHOUSE_SQL_MAX_RESULT_ROWS',
   maxResultBytes: 'FLOWHOUSE_SQL_MAX_RESULT_BYTES',
   sessions: 'FLOWHOUSE_SQL_SESSIONS',
   queue: 'FLOWHOUSE_SQL_QUEUE',
-}
+} as const satisfies Record<keyof SandboxOptions, Variable>
 
-/** Upper bounds, so a typo cannot switch a limit off. */
-const MAX: Record<keyof SandboxOptions, number> = {
-  maxSeconds: 3_600,
-  maxMemoryBytes: 2 ** 40,
-  maxResultRows: 100_000_000,
-  maxResultBytes: 2 ** 34,
-  sessions: 64,
-  queue: 10_000,
-}
+const KEYS = Object.keys(VARIABLES) as Array<keyof SandboxOptions>
+
+/** Defaults, from the variables' schema (util/environment.ts). */
+export const SANDBOX_DEFAULTS = Object.fromEntries(KEYS.map((key) => [key, setting(VARIABLES[key], {})])) as unknown as SandboxOptions
 
 /**
  * Explicit values, then the FLOWHOUSE_SQL_* variables, then SANDBOX_DEFAULTS.
- * @throws ConfigError naming the variable when a value is not an integer from 1 to its bound (util/env.ts checkedInt).
+ * @throws ConfigError naming the variable when a value is not an integer from 1 to its bound
+ *   (the bounds, upper ones so a typo cannot switch a limit off, are in util/environment.ts).
  */
-export function resolveSandboxOptions(env: NodeJS.ProcessEnv, given: Partial<SandboxOptions> = {}): SandboxOptions {
+export function resolveSandboxOptions(env: NodeJS.ProcessEnv | undefined, given: Partial<SandboxOptions> = {}): SandboxOptions {
   const out = { ...SANDBOX_DEFAULTS }
-  for (const key of Object.keys(VARIABLES) as Array<keyof SandboxOptions>) {
-    const text = env[VARIABLES[key]]
-    const raw = given[key] ?? (text === undefined || text === '' ? undefined : Number(text))
-    if (raw === undefined) continue
-    const label = given[key] !== undefined ? `sandbox option ${key}` : `environment ${VARIABLES[key]}`
-    out[key] = checkedInt(label, given[key] ?? text!, raw, { max: MAX[key] }, VARIABLES[key])
+  for (const key of KEYS) {
+    const value = given[key]
+    out[key] = value === undefined ? setting(VARIABLES[key], env) : checkedInt(`sandbox option ${key}`, value, value, { max: variableSchema(VARIABLES[key]).maximum as number }, VARIABLES[key])
   }
   return out
 }

@@ -44,7 +44,7 @@ describe('resolveClickHouseOptions', () => {
   it('reads the SQL sandbox limits from FLOWHOUSE_SQL_* and refuses a limit that is not a bounded positive integer', () => {
     const o = resolveClickHouseOptions({ env: { FLOWHOUSE_SQL_MAX_SECONDS: '5', FLOWHOUSE_SQL_MAX_RESULT_ROWS: '10', FLOWHOUSE_SQL_SESSIONS: '2' } })
     assert.deepEqual(o.sandbox, { maxSeconds: 5, maxMemoryBytes: 1_073_741_824, maxResultRows: 10, maxResultBytes: 67_108_864, sessions: 2, queue: 32 })
-    assert.throws(() => resolveClickHouseOptions({ env: { FLOWHOUSE_SQL_MAX_SECONDS: '0' } }), /^ConfigError: environment FLOWHOUSE_SQL_MAX_SECONDS="0": must be an integer from 1 to 3600$/)
+    assert.throws(() => resolveClickHouseOptions({ env: { FLOWHOUSE_SQL_MAX_SECONDS: '0' } }), /^ConfigError: environment FLOWHOUSE_SQL_MAX_SECONDS="0": must be an integer from 1 to 3600 \(seconds\)$/)
     assert.throws(() => resolveClickHouseOptions({ env: { FLOWHOUSE_SQL_SESSIONS: 'many' } }), /environment FLOWHOUSE_SQL_SESSIONS="many": must be an integer from 1 to 64/)
   })
 

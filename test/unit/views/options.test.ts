@@ -10,5 +10,5 @@ test('the daemon configuration carries the view options, from FLOWHOUSE_MV_* ove
 })
 
 test('a FLOWHOUSE_MV_* variable out of range fails the configuration with its name and bound', () => {
-  assert.throws(() => resolveConfig({ FLOWHOUSE_MV_STATUS_INTERVAL_MS: '50' }), { name: 'ConfigError', message: 'environment FLOWHOUSE_MV_STATUS_INTERVAL_MS="50": must be an integer ≥ 100' })
+  assert.throws(() => resolveConfig({ FLOWHOUSE_MV_STATUS_INTERVAL_MS: '50' }), { name: 'ConfigError', message: 'environment FLOWHOUSE_MV_STATUS_INTERVAL_MS="50": must be an integer ≥ 100 (ms)' })
 })
