@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import path from 'node:path'
 import { ConfigError, messageOf } from './errors.ts'
+import { resolveClickHouseOptions, type ResolvedClickHouseOptions } from './clickhouse/options.ts'
 import { resolveKafkaSecurity, type BatchOptions, type DecodeOptions, type GroupOptions, type KafkaSecurity } from './kafka/options.ts'
 import { readEnvironment, type Environment } from './util/environment.ts'
 import { resolveViewsOptions, type ViewsOptions } from './views/options.ts'
@@ -84,6 +85,12 @@ export interface DaemonConfig {
   recordsPerMessage: number
   /** Data folder of the embedded ClickHouse engine (when CLICKHOUSE_URL is unset). Env FLOWHOUSE_DATA_DIR. @default ./.data */
   dataDir: string
+  /**
+   * The ClickHouse connection: server or embedded engine in `dataDir`, credentials, TLS (files
+   * read at resolution), SQL sandbox limits and the embedded engine's memory. Env CLICKHOUSE_*,
+   * FLOWHOUSE_SQL_*, FLOWHOUSE_CHDB_* (src/clickhouse/options.ts).
+   */
+  clickhouse: ResolvedClickHouseOptions
   /** Lag/readiness refresh and health limits. */
   ops: OpsOptions
   /** API keys, the /metrics rule and the Host allowlist. */
@@ -159,12 +166,13 @@ function accessOptions(e: Environment): AccessOptions {
  *   its bounds, e.g. FLOWHOUSE_MAX_DEPTH over 1000, a flag not true/false), an API key entry is
  *   malformed, FLOWHOUSE_API_KEYS_FILE cannot be read, FLOWHOUSE_METRICS_AUTH is not none|read,
  *   the Kafka TLS / SASL variables are incomplete or name unreadable files (src/kafka/options.ts),
- *   the heartbeat interval is not below the session timeout, or a FLOWHOUSE_MV_* variable is not
- *   an integer in range (src/views/options.ts).
+ *   the heartbeat interval is not below the session timeout, a FLOWHOUSE_MV_* variable is not
+ *   an integer in range (src/views/options.ts), or the ClickHouse URL, database or TLS files are
+ *   wrong (src/clickhouse/options.ts resolveClickHouseOptions).
  */
 export function resolveConfig(env?: NodeJS.ProcessEnv, overrides: Partial<DaemonConfig> = {}): DaemonConfig {
   const e = readEnvironment(env)
-  const config: DaemonConfig = {
+  const config: Omit<DaemonConfig, 'clickhouse'> = {
     pipelinesDir: path.resolve(e.FLOWHOUSE_PIPELINES),
     port: e.FLOWHOUSE_PORT,
     host: e.FLOWHOUSE_HOST,
@@ -213,7 +221,7 @@ export function resolveConfig(env?: NodeJS.ProcessEnv, overrides: Partial<Daemon
     views: resolveViewsOptions(env),
     ...(e.FLOWHOUSE_REDIS_URL ? { redisUrl: e.FLOWHOUSE_REDIS_URL } : {}),
   }
-  const resolved: DaemonConfig = {
+  const merged = {
     ...config,
     ...overrides,
     batch: { ...config.batch, ...overrides.batch },
@@ -223,6 +231,7 @@ export function resolveConfig(env?: NodeJS.ProcessEnv, overrides: Partial<Daemon
     group: { ...config.group, ...overrides.group },
     views: { ...config.views, ...overrides.views },
   }
+  const resolved: DaemonConfig = { ...merged, clickhouse: overrides.clickhouse ?? resolveClickHouseOptions({ env, dataDir: merged.dataDir }) }
   const { sessionTimeoutMs, heartbeatIntervalMs } = resolved.group
   if (heartbeatIntervalMs >= sessionTimeoutMs) {
     throw new ConfigError(

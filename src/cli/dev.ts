@@ -57,8 +57,8 @@ export async function devCommand(options: { limit?: number; keepRunning: boolean
   const up = spawnSync('bash', [path.join(root, 'scripts/services.sh'), 'up', 'kafka'], { stdio: 'inherit' })
   if (up.status !== 0) throw new Error('could not start the local Kafka broker (scripts/services.sh up kafka)')
 
-  const config = resolveConfig(process.env, { pipelinesDir: PIPELINES, dataDir: path.join(PIPELINES, '../.data/dev') })
-  delete process.env.CLICKHOUSE_URL
+  // Always the embedded engine, whatever CLICKHOUSE_URL says.
+  const config = resolveConfig({ ...process.env, CLICKHOUSE_URL: '' }, { pipelinesDir: PIPELINES, dataDir: path.join(PIPELINES, '../.data/dev') })
   await resetKafka(config.brokers, config.kafkaSecurity)
   await rm(config.dataDir, { recursive: true, force: true })
 

@@ -139,7 +139,15 @@ async function openServer(options: ResolvedClickHouseOptions): Promise<ClickHous
  *   ClickHouseError (retriable for connection failures) when the engine cannot be reached.
  */
 export async function createClickHouse(options: ClickHouseOptions = {}): Promise<ClickHouse> {
-  const resolved = resolveClickHouseOptions(options)
+  return connectClickHouse(resolveClickHouseOptions(options))
+}
+
+/**
+ * Connects with options already resolved (DaemonConfig.clickhouse, from resolveConfig); as
+ * createClickHouse otherwise.
+ * @throws as createClickHouse.
+ */
+export async function connectClickHouse(resolved: ResolvedClickHouseOptions): Promise<ClickHouse> {
   let clients: { client: ClickHouseClient; readers: ClickHouseClient[]; openReader?: () => Promise<ClickHouseClient>; parser: ParseEngine; release: () => Promise<void> } | undefined
   try {
     if (resolved.mode === 'embedded') {

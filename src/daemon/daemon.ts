@@ -7,7 +7,7 @@
  */
 import type { Admin, Kafka } from 'kafkajs'
 import { deliveryGuarantee } from '../clickhouse/capabilities.ts'
-import { createClickHouse, type ClickHouse } from '../clickhouse/client.ts'
+import { connectClickHouse, type ClickHouse } from '../clickhouse/client.ts'
 import { ViolationHistory } from '../constraints/history.ts'
 import { ConstraintRegistry } from '../constraints/registry.ts'
 import { SharedRates } from '../constraints/rate.ts'
@@ -91,7 +91,7 @@ export class Daemon {
   private async boot(): Promise<void> {
     const { config } = this
     checkListenAddress(config.host, config.access)
-    this.ch = await createClickHouse({ dataDir: config.dataDir })
+    this.ch = await connectClickHouse(config.clickhouse)
     logger.info({ mode: this.ch.mode, version: this.ch.serverVersion, ...deliveryGuarantee(this.ch.capabilities) }, 'ClickHouse detected; delivery guarantee in force')
     await connectKafkaAdmin(this.admin, config.brokers, config.clientId, config.kafkaSecurity)
     await this.producer.connect()

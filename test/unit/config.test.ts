@@ -46,3 +46,14 @@ test('a heartbeat interval that is not below the session timeout fails and says 
     message: 'FLOWHOUSE_KAFKA_HEARTBEAT_INTERVAL_MS (6000) must be lower than FLOWHOUSE_KAFKA_SESSION_TIMEOUT_MS (6000); set it to about a third of the session timeout (2000)',
   })
 })
+
+test('the configuration carries the ClickHouse connection: the embedded engine in the data folder unless CLICKHOUSE_URL is set', () => {
+  const embedded = resolveConfig({ FLOWHOUSE_DATA_DIR: '/srv/data', FLOWHOUSE_SQL_SESSIONS: '2' }).clickhouse
+  assert.equal(embedded.mode, 'embedded')
+  assert.equal(embedded.chdbPath, '/srv/data/chdb')
+  assert.equal(embedded.sandbox.sessions, 2)
+  const server = resolveConfig({ CLICKHOUSE_URL: 'http://reader:s3cret@127.0.0.1:8123', CLICKHOUSE_DATABASE: 'analytics' }).clickhouse
+  assert.deepEqual([server.mode, server.url, server.username, server.password, server.database], ['server', 'http://127.0.0.1:8123', 'reader', 's3cret', 'analytics'])
+  assert.equal(resolveConfig({}, { dataDir: '/tmp/x' }).clickhouse.chdbPath, '/tmp/x/chdb')
+  assert.throws(() => resolveConfig({ CLICKHOUSE_URL: 'ftp://h' }), { message: 'CLICKHOUSE_URL "ftp://h" must use http:// or https:// (the HTTP interface, port 8123 by default)' })
+})
