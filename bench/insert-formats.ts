@@ -7,7 +7,7 @@
  * row objects, the shape a transform worker holds. Then, interleaved BENCH_INSERT_RUNS times
  * (default 3), each variant inserts them in batches of FLOWHOUSE_BATCH_MAX_ROWS (100,000) rows,
  * each batch with its own deduplication token, as the daemon does:
- *   - JSONEachRow: `JSON.stringify` per row, joined, through the daemon's own `insertBatch`;
+ *   - JSONEachRow: `JSON.stringify` per row, joined, with the daemon's insert settings (writer.ts);
  *   - JSONCompactEachRow: one JSON array of the column values per row;
  *   - RowBinary: bench/rowbinary.ts over the table's DESCRIBE TABLE column types (server only);
  *   - embedded only: chDB's raw insert (the body handed over as a Buffer) instead of the
@@ -29,7 +29,7 @@ import { finished } from 'node:stream/promises'
 import { createClickHouse, type ClickHouse } from '../src/clickhouse/client.ts'
 import { queryRows, runCommand } from '../src/clickhouse/query.ts'
 import { qualifiedName, settingsSql } from '../src/clickhouse/sql.ts'
-import { insertBatch, insertSettings } from '../src/clickhouse/writer.ts'
+import { insertSettings } from '../src/clickhouse/writer.ts'
 import { flightsSource } from '../test/integration/helpers.ts'
 import { DERIVED_COLUMNS, FLIGHTS_DDL, VIEW_QUERIES, canonical, diffContents, truthQueries, type ViewContents } from './flights-sql.ts'
 import { median } from './proc.ts'
@@ -42,7 +42,7 @@ const SERVER_URL = process.env.CLICKHOUSE_URL || 'http://127.0.0.1:8123'
 const TICKS_PER_SECOND = 100
 
 type Format = 'JSONEachRow' | 'JSONCompactEachRow' | 'RowBinary'
-/** `exec`: through @clickhouse/client's exec, as the daemon inserts today; `raw`: chDB's Buffer passthrough insert (embedded only). */
+/** `exec`: through @clickhouse/client's exec (the daemon's path to a server); `raw`: chDB's raw Buffer insert (the daemon's path to the embedded engine, writer.ts). */
 type Path = 'exec' | 'raw'
 interface Variant {
   format: Format
@@ -65,7 +65,7 @@ const SERVER: Variant[] = [
   { format: 'JSONCompactEachRow', path: 'exec', async: false },
   { format: 'RowBinary', path: 'exec', async: false },
 ]
-const label = (v: Variant): string => `${v.format}${v.path === 'raw' ? ' (raw Buffer insert)' : ''}${v.async ? ' + async_insert' : ''}`
+const label = (v: Variant): string => `${v.format}${v.path === 'raw' ? ' (raw Buffer insert)' : ' (client exec)'}${v.async ? ' + async_insert' : ''}`
 
 /** chDB's raw insert on its own session of the embedded engine's folder. */
 type RawInsert = (params: { table: string; values: Buffer; format: string; settings: Record<string, string | number> }) => Promise<unknown>
@@ -153,8 +153,7 @@ async function runVariant(ch: ClickHouse, raw: RawInsert | undefined, pid: numbe
     const started = performance.now()
     const cpu2 = cpuMs()
     const settings = { ...insertSettings(ch, token), ...extra }
-    if (v.format === 'JSONEachRow' && v.path === 'exec' && !v.async) await insertBatch(ch, { table: 'flights', rows: body as string, dedupToken: token })
-    else if (v.path === 'raw') await raw!({ table: 'flights', values: Buffer.from(body), format: v.format, settings })
+    if (v.path === 'raw') await raw!({ table: 'flights', values: Buffer.from(body), format: v.format, settings })
     else await insertExec(ch, v.format, Buffer.from(body), settings)
     insertMs += performance.now() - started
     engineSeconds += pid === undefined ? (cpuMs() - cpu2) / 1000 : (await serverCpuSeconds(pid)) - server0
