@@ -1,4 +1,16 @@
-/** Shared shapes of the replay stage (file -> JSON_ARRAY messages on a Kafka topic). */
+/** Shared shapes of the replay stage (file -> JSON_ARRAY or registry-encoded messages on a Kafka topic). */
+import type { AvroRecordSchema } from '../model/avro.ts'
+import type { SchemaRegistryFormat } from '../model/types.ts'
+
+/** Where and how rows are encoded for a registry topic. */
+export interface ReplayRegistry {
+  registry: SchemaRegistryFormat
+  /** Subject the schema is registered under, e.g. `<topic>-value`. */
+  subject: string
+  /** Avro schema of the records (model/avro.ts avroSchemaOf, or a given one). */
+  schema: AvroRecordSchema
+}
+
 
 /** One JSON-safe record: strings, finite numbers, booleans, null, arrays and plain objects only. */
 export type ReplayRecord = Record<string, unknown>
