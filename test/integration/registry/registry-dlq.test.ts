@@ -4,7 +4,8 @@
  * Avro messages written with @kafkajs/confluent-schema-registry land in the table with their
  * logical types converted; an unknown schema id, corrupt bytes, a wrong magic byte and a record
  * failing the pipeline schema are dead-lettered with exact reasons while their neighbours are
- * written; a registry that answers 503 makes the partition wait, nothing is dead-lettered, and
+ * written; Avro schema versions with an added optional field, JSON Schema and Protobuf messages
+ * share one topic; a registry that answers 503 makes the partition wait, nothing is dead-lettered, and
  * every message is written once it answers again.
  */
 import assert from 'node:assert/strict'
@@ -24,6 +25,7 @@ const REGISTRY = process.env.SCHEMA_REGISTRY_URL || 'http://127.0.0.1:8081/apis/
 const suffix = randomBytes(4).toString('hex')
 const name = `payments_${suffix}`
 const waiting = `payments_wait_${suffix}`
+const mixed = `orders_mixed_${suffix}`
 const subject = `${name}-value`
 let daemon: DaemonProcess
 let dir: string
@@ -68,6 +70,8 @@ before(async () => {
     `import { IngestPipeline, Key, t } from 'flowhouse'
 const Payment = t.Object({ id: Key(t.String()), amount: t.Int32(), at: t.DateTime(), day: t.Date(), big: t.Int64(), price: t.String(), note: t.String() })
 export const payments = new IngestPipeline('${name}', { schema: Payment, format: { schemaRegistry: { url: '${REGISTRY}', subject: '${subject}' } } })
+const Order = t.Object({ id: Key(t.String()), amount: t.Int32(), big: t.Int64(), kind: t.Union([t.Literal('a'), t.Literal('b')]), note: t.Optional(t.String()) })
+export const mixed = new IngestPipeline('${mixed}', { schema: Order, format: { schemaRegistry: { url: '${REGISTRY}' } } })
 export const waiting = new IngestPipeline('${waiting}', { schema: Payment, format: { schemaRegistry: { url: 'http://127.0.0.1:${port}/registry' } } })
 `,
   )
@@ -149,4 +153,53 @@ test('a registry that answers 503 makes the partition wait: nothing is dead-lett
   assert.deepEqual((await sql<{ id: string }>(daemon.url, `SELECT id FROM ${waiting} ORDER BY id`)).map((r) => r.id), ['w0', 'w1', 'w2', 'w3', 'w4'])
   assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: waiting }), 0)
   assert.equal(await metricValue(daemon.url, 'flowhouse_paused_partitions', { pipeline: waiting }), 0)
+})
+
+test('Avro v1 and v2 (an added optional field), JSON Schema and Protobuf messages on one topic are all decoded and written', { timeout: 120_000 }, async () => {
+  const registry = client()
+  const subject = `${mixed}-value`
+  const v1 = { type: 'record', name: 'Order', namespace: 'test.flowhouse', fields: [
+    { name: 'id', type: 'string' }, { name: 'amount', type: 'int' }, { name: 'big', type: 'long' }, { name: 'kind', type: { type: 'enum', name: 'Kind', symbols: ['a', 'b'] } },
+  ] }
+  const v2 = { ...v1, fields: [...v1.fields, { name: 'note', type: ['null', 'string'], default: null }] }
+  const { id: id1 } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(v1) }, { subject })
+  // Apicurio's default compatibility is NONE: ask for BACKWARD, which an added optional field passes.
+  const config = await fetch(`${REGISTRY}/config/${subject}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ compatibility: 'BACKWARD' }) })
+  assert.equal(config.status, 200)
+  const { id: id2 } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(v2) }, { subject })
+  assert.notEqual(id1, id2)
+  const json = { type: 'object', properties: { id: { type: 'string' }, amount: { type: 'integer' }, big: { type: 'string' }, kind: { enum: ['a', 'b'] }, note: { type: 'string' } }, required: ['id', 'amount', 'big', 'kind'] }
+  const { id: jsonId } = await registry.register({ type: SchemaType.JSON, schema: JSON.stringify(json) }, { subject: `${mixed}-json` })
+  const proto = `syntax = "proto3";
+package test.flowhouse;
+message Order {
+  string id = 1;
+  int32 amount = 2;
+  int64 big = 3;
+  enum Kind { a = 0; b = 1; }
+  Kind kind = 4;
+  string note = 5;
+}`
+  const { id: protoId } = await registry.register({ type: SchemaType.PROTOBUF, schema: proto }, { subject: `${mixed}-proto` })
+  const messages = [
+    await registry.encode(id1, { id: 'o1', amount: 1, big: 10, kind: 'a' }),
+    await registry.encode(id2, { id: 'o2', amount: 2, big: 20, kind: 'b', note: 'added in v2' }),
+    await registry.encode(jsonId, { id: 'o3', amount: 3, big: '9223372036854775807', kind: 'a', note: 'json schema' }),
+    await registry.encode(protoId, { id: 'o4', amount: 4, big: 4_000_000_000, kind: 1, note: 'protobuf' }),
+  ]
+  const producer = kafka().producer()
+  await producer.connect()
+  for (const value of messages) await producer.send({ topic: mixed, messages: [{ value }], acks: -1 })
+  await producer.disconnect()
+  const rows = await waitFor(async () => {
+    const r = await sql<Record<string, unknown>>(daemon.url, `SELECT id, amount, toString(big) AS big, toString(kind) AS kind, note FROM ${mixed} ORDER BY id`)
+    return r.length === 4 ? r : undefined
+  }, { what: 'four rows written' })
+  assert.deepEqual(rows, [
+    { id: 'o1', amount: 1, big: '10', kind: 'a', note: null },
+    { id: 'o2', amount: 2, big: '20', kind: 'b', note: 'added in v2' },
+    { id: 'o3', amount: 3, big: '9223372036854775807', kind: 'a', note: 'json schema' },
+    { id: 'o4', amount: 4, big: '4000000000', kind: 'b', note: 'protobuf' },
+  ])
+  assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: mixed }), 0)
 })
