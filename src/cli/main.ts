@@ -103,6 +103,9 @@ await import('./init.ts').then((init) => init.registerInitCommand(program))
 const { registerDlqCommands } = await import('./dlq.ts')
 registerDlqCommands(program)
 
+const { registerSchemaCommands } = await import('./schema.ts')
+registerSchemaCommands(program)
+
 const { constraintsCommand } = await import('./constraints.ts')
 constraintsCommand(program, apiKey)
 
