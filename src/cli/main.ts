@@ -56,20 +56,20 @@ program
   .option('--rate <n>', 'at most N records per second', positiveInt)
   .option('--id-field <name>', 'field set to the row number when a record lacks it (default id)')
   .option('--brokers <list>', 'Kafka brokers (env KAFKA_BROKERS, default 127.0.0.1:9092)')
-  .option('--format <format>', 'json (JSON arrays, default) or avro (one Confluent wire-format message per row)', 'json')
-  .option('--subject <name>', "avro: registry subject (default the pipeline's, else <pipeline>-value)")
-  .option('--registry <url>', "avro: schema registry URL (default the pipeline's format url)")
-  .option('--schema <file>', "avro: Avro record schema to register (default derived from the pipeline's schema)")
-  .option('--pipelines <dir>', 'avro: pipelines folder holding the pipeline (env FLOWHOUSE_PIPELINES, default ./pipelines)')
+  .option('--format <format>', 'json (JSON arrays, default), or avro, json-schema or protobuf (one Confluent wire-format message per row)', 'json')
+  .option('--subject <name>', "registry formats: registry subject (default the pipeline's, else <pipeline>-value)")
+  .option('--registry <url>', "registry formats: schema registry URL (default the pipeline's format url)")
+  .option('--schema <file>', "registry formats: schema to register (default derived from the pipeline's schema)")
+  .option('--pipelines <dir>', 'registry formats: pipelines folder holding the pipeline (env FLOWHOUSE_PIPELINES, default ./pipelines)')
   .action(async (file: string, opts: { pipeline: string; limit?: number; skip?: number; batch?: number; rate?: number; idField?: string; brokers?: string; format: string; subject?: string; registry?: string; schema?: string; pipelines?: string }) => {
     const { format, subject, registry: registryUrl, schema, pipelines, ...rest } = opts
-    if (format !== 'json' && format !== 'avro') throw new Error(`--format must be json or avro (got "${format}")`)
+    const { REGISTRY_FORMATS, registryReplayTarget } = await import('./replay-registry.ts')
+    if (format !== 'json' && !(format in REGISTRY_FORMATS)) throw new Error(`--format must be json, avro, json-schema or protobuf (got "${format}")`)
     const { runReplayCommand } = await import('../replay/command.ts')
     let registry
-    if (format === 'avro') {
-      const { registryReplayTarget } = await import('./replay-registry.ts')
+    if (format !== 'json') {
       const pipelinesDir = resolveConfig(process.env, pipelines ? { pipelinesDir: pipelines } : {}).pipelinesDir
-      registry = await registryReplayTarget({ pipeline: opts.pipeline, pipelinesDir, subject, registry: registryUrl, schemaFile: schema })
+      registry = await registryReplayTarget({ pipeline: opts.pipeline, format: format as keyof typeof REGISTRY_FORMATS, pipelinesDir, subject, registry: registryUrl, schemaFile: schema })
     }
     await runReplayCommand({ file, ...rest, ...(registry ? { registry } : {}) })
   })

@@ -1,25 +1,30 @@
 /**
- * `flowhouse replay --format avro`: the registry, subject and Avro schema a replay encodes with,
+ * `flowhouse replay --format avro|json-schema|protobuf`: the registry, subject and schema a replay encodes with,
  * taken from the pipeline module (its `format: { schemaRegistry }` and its schema) unless given
  * on the command line.
  */
 import { readFile } from 'node:fs/promises'
 import { FlowhouseError, messageOf } from '../errors.ts'
-import { avroSchemaOf, type AvroRecordSchema } from '../model/avro.ts'
+import { avroSchemaOf } from '../model/avro.ts'
 import { registryOf } from '../model/format.ts'
+import { jsonSchemaOf, protoSchemaOf } from '../model/registry-schemas.ts'
 import type { SchemaRegistryFormat } from '../model/types.ts'
 import { loadPipelines } from '../pipelines/loader.ts'
 import type { ReplayRegistry } from '../replay/types.ts'
 
+/** `--format` values that go through a schema registry, and the registry's schema type for each. */
+export const REGISTRY_FORMATS = { avro: 'AVRO', 'json-schema': 'JSON', protobuf: 'PROTOBUF' } as const
+
 export interface RegistryReplayOptions {
   pipeline: string
+  format: keyof typeof REGISTRY_FORMATS
   /** Folder of the pipeline modules (to find the pipeline's schema and registry). */
   pipelinesDir: string
   /** `--subject`. @default the pipeline's format subject, else `<pipeline>-value` */
   subject?: string
   /** `--registry`: the registry URL. @default the pipeline's format url */
   registry?: string
-  /** `--schema`: a file holding an Avro record schema (JSON). @default derived from the pipeline schema (model/avro.ts) */
+  /** `--schema`: a file holding the schema (Avro JSON, JSON Schema or proto3 text). @default derived from the pipeline schema (model/avro.ts, model/registry-schemas.ts) */
   schemaFile?: string
 }
 
@@ -39,15 +44,21 @@ export async function registryReplayTarget(options: RegistryReplayOptions): Prom
   const url = options.registry ?? declared?.url
   if (url === undefined) throw new FlowhouseError('BAD_REQUEST', `pipeline "${options.pipeline}" has no schema registry format: pass --registry <url>`)
   const registry: SchemaRegistryFormat = { ...declared, url }
-  let schema: AvroRecordSchema
+  const schemaType = REGISTRY_FORMATS[options.format]
+  let schema: string
   if (options.schemaFile !== undefined) {
     try {
-      schema = JSON.parse(await readFile(options.schemaFile, 'utf8')) as AvroRecordSchema
+      schema = await readFile(options.schemaFile, 'utf8')
+      if (schemaType !== 'PROTOBUF') JSON.parse(schema)
     } catch (error) {
       throw new FlowhouseError('BAD_REQUEST', `--schema ${options.schemaFile}: ${messageOf(error)}`)
     }
+  } else if (schemaType === 'AVRO') {
+    schema = JSON.stringify(avroSchemaOf(pipeline!.name, pipeline!.schema))
+  } else if (schemaType === 'JSON') {
+    schema = JSON.stringify(jsonSchemaOf(pipeline!.schema))
   } else {
-    schema = avroSchemaOf(pipeline!.name, pipeline!.schema)
+    schema = protoSchemaOf(pipeline!.name, pipeline!.schema)
   }
-  return { registry, subject: options.subject ?? declared?.subject ?? `${options.pipeline}-value`, schema }
+  return { registry, subject: options.subject ?? declared?.subject ?? `${options.pipeline}-value`, schemaType, schema }
 }

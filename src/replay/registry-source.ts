@@ -1,9 +1,12 @@
 /**
- * Replay to a schema registry topic (`flowhouse replay --format avro`): the pipeline's Avro schema
- * is registered under the subject (or found there when already registered), and every row becomes
- * one Kafka message in Confluent wire format (magic byte 0, 4-byte schema id, Avro bytes), encoded
- * by @kafkajs/confluent-schema-registry with flowhouse's logical types (ISO text → timestamp-millis,
- * `YYYY-MM-DD` → date). Reading and encoding run in this thread.
+ * Replay to a schema registry topic (`flowhouse replay --format avro|json-schema|protobuf`): the
+ * schema is registered under the subject (or found there when already registered), and every row
+ * becomes one Kafka message in Confluent wire format (magic byte 0, 4-byte schema id, payload),
+ * encoded by @kafkajs/confluent-schema-registry; Avro with flowhouse's logical types (ISO text →
+ * timestamp-millis, `YYYY-MM-DD` → date). Rows are shaped for the encoding first: for Avro missing
+ * optional fields become null and integer text a number for long/int; for Protobuf null fields
+ * are left out (an Int64 carried as text cannot be encoded as Protobuf int64). Reading and
+ * encoding run in this thread.
  */
 import { FlowhouseError, messageOf } from '../errors.ts'
 import type { AvroType } from '../model/avro.ts'
@@ -22,26 +25,41 @@ import type { ReplayRecord, ReplayRegistry } from './types.ts'
  */
 export async function openRegistrySource(file: string, selection: RowSelection, target: ReplayRegistry): Promise<MessageSource & { schemaId: number }> {
   const client = registryClient(target.registry)
-  const schema = { type: 'AVRO', schema: JSON.stringify(target.schema) } as const
+  const schema = { type: target.schemaType, schema: target.schema }
   let schemaId: number
   try {
     schemaId = await client.getRegistryIdBySchema(target.subject, schema as never).catch(async () => (await client.register(schema as never, { subject: target.subject })).id)
   } catch (error) {
     const status = (error as { status?: unknown }).status
     const refused = typeof status === 'number' && status >= 400 && status < 500 && !/Error, status 400: /.test(messageOf(error))
-    throw new FlowhouseError(refused ? 'BAD_REQUEST' : 'KAFKA_ERROR', `schema registry ${target.registry.url}: cannot register the Avro schema under subject "${target.subject}": ${messageOf(error)}`, { retriable: !refused, cause: error })
+    throw new FlowhouseError(refused ? 'BAD_REQUEST' : 'KAFKA_ERROR', `schema registry ${target.registry.url}: cannot register the ${target.schemaType} schema under subject "${target.subject}": ${messageOf(error)}`, { retriable: !refused, cause: error })
   }
   const reader = await openReader(file, selection)
-  const type = target.schema
+  const shape = shaper(target)
   async function* groups(): AsyncGenerator<EncodedMessage[]> {
     for await (const chunk of reader.chunks()) {
       const out: EncodedMessage[] = []
-      for (const record of chunk.records) out.push({ value: await client.encode(schemaId, toAvroValue(type, record)), records: 1 })
+      for (const record of chunk.records) out.push({ value: await client.encode(schemaId, shape(record)), records: 1 })
       yield out
     }
   }
   const iterator = groups()
   return { totalRows: reader.totalRows, groups: iterator, close: async () => void (await iterator.return(undefined)), schemaId }
+}
+
+function shaper(target: ReplayRegistry): (record: ReplayRecord) => unknown {
+  if (target.schemaType === 'AVRO') {
+    const type = JSON.parse(target.schema) as AvroType
+    return (record) => toAvroValue(type, record)
+  }
+  if (target.schemaType === 'PROTOBUF') return withoutNulls
+  return (record) => record
+}
+
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls)
+  if (typeof value !== 'object' || value === null) return value
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined).map(([k, v]) => [k, withoutNulls(v)]))
 }
 
 /** A record's value shaped for `type`: missing optional fields null, integer text for long/int, numbers as text for string. */

@@ -1,5 +1,4 @@
 /** Shared shapes of the replay stage (file -> JSON_ARRAY or registry-encoded messages on a Kafka topic). */
-import type { AvroRecordSchema } from '../model/avro.ts'
 import type { SchemaRegistryFormat } from '../model/types.ts'
 
 /** Where and how rows are encoded for a registry topic. */
@@ -7,8 +6,10 @@ export interface ReplayRegistry {
   registry: SchemaRegistryFormat
   /** Subject the schema is registered under, e.g. `<topic>-value`. */
   subject: string
-  /** Avro schema of the records (model/avro.ts avroSchemaOf, or a given one). */
-  schema: AvroRecordSchema
+  /** Encoding of the messages: the registry's schema type. */
+  schemaType: 'AVRO' | 'JSON' | 'PROTOBUF'
+  /** Schema text to register (or find) under the subject: Avro JSON, JSON Schema, or proto3 (model/avro.ts, model/registry-schemas.ts, or a given file). */
+  schema: string
 }
 
 

@@ -2,8 +2,9 @@
  * A value decoded from a registry-encoded message, made into the JSON a pipeline schema
  * validates and JSONEachRow carries:
  *
- * - class instances (avsc records, protobufjs messages through their `toJSON`: int64 as decimal
- *   strings, enums as names, bytes as base64) become plain objects;
+ * - class instances (avsc records; protobufjs messages through their type's `toObject`: int64 as
+ *   decimal strings, enums as names, bytes as base64, proto3 fields left at their default set to
+ *   it) become plain objects;
  * - `Buffer` / `Uint8Array` (Avro `bytes` and `fixed`) become base64 text;
  * - `bigint` becomes decimal text, a `Date` ISO-8601 text;
  * - then, led by the pipeline schema: a number where the schema expects a string becomes its
@@ -12,6 +13,9 @@
  *   into `t.Integer()`).
  */
 import type { TSchema } from '@sinclair/typebox'
+
+/** protobufjs `toObject` options (its `toJSONOptions` plus `defaults`). */
+const PROTO_OBJECT = { longs: String, enums: String, bytes: String, defaults: true, json: true }
 
 /** Thrown by toPlain when a value nests deeper than the bound. */
 export class TooDeep extends Error {}
@@ -34,6 +38,10 @@ export function toPlain(value: unknown, maxDepth: number, depth = 0): unknown {
   if (value instanceof Date) return value.toISOString()
   if (depth >= maxDepth) throw new TooDeep(`the record nests deeper than ${maxDepth} levels`)
   if (Array.isArray(value)) return value.map((item) => toPlain(item, maxDepth, depth + 1))
+  // A protobufjs message: proto3 does not write fields at their default (0, '', false), so they
+  // are set from the schema; int64 as decimal strings, enums as names, bytes as base64.
+  const proto = (value as { $type?: { toObject?: unknown } }).$type
+  if (typeof proto?.toObject === 'function') return toPlain((proto.toObject as (m: unknown, o: unknown) => unknown).call(proto, value, PROTO_OBJECT), maxDepth, depth)
   const json = (value as { toJSON?: unknown }).toJSON
   if (typeof json === 'function' && !(value instanceof Map)) {
     const converted: unknown = json.call(value)

@@ -177,6 +177,7 @@ message Order {
   int32 amount = 2;
   int64 big = 3;
   enum Kind { a = 0; b = 1; }
+  // amount 0 and kind a are proto3 defaults: not written, set again when read.
   Kind kind = 4;
   string note = 5;
 }`
@@ -185,7 +186,7 @@ message Order {
     await registry.encode(id1, { id: 'o1', amount: 1, big: 10, kind: 'a' }),
     await registry.encode(id2, { id: 'o2', amount: 2, big: 20, kind: 'b', note: 'added in v2' }),
     await registry.encode(jsonId, { id: 'o3', amount: 3, big: '9223372036854775807', kind: 'a', note: 'json schema' }),
-    await registry.encode(protoId, { id: 'o4', amount: 4, big: 4_000_000_000, kind: 1, note: 'protobuf' }),
+    await registry.encode(protoId, { id: 'o4', amount: 0, big: 4_000_000_000, kind: 0, note: 'protobuf' }),
   ]
   const producer = kafka().producer()
   await producer.connect()
@@ -199,7 +200,7 @@ message Order {
     { id: 'o1', amount: 1, big: '10', kind: 'a', note: null },
     { id: 'o2', amount: 2, big: '20', kind: 'b', note: 'added in v2' },
     { id: 'o3', amount: 3, big: '9223372036854775807', kind: 'a', note: 'json schema' },
-    { id: 'o4', amount: 4, big: '4000000000', kind: 'b', note: 'protobuf' },
+    { id: 'o4', amount: 0, big: '4000000000', kind: 'a', note: 'protobuf' },
   ])
   assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: mixed }), 0)
 })
