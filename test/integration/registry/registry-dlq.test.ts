@@ -5,8 +5,9 @@
  * logical types converted; an unknown schema id, corrupt bytes, a wrong magic byte and a record
  * failing the pipeline schema are dead-lettered with exact reasons while their neighbours are
  * written; Avro schema versions with an added optional field, JSON Schema and Protobuf messages
- * share one topic; a registry that answers 503 makes the partition wait, nothing is dead-lettered, and
- * every message is written once it answers again.
+ * share one topic; a registry that answers 503 for 20 s mid-stream (while a new schema version
+ * arrives) makes the partition wait, nothing is dead-lettered, and every message is written once
+ * it answers again.
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
@@ -30,7 +31,7 @@ const subject = `${name}-value`
 let daemon: DaemonProcess
 let dir: string
 let proxy: Server
-let proxyDown = true
+let proxyDown = false
 
 const AvroPayment = {
   type: 'record',
@@ -47,7 +48,7 @@ const AvroPayment = {
   ],
 }
 
-/** A proxy in front of the real registry that answers 503 while `proxyDown` (the registry "down"). */
+/** A proxy in front of the real registry that answers 503 while `proxyDown` (the registry "down"); the `waiting` pipeline reads through it. */
 async function startProxy(): Promise<number> {
   proxy = createServer(async (req, res) => {
     if (proxyDown) {
@@ -134,23 +135,38 @@ test('Avro messages are decoded through the registry; bad ones are dead-lettered
   assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: name }), 4)
 })
 
-test('a registry that answers 503 makes the partition wait: nothing is dead-lettered and every message is written once it answers', { timeout: 120_000 }, async () => {
+test('a registry that answers 503 for 20 s mid-stream makes the partition wait: nothing is dead-lettered and every message is written once it answers', { timeout: 120_000 }, async () => {
   const registry = client()
-  const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(AvroPayment) }, { subject: `${waiting}-value` })
+  const subject = `${waiting}-value`
+  const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(AvroPayment) }, { subject })
   const producer = kafka().producer()
   await producer.connect()
-  for (let i = 0; i < 5; i++) await producer.send({ topic: waiting, messages: [{ value: await registry.encode(id, payment(`w${i}`, 'ok')) }], acks: -1 })
-  await producer.disconnect()
+  const rowsNow = async () => Number((await sql<{ n: string }>(daemon.url, `SELECT count() AS n FROM ${waiting}`))[0]!.n)
+  try {
+    proxyDown = false
+    for (let i = 0; i < 3; i++) await producer.send({ topic: waiting, messages: [{ value: await registry.encode(id, payment(`w${i}`, 'v1')) }], acks: -1 })
+    await waitFor(async () => (await rowsNow()) === 3, { what: 'three rows while the registry answers' })
 
-  await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_paused_partitions', { pipeline: waiting })) === 1, { what: 'the partition to wait on the registry' })
-  await new Promise((r) => setTimeout(r, 5_000))
-  assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: waiting }), 0)
-  assert.equal(await metricValue(daemon.url, 'flowhouse_records_consumed_total', { pipeline: waiting }), 0)
-  assert.equal(Number((await sql<{ n: string }>(daemon.url, `SELECT count() AS n FROM ${waiting}`))[0]!.n), 0)
-
-  proxyDown = false
-  await waitFor(async () => Number((await sql<{ n: string }>(daemon.url, `SELECT count() AS n FROM ${waiting}`))[0]!.n) === 5, { what: 'five rows after the registry answers' })
-  assert.deepEqual((await sql<{ id: string }>(daemon.url, `SELECT id FROM ${waiting} ORDER BY id`)).map((r) => r.id), ['w0', 'w1', 'w2', 'w3', 'w4'])
+    // The registry goes down; a new schema version (id not cached by the daemon yet) arrives.
+    proxyDown = true
+    const v2 = { ...AvroPayment, fields: [...AvroPayment.fields, { name: 'channel', type: ['null', 'string'], default: null }] }
+    const config = await fetch(`${REGISTRY}/config/${subject}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ compatibility: 'BACKWARD' }) })
+    assert.equal(config.status, 200)
+    const { id: id2 } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(v2) }, { subject })
+    for (let i = 3; i < 6; i++) await producer.send({ topic: waiting, messages: [{ value: await registry.encode(id2, { ...payment(`w${i}`, 'v2'), channel: 'web' }) }], acks: -1 })
+    await waitFor(async () => (await metricValue(daemon.url, 'flowhouse_paused_partitions', { pipeline: waiting })) === 1, { what: 'the partition to wait on the registry' })
+    await new Promise((r) => setTimeout(r, 20_000))
+    assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: waiting }), 0)
+    assert.equal(await rowsNow(), 3)
+    assert.equal(await metricValue(daemon.url, 'flowhouse_paused_partitions', { pipeline: waiting }), 1)
+  } finally {
+    proxyDown = false
+    await producer.disconnect()
+  }
+  await waitFor(async () => (await rowsNow()) === 6, { what: 'six rows after the registry answers' })
+  assert.deepEqual((await sql<{ id: string; note: string }>(daemon.url, `SELECT id, note FROM ${waiting} ORDER BY id`)).map((r) => [r.id, r.note]), [
+    ['w0', 'v1'], ['w1', 'v1'], ['w2', 'v1'], ['w3', 'v2'], ['w4', 'v2'], ['w5', 'v2'],
+  ])
   assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: waiting }), 0)
   assert.equal(await metricValue(daemon.url, 'flowhouse_paused_partitions', { pipeline: waiting }), 0)
 })
