@@ -93,6 +93,12 @@ export interface SchemaRegistryFormat {
   readonly auth?: { readonly username: string; readonly password: string }
   /** Subject the topic's schemas are registered under: named in dead-letter reasons, the default of `flowhouse replay --subject`. @default none */
   readonly subject?: string
+  /**
+   * TLS of an `https:` URL: `ca` (PEM text of the CA that signed the registry's certificate),
+   * `cert` and `key` (PEM text of a client certificate and its key, both or neither),
+   * `rejectUnauthorized` (false accepts any certificate; never in production). @default system CAs, no client certificate
+   */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly rejectUnauthorized?: boolean }
 }
 
 /**

@@ -2,7 +2,7 @@
  * Decoding one message of a schema registry pipeline (format `{ schemaRegistry }`): a Confluent
  * wire-format value (magic byte 0, 4-byte big-endian schema id, Avro / Protobuf / JSON Schema
  * payload) decoded with @kafkajs/confluent-schema-registry, which fetches each schema id once and
- * caches it. One client per registry (URL and credentials) per worker thread.
+ * caches it. One client per registry (URL, credentials and TLS) per worker thread.
  *
  * | outcome | when | errorType (stage `decode`) |
  * | one record | the payload decodes | (validated next, like a JSON record) |
@@ -15,6 +15,7 @@
  *
  * Reasons name the schema id and, when the pipeline declares one, the subject.
  */
+import { Agent } from 'node:https'
 import srModule from '@kafkajs/confluent-schema-registry'
 import type { DlqErrorType } from '../model/dlq.ts'
 import type { SchemaRegistryFormat } from '../model/types.ts'
@@ -41,17 +42,17 @@ const clients = new Map<string, Client>()
 
 /** The client of `format` in this thread (created on first use); options as in registryOptions(). */
 export function registryClient(format: SchemaRegistryFormat): Client {
-  const key = `${format.url}\0${format.auth?.username ?? ''}\0${format.auth?.password ?? ''}`
+  const key = JSON.stringify([format.url, format.auth ?? null, format.tls ?? null])
   let client = clients.get(key)
   if (!client) clients.set(key, (client = new SchemaRegistry(...registryOptions(format))))
   return client
 }
 
-/** Constructor arguments of a SchemaRegistry client for `format`: host, basic auth, short retries, flowhouse's Avro logical types. */
+/** Constructor arguments of a SchemaRegistry client for `format`: host, basic auth, TLS (an https Agent), short retries, flowhouse's Avro logical types. */
 export function registryOptions(format: SchemaRegistryFormat): ConstructorParameters<typeof SchemaRegistry> {
   const auth = format.auth ? { username: format.auth.username, password: format.auth.password } : undefined
   return [
-    { host: format.url.replace(/\/+$/, ''), clientId: CLIENT_ID, retry: CLIENT_RETRY, ...(auth ? { auth } : {}) },
+    { host: format.url.replace(/\/+$/, ''), clientId: CLIENT_ID, retry: CLIENT_RETRY, ...(auth ? { auth } : {}), ...(format.tls ? { agent: new Agent({ keepAlive: true, ...format.tls }) } : {}) },
     // avsc's own LogicalType subclasses (avro-types.ts), typed there without avsc's declarations.
     { [SchemaType.AVRO]: { logicalTypes: AVRO_LOGICAL_TYPES as unknown as NonNullable<AvroOptions['logicalTypes']> } },
   ]

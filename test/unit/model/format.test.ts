@@ -7,6 +7,7 @@ import type { IngestPipelineLike, ModuleDefinitions } from '../../../src/model/t
 
 const Flight = t.Object({ id: Key(t.String()), delay: t.Int32() })
 const URL = 'http://127.0.0.1:8081/apis/ccompat/v7'
+const TLS_FIX = 'pass tls: { ca?: PEM text, cert?: PEM text, key?: PEM text, rejectUnauthorized?: boolean } (read the files with readFileSync)'
 const FIX = "pass format: { schemaRegistry: { url: 'http://host:8081', auth?: { username, password }, subject?: 'name' } }"
 
 function build(format: unknown, extra: Record<string, unknown> = {}) {
@@ -16,6 +17,7 @@ function build(format: unknown, extra: Record<string, unknown> = {}) {
 describe('pipeline format', () => {
   test('a schema registry format is kept as given and turns the ingest API off by default', () => {
     const format = { schemaRegistry: { url: URL, auth: { username: 'u', password: 'p' }, subject: 'flights-value' } }
+    assert.deepEqual(build({ schemaRegistry: { url: 'https://r:8081', tls: { ca: 'PEM', cert: 'C', key: 'K', rejectUnauthorized: true } } }).format, { schemaRegistry: { url: 'https://r:8081', tls: { ca: 'PEM', cert: 'C', key: 'K', rejectUnauthorized: true } } })
     const pipeline = build(format)
     assert.deepEqual(pipeline.format, format)
     assert.equal(pipeline.ingestApi, false)
@@ -37,9 +39,15 @@ describe('pipeline format', () => {
       [{ schemaRegistry: 'http://x' }, `schemaRegistry must be an object (got "http://x"); ${FIX}`],
       [{ schemaRegistry: {} }, "schemaRegistry.url must be an http:// or https:// URL (got undefined); set url to the registry's Confluent REST API, e.g. 'http://127.0.0.1:8081'"],
       [{ schemaRegistry: { url: 'ftp://x' } }, "schemaRegistry.url must be an http:// or https:// URL (got \"ftp://x\"); set url to the registry's Confluent REST API, e.g. 'http://127.0.0.1:8081'"],
-      [{ schemaRegistry: { url: URL, host: 'x' } }, 'schemaRegistry has unknown option "host"; use only url, auth and subject'],
+      [{ schemaRegistry: { url: URL, host: 'x' } }, 'schemaRegistry has unknown option "host"; use only url, auth, subject and tls'],
       [{ schemaRegistry: { url: URL, auth: { username: 'u' } } }, 'schemaRegistry.auth must be { username: string, password: string }; pass both as strings (read them from the environment), or leave auth out'],
       [{ schemaRegistry: { url: URL, subject: '' } }, "schemaRegistry.subject must be a non-empty string (got \"\"); name the subject the topic's schemas are registered under, or leave subject out"],
+      [{ schemaRegistry: { url: 'https://r', tls: 'x' } }, `schemaRegistry.tls must be an object (got "x"); ${TLS_FIX}`],
+      [{ schemaRegistry: { url: 'https://r', tls: { ca: 3 } } }, `schemaRegistry.tls.ca must be PEM text (got 3); ${TLS_FIX}`],
+      [{ schemaRegistry: { url: 'https://r', tls: { rejectUnauthorized: 'no' } } }, `schemaRegistry.tls.rejectUnauthorized must be true or false (got "no"); ${TLS_FIX}`],
+      [{ schemaRegistry: { url: 'https://r', tls: { pfx: 'x' } } }, `schemaRegistry.tls.pfx is not a TLS option; ${TLS_FIX}`],
+      [{ schemaRegistry: { url: 'https://r', tls: { cert: 'x' } } }, `schemaRegistry.tls needs both cert and key, or neither; ${TLS_FIX}`],
+      [{ schemaRegistry: { url: URL, tls: { ca: 'x' } } }, `schemaRegistry.tls needs an https:// url (got "${URL}"); use the https:// URL of the registry, or leave tls out`],
     ]
     for (const [format, problem] of cases) {
       assert.throws(() => build(format), { name: 'ConfigError', message: `pipeline "flights": option "format": ${problem}` }, JSON.stringify(format))
