@@ -12,4 +12,4 @@ export { ConfigError, RateLimitExceededError, ValidationError, ResourceLimitExce
 export { Constraint, type ConstraintOptions } from './constraints/constraint.ts'
 export type { ConstraintAction, ConstraintType, RateConfig, ResourceConfig, ValidationConfig, FieldRule } from './constraints/types.ts'
 export type { ComputeInput, DeclarativeViewOptions, IngestPipelineOptions, MaterializedViewOptions, StreamOptions, ViewRefreshOptions } from './model/options.ts'
-export type { ColumnDef, EngineName, StreamConfig, TableConfig, TransformFn, TransformResult, ConsumerFn } from './model/types.ts'
+export type { ColumnDef, EngineName, IngestFormat, SchemaRegistryFormat, StreamConfig, TableConfig, TransformFn, TransformResult, ConsumerFn } from './model/types.ts'

@@ -56,9 +56,22 @@ program
   .option('--rate <n>', 'at most N records per second', positiveInt)
   .option('--id-field <name>', 'field set to the row number when a record lacks it (default id)')
   .option('--brokers <list>', 'Kafka brokers (env KAFKA_BROKERS, default 127.0.0.1:9092)')
-  .action(async (file: string, opts: { pipeline: string; limit?: number; skip?: number; batch?: number; rate?: number; idField?: string; brokers?: string }) => {
+  .option('--format <format>', 'json (JSON arrays, default), or avro, json-schema or protobuf (one Confluent wire-format message per row)', 'json')
+  .option('--subject <name>', "registry formats: registry subject (default the pipeline's, else <pipeline>-value)")
+  .option('--registry <url>', "registry formats: schema registry URL (default the pipeline's format url)")
+  .option('--schema <file>', "registry formats: schema to register (default derived from the pipeline's schema)")
+  .option('--pipelines <dir>', 'registry formats: pipelines folder holding the pipeline (env FLOWHOUSE_PIPELINES, default ./pipelines)')
+  .action(async (file: string, opts: { pipeline: string; limit?: number; skip?: number; batch?: number; rate?: number; idField?: string; brokers?: string; format: string; subject?: string; registry?: string; schema?: string; pipelines?: string }) => {
+    const { format, subject, registry: registryUrl, schema, pipelines, ...rest } = opts
+    const { REGISTRY_FORMATS, registryReplayTarget } = await import('./replay-registry.ts')
+    if (format !== 'json' && !(format in REGISTRY_FORMATS)) throw new Error(`--format must be json, avro, json-schema or protobuf (got "${format}")`)
     const { runReplayCommand } = await import('../replay/command.ts')
-    await runReplayCommand({ file, ...opts })
+    let registry
+    if (format !== 'json') {
+      const pipelinesDir = resolveConfig(process.env, pipelines ? { pipelinesDir: pipelines } : {}).pipelinesDir
+      registry = await registryReplayTarget({ pipeline: opts.pipeline, format: format as keyof typeof REGISTRY_FORMATS, pipelinesDir, subject, registry: registryUrl, schemaFile: schema })
+    }
+    await runReplayCommand({ file, ...rest, ...(registry ? { registry } : {}) })
   })
 
 program
@@ -89,6 +102,9 @@ await import('./init.ts').then((init) => init.registerInitCommand(program))
 
 const { registerDlqCommands } = await import('./dlq.ts')
 registerDlqCommands(program)
+
+const { registerSchemaCommands } = await import('./schema.ts')
+registerSchemaCommands(program)
 
 const { constraintsCommand } = await import('./constraints.ts')
 constraintsCommand(program, apiKey)

@@ -33,6 +33,7 @@ import type { TransformPool } from '../transforms/pool.ts'
 import type { WorkResult, WorkTask } from '../transforms/types.ts'
 import { stageLog } from '../util/log.ts'
 import { DLQ_HEADER, SKIP_TABLE_HEADER, type DlqWriter } from './dlq.ts'
+import { untilProcessed } from './retry-wait.ts'
 import type { RecordProducer } from './producer.ts'
 
 export interface StreamConsumerOptions {
@@ -164,12 +165,20 @@ export class StreamConsumer {
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const state = this.state(batch.partition)
     state.heartbeat = heartbeat
-    const inflight: Array<{ message: KafkaMessage; result: Promise<WorkResult> }> = []
+    const inflight: Array<{ message: KafkaMessage; result: Promise<WorkResult>; task?: WorkTask }> = []
     const registry = this.o.constraints
     const pipeline = this.o.pipeline
+    // Set when a message waiting on a retry (retry-wait.ts) saw the batch stop: nothing after it is applied.
+    let halted = false
     const apply = async () => {
       const next = inflight.shift()!
-      const result = await next.result
+      const first = await next.result
+      const context = { pool: this.o.pool, pipeline, topic: batch.topic, partition: batch.partition, offset: next.message.offset, heartbeat, running: () => running() }
+      const result = first.retry === undefined ? first : await untilProcessed(first, next.task, context)
+      if (result === undefined) {
+        halted = true
+        return
+      }
       if (registry && result.constraints) {
         await enforce(result, { pipeline, registry, source: `${batch.topic}:${batch.partition}:${next.message.offset}`, heartbeat })
       }
@@ -188,7 +197,7 @@ export class StreamConsumer {
       const results = this.o.pool.runMany(sent.map((m) => m.task))
       sent.forEach((m, i) => m.settle(results.then((r) => r[i]!)))
     }
-    const running = () => isRunning() && !isStale() && !this.draining
+    const running = () => isRunning() && !isStale() && !this.draining && !halted
     for (const message of batch.messages) {
       if (!running()) break
       const rejected = this.rejectEarly(message.value)
@@ -209,14 +218,16 @@ export class StreamConsumer {
       const { maxDepth, maxRecordBytes } = this.o.decode
       const bounds = { maxDepth, maxRecordBytes, rawKeepBytes: this.o.rawKeepBytes }
       const skipTable = message.headers?.[SKIP_TABLE_HEADER]?.toString()
-      const task: WorkTask = { file: this.o.file, version: this.o.version, stream: this.o.stream.name, value, bounds, ...(constraints?.length ? { constraints } : {}), ...(skipTable ? { skipTable } : {}) }
+      // A replayed dead letter is a JSON array, whatever the pipeline's format.
+      const json = message.headers?.[DLQ_HEADER] !== undefined
+      const task: WorkTask = { file: this.o.file, version: this.o.version, stream: this.o.stream.name, value, bounds, ...(constraints?.length ? { constraints } : {}), ...(skipTable ? { skipTable } : {}), ...(json ? { json } : {}) }
       const limitMs = processingLimitOf(constraints)?.ms
       if (limitMs !== undefined) {
         // A processing limit watches one message's records: such a message is a task of its own.
-        inflight.push({ message, result: this.o.pool.run(task, limitMs) })
+        inflight.push({ message, result: this.o.pool.run(task, limitMs), task })
       } else {
         let settle!: (result: Promise<WorkResult>) => void
-        inflight.push({ message, result: new Promise<WorkResult>((resolve) => (settle = resolve)) })
+        inflight.push({ message, result: new Promise<WorkResult>((resolve) => (settle = resolve)), task })
         group.push({ task, settle })
         groupBytes += value.length
         if (group.length >= GROUP_MESSAGES || groupBytes >= GROUP_BYTES) dispatch()
@@ -230,7 +241,7 @@ export class StreamConsumer {
     // its undispatched messages unsettled, and the loop below drops them without awaiting.
     if (running()) dispatch()
     while (inflight.length > 0) {
-      if (!isRunning() || isStale() || this.draining) {
+      if (!isRunning() || isStale() || this.draining || halted) {
         // Results not applied are not resolved either: the messages are fetched again.
         inflight.splice(0).forEach((i) => i.result.catch(() => undefined))
         break

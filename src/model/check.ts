@@ -10,7 +10,7 @@ import { checkTable } from './check-table.ts'
 import { checkView } from './check-view.ts'
 import { checkDeclarativeFields } from './declarative.ts'
 import { checkIdentifier, configError, describe, ownerOf, type Owner } from './config-error.ts'
-import { INGEST_FORMAT } from './options.ts'
+import { checkFormat } from './format.ts'
 import type { IngestPipelineLike, ModuleDefinitions, OlapTableLike, StreamLike } from './types.ts'
 import { checkUniqueNames } from './unique.ts'
 
@@ -19,7 +19,8 @@ import { checkUniqueNames } from './unique.ts'
  * found (pipelines, then tables, streams, views, then unique names), with the message format
  * of config-error.ts. A module is started only when this returns.
  *
- * Rules: names are identifiers; a pipeline has a stream and ingest format JSON_ARRAY;
+ * Rules: names are identifiers; a pipeline has a stream and format JSON_ARRAY or a valid
+ * `{ schemaRegistry }` (format.ts);
  * tables have exactly one top-level Key, first in orderByFields, and orderByFields are
  * required scalar top-level fields; only supported types (optional arrays only without a
  * table); parallelism and retentionPeriod (seconds) positive integers; transform and
@@ -52,9 +53,7 @@ export function checkDefinitions(defs: ModuleDefinitions): void {
 function checkPipeline(pipeline: IngestPipelineLike): void {
   const owner: Owner = { kind: 'pipeline', name: pipeline.name }
   checkIdentifier(owner, undefined, pipeline.name, 'the name')
-  if (pipeline.format !== undefined && pipeline.format !== INGEST_FORMAT) {
-    throw configError(owner, { option: 'format' }, 'format', `must be "${INGEST_FORMAT}" (got ${describe(pipeline.format)})`, `send each message as one JSON array of records and set format: '${INGEST_FORMAT}', or leave format out`)
-  }
+  checkFormat(owner, pipeline.format, pipeline.ingestApi)
   if (pipeline.stream?.kind !== 'stream') {
     throw configError(owner, { option: 'stream' }, 'option', `a pipeline always has a stream (got ${describe(pipeline.stream)})`, 'remove stream: false, or pass true or { parallelism, retentionPeriod }')
   }

@@ -2,7 +2,7 @@
  * Options of the model classes as users write them, and their defaults.
  */
 import type { TSchema } from '@sinclair/typebox'
-import type { ColumnDef, EngineName, IngestPipelineLike, OlapTableLike, RefreshMode, RefreshStrategy, StreamConfig, StreamLike, TableConfig } from './types.ts'
+import type { ColumnDef, EngineName, IngestFormat, IngestPipelineLike, OlapTableLike, RefreshMode, RefreshStrategy, StreamConfig, StreamLike, TableConfig } from './types.ts'
 
 /** Stream defaults. */
 export const STREAM_DEFAULTS = {
@@ -17,7 +17,7 @@ export const ENGINES: readonly EngineName[] = ['MergeTree', 'ReplacingMergeTree'
 /** @default 'MergeTree' */
 export const DEFAULT_ENGINE: EngineName = 'MergeTree'
 
-/** The only ingest wire format (contract: ingest format must be JSON_ARRAY). */
+/** The default wire format (contract: the HTTP ingest format is JSON_ARRAY). */
 export const INGEST_FORMAT = 'JSON_ARRAY'
 
 /**
@@ -73,8 +73,12 @@ export interface IngestPipelineOptions<S extends TSchema = TSchema> {
   deadLetterQueue?: boolean
   /** Records with fields not in the schema: `'ignore'` writes them without those fields (counted in a metric), `'dead_letter'` dead-letters them. @default 'ignore' */
   unknownFields?: UnknownFieldPolicy
-  /** Ingest wire format; only 'JSON_ARRAY' is allowed. @default 'JSON_ARRAY' */
-  format?: 'JSON_ARRAY'
+  /**
+   * Wire format of the stream's messages: 'JSON_ARRAY', or `{ schemaRegistry: { url, auth?, subject? } }`
+   * for Confluent wire-format messages (one record each) decoded through a schema registry; such a
+   * pipeline has no ingest API (ingestApi defaults to false; true is an error). @default 'JSON_ARRAY'
+   */
+  format?: IngestFormat
   /** Constraint definitions, stored as given on `pipeline.constraints` (see src/constraints). */
   constraints?: unknown[]
 }

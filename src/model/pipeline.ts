@@ -5,9 +5,10 @@ import type { TSchema } from '@sinclair/typebox'
 import { MODEL_KIND } from './brand.ts'
 import { checkIdentifier, configError, describe, type Owner } from './config-error.ts'
 import { INGEST_FORMAT, OWNED_BY, PIPELINE_DEFAULTS, type IngestPipelineOptions } from './options.ts'
+import { checkFormat, registryOf } from './format.ts'
 import { Stream } from './stream.ts'
 import { OlapTable } from './table.ts'
-import type { IngestPipelineLike, StreamConfig, TableConfig } from './types.ts'
+import type { IngestFormat, IngestPipelineLike, StreamConfig, TableConfig } from './types.ts'
 
 /**
  * An ingest pipeline. `new IngestPipeline(name, { schema, ingestApi?, stream?, table?,
@@ -18,8 +19,8 @@ import type { IngestPipelineLike, StreamConfig, TableConfig } from './types.ts'
  *   stream's destination;
  * - `dlqTopic`: `<name>.dlq`.
  *
- * Defaults: ingestApi true, deadLetterQueue true, unknownFields 'ignore', format 'JSON_ARRAY' (the only format
- * allowed: contract), stream and table options as in Stream and OlapTable. With
+ * Defaults: ingestApi true (false with a schema registry format), deadLetterQueue true, unknownFields
+ * 'ignore', format 'JSON_ARRAY' (or `{ schemaRegistry }`: format.ts), stream and table options as in Stream and OlapTable. With
  * `table: false`, optional arrays are allowed (contract: nullable nested arrays need
  * `table: false`). `constraints` is stored as given.
  *
@@ -36,7 +37,7 @@ export class IngestPipeline<S extends TSchema = TSchema> implements IngestPipeli
   readonly table?: OlapTable<S>
   readonly deadLetterQueue: boolean
   readonly dlqTopic: string
-  readonly format = INGEST_FORMAT
+  readonly format: IngestFormat
   readonly constraints?: readonly unknown[]
 
   constructor(name: string, options: IngestPipelineOptions<S>) {
@@ -48,7 +49,8 @@ export class IngestPipeline<S extends TSchema = TSchema> implements IngestPipeli
     checkOptions(owner, options)
     this.name = name
     this.schema = options.schema
-    this.ingestApi = options.ingestApi ?? PIPELINE_DEFAULTS.ingestApi
+    this.format = options.format ?? INGEST_FORMAT
+    this.ingestApi = options.ingestApi ?? (registryOf(this.format) ? false : PIPELINE_DEFAULTS.ingestApi)
     this.deadLetterQueue = options.deadLetterQueue ?? PIPELINE_DEFAULTS.deadLetterQueue
     this.dlqTopic = `${name}.dlq`
     if (options.constraints !== undefined) this.constraints = options.constraints
@@ -60,9 +62,7 @@ export class IngestPipeline<S extends TSchema = TSchema> implements IngestPipeli
 }
 
 function checkOptions(owner: Owner, options: IngestPipelineOptions<TSchema>): void {
-  if (options.format !== undefined && options.format !== INGEST_FORMAT) {
-    throw configError(owner, { option: 'format' }, 'format', `must be "${INGEST_FORMAT}" (got ${describe(options.format)})`, `send each message as one JSON array of records and set format: '${INGEST_FORMAT}', or leave format out`)
-  }
+  checkFormat(owner, options.format, options.ingestApi)
   if (options.stream === false) {
     throw configError(owner, { option: 'stream' }, 'option', 'a pipeline always has a stream (got false)', 'remove stream: false, or pass true or { parallelism, retentionPeriod }')
   }

@@ -82,6 +82,32 @@ export interface StreamLike {
   readonly unknownFields?: 'ignore' | 'dead_letter'
 }
 
+/**
+ * Where the schemas of a registry-encoded topic live (a Confluent-compatible Schema Registry REST
+ * API, read with @kafkajs/confluent-schema-registry).
+ */
+export interface SchemaRegistryFormat {
+  /** Base URL of the registry's Confluent REST API, `http:` or `https:`, e.g. `http://127.0.0.1:8081` (Apicurio: `…/apis/ccompat/v7`). */
+  readonly url: string
+  /** HTTP basic auth sent with every registry request. @default none */
+  readonly auth?: { readonly username: string; readonly password: string }
+  /** Subject the topic's schemas are registered under: named in dead-letter reasons, the default of `flowhouse replay --subject`. @default none */
+  readonly subject?: string
+  /**
+   * TLS of an `https:` URL: `ca` (PEM text of the CA that signed the registry's certificate),
+   * `cert` and `key` (PEM text of a client certificate and its key, both or neither),
+   * `rejectUnauthorized` (false accepts any certificate; never in production). @default system CAs, no client certificate
+   */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly rejectUnauthorized?: boolean }
+}
+
+/**
+ * Wire format of a pipeline's messages: `'JSON_ARRAY'` (one JSON array of records per message), or
+ * `{ schemaRegistry }`: one record per message in Confluent wire format (magic byte 0, 4-byte
+ * big-endian schema id, Avro / Protobuf / JSON Schema payload).
+ */
+export type IngestFormat = 'JSON_ARRAY' | { readonly schemaRegistry: SchemaRegistryFormat }
+
 export interface IngestPipelineLike {
   readonly kind: 'pipeline'
   readonly name: string
@@ -96,8 +122,8 @@ export interface IngestPipelineLike {
   readonly deadLetterQueue: boolean
   /** DLQ topic name: `<name>.dlq`. */
   readonly dlqTopic: string
-  /** Wire format of ingest messages: always 'JSON_ARRAY' (contract: ingest format must be JSON_ARRAY). */
-  readonly format?: 'JSON_ARRAY'
+  /** Wire format of the stream's messages: 'JSON_ARRAY' (the default), or Confluent wire format decoded through a schema registry. */
+  readonly format?: IngestFormat
   /** Constraint definitions as written in the module; interpreted by src/constraints. */
   readonly constraints?: readonly unknown[]
 }

@@ -8,7 +8,7 @@ import { resolveKafkaSecurity } from '../kafka/options.ts'
 import { setting } from '../util/environment.ts'
 import { createProgressPrinter, type ProgressPrinterOptions } from './progress.ts'
 import { replay } from './replay.ts'
-import type { ReplayResult } from './types.ts'
+import type { ReplayRegistry, ReplayResult } from './types.ts'
 
 /** The command's arguments, as commander hands them over (numbers may still be strings). */
 export interface ReplayCommandOptions {
@@ -26,6 +26,8 @@ export interface ReplayCommandOptions {
   idField?: string
   /** Comma-separated `host:port` list. @default env KAFKA_BROKERS, else `127.0.0.1:9092` */
   brokers?: string
+  /** Encode rows as Avro through a schema registry, one message per row (replay/registry-source.ts). @default JSON arrays */
+  registry?: ReplayRegistry
   /** Stops the replay (in-flight sends are awaited). Without it, SIGINT/SIGTERM stop it while it runs. */
   signal?: AbortSignal
   /** Progress output (stream, TTY mode, interval). @default stderr */
@@ -66,6 +68,7 @@ export async function runReplayCommand(options: ReplayCommandOptions): Promise<R
       batch: optionalInt('--batch', options.batch, 1),
       rate: optionalRate(options.rate),
       idField: options.idField,
+      ...(options.registry ? { registry: options.registry } : {}),
       signal: options.signal ?? controller?.signal,
       onProgress: printer,
     })

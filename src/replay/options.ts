@@ -3,7 +3,7 @@
  * identity (`idField`) are shared by the readers and the producer.
  */
 import type { KafkaSecurity } from '../kafka/options.ts'
-import type { ReplayProgress } from './types.ts'
+import type { ReplayProgress, ReplayRegistry } from './types.ts'
 
 /** Which rows of a file to read, and how records get an id. */
 export interface RowSelection {
@@ -58,6 +58,12 @@ export interface ReplayOptions extends RowSelection {
   idempotent?: boolean
   /** Read the file and encode messages in a worker thread, leaving this thread to kafkajs. @default true */
   encodeInWorker?: boolean
+  /**
+   * Encode each row as its own Confluent wire-format Avro message through this registry (the
+   * schema registered under the subject) instead of JSON arrays; `batch` and `encodeInWorker` do
+   * not apply. @default JSON_ARRAY messages
+   */
+  registry?: ReplayRegistry
   /** Kafka client id. @default 'flowhouse-replay' */
   clientId?: string
   /** TLS and SASL of the connections (resolveKafkaSecurity, env KAFKA_SSL*, KAFKA_SASL_*). @default PLAINTEXT */

@@ -1,6 +1,7 @@
 /**
  * Replays a file into a Kafka topic as JSON_ARRAY messages: each message value is one JSON array
- * of up to `batch` records, the format the daemon's ingest topics carry.
+ * of up to `batch` records, the format the daemon's ingest topics carry; or, with `registry`, as
+ * one Confluent wire-format Avro message per row (registry-source.ts).
  *
  * Partitioning: messages have no key; message `i` goes to partition `i mod n` of the topic's `n`
  * partitions (explicit round-robin), so every partition gets an equal share and consumer
@@ -15,6 +16,7 @@ import { replayKafka, topicPartitions, withAdmin } from './kafka.ts'
 import { replayDefaults, type ReplayOptions } from './options.ts'
 import { Pacer, pacedBatch } from './pacer.ts'
 import { openMessageSource } from './message-source.ts'
+import { openRegistrySource } from './registry-source.ts'
 import type { EncodedMessage } from './encode.ts'
 import { SendWindow, type SendGroup } from './send-window.ts'
 import type { ReplayProgress, ReplayResult } from './types.ts'
@@ -36,10 +38,10 @@ import type { ReplayProgress, ReplayResult } from './types.ts'
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const started = performance.now()
   const settings = resolve(options)
-  const source = await openMessageSource(
-    { file: options.file, skip: options.skip, limit: options.limit, idField: options.idField, batch: pacedBatch(settings.batch, settings.rate) },
-    settings.encodeInWorker,
-  )
+  const selection = { skip: options.skip, limit: options.limit, idField: options.idField }
+  const source = options.registry
+    ? await openRegistrySource(options.file, selection, options.registry)
+    : await openMessageSource({ file: options.file, ...selection, batch: pacedBatch(settings.batch, settings.rate) }, settings.encodeInWorker)
   const kafka = replayKafka(settings.brokers, settings.clientId, options.security)
   let partitions: number[]
   try {

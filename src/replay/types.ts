@@ -1,4 +1,17 @@
-/** Shared shapes of the replay stage (file -> JSON_ARRAY messages on a Kafka topic). */
+/** Shared shapes of the replay stage (file -> JSON_ARRAY or registry-encoded messages on a Kafka topic). */
+import type { SchemaRegistryFormat } from '../model/types.ts'
+
+/** Where and how rows are encoded for a registry topic. */
+export interface ReplayRegistry {
+  registry: SchemaRegistryFormat
+  /** Subject the schema is registered under, e.g. `<topic>-value`. */
+  subject: string
+  /** Encoding of the messages: the registry's schema type. */
+  schemaType: 'AVRO' | 'JSON' | 'PROTOBUF'
+  /** Schema text to register (or find) under the subject: Avro JSON, JSON Schema, or proto3 (model/avro.ts, model/registry-schemas.ts, or a given file). */
+  schema: string
+}
+
 
 /** One JSON-safe record: strings, finite numbers, booleans, null, arrays and plain objects only. */
 export type ReplayRecord = Record<string, unknown>

@@ -15,7 +15,7 @@ import { describeErrors, describeFieldErrors } from '../util/ajv-errors.ts'
 import { messageOf } from '../errors.ts'
 import { scanJson } from './bounds.ts'
 import { outputCheck } from './copied.ts'
-import { DEFAULT_BOUNDS, decodeMessage, rawFields, rejectedMessage } from './decode.ts'
+import { DEFAULT_BOUNDS, decodeMessage, rawFields, rejectedMessage, type Decoded } from './decode.ts'
 import type { TableRows, TopicRecords, WorkBounds, WorkResult, WorkTask } from './types.ts'
 
 
@@ -125,14 +125,15 @@ function keyFieldOf(stream: StreamLike): string | undefined {
 }
 
 /**
- * Processes one message for `stream`.
+ * Processes one message for `stream`: `value` decoded as a JSON array, or the records of
+ * `decoded` when the message was decoded already (a schema registry message: registry.ts).
  * @returns counts, rows per table, records per destination topic, DLQ items and constraint
  *   outcomes. Never throws for bad input or a failing transform; those become DLQ items.
  */
-export async function processMessage(stream: StreamLike, value: Uint8Array, task: Partial<WorkTask> = {}): Promise<WorkResult> {
+export async function processMessage(stream: StreamLike, value: Uint8Array, task: Partial<WorkTask> = {}, predecoded?: Decoded): Promise<WorkResult> {
   const started = performance.now()
   const bounds = task.bounds ?? DEFAULT_BOUNDS
-  const decoded = decodeMessage(value, bounds)
+  const decoded = predecoded ?? decodeMessage(value, bounds)
   if (!decoded.ok) return rejectedMessage(decoded.item, started)
   const parsed = decoded.records
   const dlq: DlqItem[] = decoded.dlq

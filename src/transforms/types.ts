@@ -17,7 +17,7 @@ export interface WorkTask {
   version: string
   /** Stream name (= topic). */
   stream: string
-  /** The message value (JSON array text). */
+  /** The message value (JSON array text, or a Confluent wire-format value on a schema registry pipeline). */
   value: Uint8Array
   /** Enabled constraints of the stream's pipeline, highest priority first. */
   constraints?: ConstraintSnapshot[]
@@ -25,6 +25,8 @@ export interface WorkTask {
   skipTable?: string
   /** Record indexes whose transform never returned on an earlier attempt (worker stopped): dead-lettered without running. */
   stuck?: number[]
+  /** Decode the value as a JSON array whatever the pipeline's format (a replayed dead letter: src/kafka/dlq-replay.ts writes JSON). */
+  json?: boolean
   /** Depth and size bounds (src/transforms/decode.ts DEFAULT_BOUNDS when absent). */
   bounds?: WorkBounds
   /** Progress shared with the consumer: [0] = index of the record in the transforms, [1] = its start (ms, performance.timeOrigin based). */
@@ -71,6 +73,12 @@ export interface WorkResult {
   consumed: number
   /** Valid records that carried fields not in the schema, ignored (policy `ignore`); absent when none. */
   unknownFields?: number
+  /**
+   * Present when the message could not be processed now and must be retried (a schema registry
+   * that cannot be reached or answers 5xx): the reason. Such a result carries no records or dead
+   * letters and must never join a batch; the consumer waits and runs the message again.
+   */
+  retry?: string
   /** Worker-side processing time in milliseconds. */
   durationMs: number
   /** Present when the pipeline has enabled constraints. */

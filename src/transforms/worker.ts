@@ -1,21 +1,35 @@
 /**
  * Transform worker (a piscina worker thread). Imports the pipeline module that declares the
- * stream (once per module version), then processes messages with processMessage().
+ * stream (once per module version), then processes messages with processMessage(). The stream's
+ * pipeline `format` comes with it: a schema registry pipeline's messages are decoded through the
+ * registry (registry.ts, one client per registry in each thread) into one record each, coerced to
+ * the pipeline schema (normalize.ts), then go the JSON records' way.
  */
 import { pathToFileURL } from 'node:url'
 import { collectDefinitions } from '../model/collect.ts'
-import type { StreamLike } from '../model/types.ts'
+import { registryOf } from '../model/format.ts'
+import type { SchemaRegistryFormat, StreamLike } from '../model/types.ts'
+import { DEFAULT_BOUNDS } from './decode.ts'
+import { coerceToSchema } from './normalize.ts'
 import { processMessage } from './process.ts'
+import { decodeRegistryMessage } from './registry.ts'
 import type { WorkBatch, WorkResult, WorkTask } from './types.ts'
 
-const streams = new Map<string, Promise<StreamLike>>()
+interface Loaded {
+  stream: StreamLike
+  /** The pipeline's registry when its format is `{ schemaRegistry }`. */
+  registry: SchemaRegistryFormat | undefined
+}
 
-async function loadStream(file: string, version: string, name: string): Promise<StreamLike> {
+const streams = new Map<string, Promise<Loaded>>()
+
+async function loadStream(file: string, version: string, name: string): Promise<Loaded> {
   const mod = (await import(`${pathToFileURL(file).href}?v=${encodeURIComponent(version)}`)) as Record<string, unknown>
   const defs = collectDefinitions(file, mod)
-  const stream = defs.streams.find((s) => s.name === name) ?? defs.pipelines.find((p) => p.name === name)?.stream
+  const pipeline = defs.pipelines.find((p) => p.name === name)
+  const stream = defs.streams.find((s) => s.name === name) ?? pipeline?.stream
   if (!stream) throw new Error(`stream "${name}" is not declared by ${file}`)
-  return stream
+  return { stream, registry: registryOf(pipeline?.format) }
 }
 
 /**
@@ -39,7 +53,8 @@ async function runOne(task: WorkTask): Promise<WorkResult> {
     streams.set(key, stream)
     stream.catch(() => streams.delete(key))
   }
-  const result = await processMessage(await stream, task.value, task)
+  const loaded = await stream
+  const result = loaded.registry && !task.json ? await runRegistry(loaded.stream, loaded.registry, task) : await processMessage(loaded.stream, task.value, task)
   if (result.dlq.length > 0) {
     const stages: Record<string, number> = {}
     const texts = result.dlq.map((item) => {
@@ -50,4 +65,12 @@ async function runOne(task: WorkTask): Promise<WorkResult> {
     result.dlq = []
   }
   return result
+}
+
+async function runRegistry(stream: StreamLike, registry: SchemaRegistryFormat, task: WorkTask): Promise<WorkResult> {
+  const started = performance.now()
+  const decoded = await decodeRegistryMessage(registry, task.value, task.bounds ?? DEFAULT_BOUNDS)
+  if (decoded.ok === 'retry') return { records: 0, tables: [], topics: [], dlq: [], filtered: 0, consumed: 0, durationMs: performance.now() - started, retry: decoded.reason }
+  if (decoded.ok) decoded.records = decoded.records.map((record) => coerceToSchema(stream.schema, record))
+  return processMessage(stream, task.value, task, decoded)
 }

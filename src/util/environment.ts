@@ -129,6 +129,9 @@ export const ENVIRONMENT = Type.Object({
   // Command line
   FLOWHOUSE_URL: text('http://127.0.0.1:4000', 'daemon address of flowhouse sql, mv and constraints'),
   FLOWHOUSE_API_KEY: optional('key the CLI sends'),
+  SCHEMA_REGISTRY_URL: text('http://127.0.0.1:8081/apis/ccompat/v7', 'Confluent API of the schema registry flowhouse schema import reads'),
+  SCHEMA_REGISTRY_USERNAME: optional('basic-auth user of that registry'),
+  SCHEMA_REGISTRY_PASSWORD: optional('basic-auth password of that registry'),
 })
 
 /** The environment, read and checked: every variable with a default has its value. */
