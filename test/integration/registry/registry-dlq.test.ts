@@ -109,15 +109,19 @@ test('Avro messages are decoded through the registry; bad ones are dead-lettered
   const producer = kafka().producer()
   await producer.connect()
   for (const value of messages) await producer.send({ topic: name, messages: [{ value }], acks: -1 })
+  // A replayed dead letter (what `flowhouse dlq replay` writes: a JSON array, header flowhouse-dlq) is read as JSON.
+  const replayed = { ...payment('r1', 'replayed'), big: '9007199254740000', at: '2024-03-05T06:07:08.123Z' }
+  await producer.send({ topic: name, messages: [{ value: JSON.stringify([replayed]), headers: { 'flowhouse-dlq': `${name}.dlq:0:4` } }], acks: -1 })
   await producer.disconnect()
 
   const rows = await waitFor(async () => {
     const r = await sql<Record<string, unknown>>(daemon.url, `SELECT id, amount, toString(at) AS at, toString(day) AS day, toString(big) AS big, price, note FROM ${name} ORDER BY id`)
-    return r.length === 2 ? r : undefined
-  }, { what: 'two rows written' })
+    return r.length === 3 ? r : undefined
+  }, { what: 'three rows written' })
   assert.deepEqual(rows, [
     { id: 'p1', amount: 1250, at: '2024-03-05 06:07:08.123', day: '2024-03-05', big: '9007199254740000', price: '-12.50', note: 'first' },
     { id: 'p3', amount: 1250, at: '2024-03-05 06:07:08.123', day: '2024-03-05', big: '9007199254740000', price: '-12.50', note: 'last' },
+    { id: 'r1', amount: 1250, at: '2024-03-05 06:07:08.123', day: '2024-03-05', big: '9007199254740000', price: '-12.50', note: 'replayed' },
   ])
 
   const dlq = (await readTopic(`${name}.dlq`, 4)).map((m) => JSON.parse(m.value) as Record<string, unknown>)
@@ -131,7 +135,7 @@ test('Avro messages are decoded through the registry; bad ones are dead-lettered
   const byOffset = (offset: string) => dlq.find((e) => e.offset === offset)!
   assert.equal(byOffset('3').raw, JSON.stringify([payment('j1', 'json')]))
   assert.deepEqual(byOffset('4').record, { ...payment('p2', null), big: '9007199254740000' })
-  assert.equal(await metricValue(daemon.url, 'flowhouse_records_written_total', { pipeline: name }), 2)
+  assert.equal(await metricValue(daemon.url, 'flowhouse_records_written_total', { pipeline: name }), 3)
   assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: name }), 4)
 })
 
