@@ -28,8 +28,11 @@ export { withRetry } from './retry.ts'
 export interface InsertBatchParams {
   /** Table name in the handle's database. */
   table: string
-  /** JSONEachRow text (one JSON object per line) or row objects (serialised with JSON.stringify). */
-  rows: string | readonly object[]
+  /**
+   * JSONEachRow (one JSON object per line) as UTF-8 bytes, sent as they are (no copy), or as
+   * text, or row objects (serialised with JSON.stringify).
+   */
+  rows: Uint8Array | string | readonly object[]
   /** Deduplication token; see delivery/token.ts. Without one, the insert is never deduplicated. */
   dedupToken?: string
   /** Aborts the request (server: the HTTP request; chdb: the wait — the engine may still finish the write). */
@@ -40,7 +43,7 @@ export interface InsertBatchParams {
 export interface InsertBatchResult {
   /** Rows sent (non-empty lines). */
   rows: number
-  /** Bytes of JSONEachRow text sent. */
+  /** Bytes of JSONEachRow (UTF-8) sent. */
   bytes: number
   /** Wall time of the INSERT, in milliseconds. */
   durationMs: number
@@ -73,8 +76,28 @@ export function insertSettings(ch: Pick<ClickHouse, 'capabilities'>, token?: str
   return s
 }
 
+/** Number of non-blank lines of JSONEachRow bytes (blank: only spaces, tabs and CRs). */
+function countRowBytes(bytes: Uint8Array): number {
+  let rows = 0
+  let start = 0
+  while (start < bytes.length) {
+    let end = bytes.indexOf(0x0a, start)
+    if (end === -1) end = bytes.length
+    for (let i = start; i < end; i++) {
+      const c = bytes[i]
+      if (c !== 32 && c !== 9 && c !== 13) {
+        rows++
+        break
+      }
+    }
+    start = end + 1
+  }
+  return rows
+}
+
 /** Number of non-blank lines. */
-export function countRows(text: string): number {
+export function countRows(text: string | Uint8Array): number {
+  if (typeof text !== 'string') return countRowBytes(text)
   let rows = 0
   let start = 0
   while (start < text.length) {
@@ -102,7 +125,8 @@ export function countRows(text: string): number {
 export async function insertBatch(ch: ClickHouse, params: InsertBatchParams): Promise<InsertBatchResult> {
   const { table, signal } = params
   const token = failpointOn('delivery.no-dedup-token') ? undefined : params.dedupToken
-  const text = typeof params.rows === 'string' ? params.rows : params.rows.map((r) => JSON.stringify(r)).join('\n')
+  const given = params.rows
+  const text = given instanceof Uint8Array || typeof given === 'string' ? given : given.map((r) => JSON.stringify(r)).join('\n')
   const rows = countRows(text)
   if (rows === 0) return { rows: 0, bytes: 0, durationMs: 0 }
   const target = qualifiedName(ch.database, table)
@@ -110,7 +134,7 @@ export async function insertBatch(ch: ClickHouse, params: InsertBatchParams): Pr
   const inline = ch.mode === 'embedded' && Object.keys(settings).length > 0
   const started = performance.now()
   try {
-    const body = Buffer.from(text, 'utf8')
+    const body = typeof text === 'string' ? Buffer.from(text, 'utf8') : Buffer.from(text.buffer, text.byteOffset, text.byteLength)
     const result = await ch.client.exec({
       query: `INSERT INTO ${target}${inline ? ` SETTINGS ${settingsSql(settings)}` : ''} FORMAT JSONEachRow`,
       values: Readable.from([body], { objectMode: false }),

@@ -19,6 +19,7 @@
  */
 import { metrics } from '../metrics/metrics.ts'
 import { failpoint, failpointsArmed } from '../util/failpoints.ts'
+import { concatBytes } from '../util/lines.ts'
 import type { PartitionBatch } from './batch.ts'
 import { pendingMark } from './pending.ts'
 import type { SinkResult } from './sink.ts'
@@ -30,11 +31,11 @@ export interface DeliveryPort {
   /** Commits `offset` (the next offset to consume) of `partition` in the consumer group with `metadata`; null clears it. */
   commit(partition: number, offset: number, metadata: string | null): Promise<void>
   /**
-   * Inserts `rows` (JSONEachRow text) into `table` with deduplication token `token` (sink.ts
+   * Inserts `rows` (JSONEachRow, UTF-8 bytes) into `table` with deduplication token `token` (sink.ts
    * `writeTable`: retries retriable errors, isolates the rows ClickHouse cannot store).
    * @returns rows written and rows refused, which the protocol dead-letters.
    */
-  insert(table: string, rows: string, token: string): Promise<SinkResult>
+  insert(table: string, rows: Uint8Array, token: string): Promise<SinkResult>
   /** Produces `records` (each one JSON text) to the stream topic `destination`. */
   produce(destination: string, records: string[]): Promise<void>
   /** Sends the dead-letter entries to the pipeline's DLQ topic; undefined when the pipeline turned the dead-letter queue off. */
@@ -72,7 +73,7 @@ export async function deliverBatch(port: DeliveryPort, b: PartitionBatch, origin
   if (failpointsArmed) failpoint('delivery.after-pending-commit', { partition, first: b.first, last: b.last, rows: b.rows })
   for (const [table, chunk] of b.tables) {
     const token = b.replay !== undefined ? replayToken(table, b.replay) : dedupToken(table, topic, partition, b.first, b.last)
-    const result = await port.insert(table, chunk.parts.join(''), token)
+    const result = await port.insert(table, concatBytes(chunk.parts, chunk.bytes), token)
     metrics.recordsWritten.inc({ pipeline, table }, result.written)
     if (result.rejected.length > 0) b.deadLetter(result.rejected, { pipeline, stream, topic, partition, offset: `${b.first}-${b.last}` })
   }

@@ -15,7 +15,10 @@ import { ClickHouseError, messageOf } from '../errors.ts'
 import { partitionPauses } from '../health/pauses.ts'
 import { metrics } from '../metrics/metrics.ts'
 import type { DlqItem } from '../model/dlq.ts'
+import { joinLines, splitLines } from '../util/lines.ts'
 import { stageLog } from '../util/log.ts'
+
+const utf8 = new TextDecoder()
 
 const logger = stageLog('delivery')
 
@@ -40,7 +43,7 @@ function codeOf(error: unknown): string {
   return error instanceof ClickHouseError ? String(error.type ?? error.chCode ?? 'unknown') : 'unknown'
 }
 
-async function insertRetrying(ctx: SinkContext, table: string, rows: string, token: string): Promise<number> {
+async function insertRetrying(ctx: SinkContext, table: string, rows: Uint8Array, token: string): Promise<number> {
   let paused = false
   let pauseId = 0
   try {
@@ -83,8 +86,8 @@ function isRowError(error: unknown): boolean {
   return error instanceof ClickHouseError && !error.retriable && error.chCode !== undefined && ROW_ERROR_CODES.has(error.chCode)
 }
 
-async function bisect(ctx: SinkContext, table: string, lines: string[], lo: number, hi: number, token: string, out: SinkResult): Promise<void> {
-  const rows = lines.slice(lo, hi).join('\n') + '\n'
+async function bisect(ctx: SinkContext, table: string, lines: Uint8Array[], lo: number, hi: number, token: string, out: SinkResult): Promise<void> {
+  const rows = joinLines(lines.slice(lo, hi))
   try {
     out.written += await insertRetrying(ctx, table, rows, `${token}:r${lo}-${hi - 1}`)
     return
@@ -92,9 +95,9 @@ async function bisect(ctx: SinkContext, table: string, lines: string[], lo: numb
     if (!isRowError(error)) throw error
     if (hi - lo === 1) {
       const ce = error as ClickHouseError
-      let record: unknown = lines[lo]
+      let record: unknown = utf8.decode(lines[lo])
       try {
-        record = JSON.parse(lines[lo] ?? '')
+        record = JSON.parse(record as string)
       } catch {
         /* keep the text */
       }
@@ -108,11 +111,13 @@ async function bisect(ctx: SinkContext, table: string, lines: string[], lo: numb
 }
 
 /**
- * Inserts `rows` (JSONEachRow text) into `table` with deduplication token `token`.
+ * Inserts `rows` (JSONEachRow, UTF-8 bytes: one JSON object per line) into `table` with
+ * deduplication token `token`. A refused batch is split on its line breaks (views, no copy;
+ * each half is copied once into its own body).
  * @returns rows written and rows refused (to dead-letter).
  * @throws when aborted, or on errors that are neither retriable nor caused by the rows.
  */
-export async function writeTable(ctx: SinkContext, table: string, rows: string, token: string): Promise<SinkResult> {
+export async function writeTable(ctx: SinkContext, table: string, rows: Uint8Array, token: string): Promise<SinkResult> {
   const out: SinkResult = { written: 0, rejected: [] }
   try {
     out.written = await insertRetrying(ctx, table, rows, token)
@@ -121,8 +126,7 @@ export async function writeTable(ctx: SinkContext, table: string, rows: string, 
     if (!isRowError(error)) throw error
     logger.warn({ table, err: error }, 'insert refused; isolating the rows ClickHouse cannot store')
   }
-  const lines = rows.split('\n')
-  if (lines[lines.length - 1] === '') lines.pop()
+  const lines = splitLines(rows)
   await bisect(ctx, table, lines, 0, lines.length, token, out)
   return out
 }

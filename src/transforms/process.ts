@@ -13,6 +13,7 @@ import type { DlqItem } from '../model/dlq.ts'
 import type { StreamLike, TransformDef } from '../model/types.ts'
 import { describeErrors, describeFieldErrors } from '../util/ajv-errors.ts'
 import { messageOf } from '../errors.ts'
+import { encodeLines } from '../util/lines.ts'
 import { scanJson } from './bounds.ts'
 import { outputCheck } from './copied.ts'
 import { DEFAULT_BOUNDS, decodeMessage, rawFields, rejectedMessage } from './decode.ts'
@@ -37,7 +38,7 @@ class Outputs {
     if (this.track) t.sources.push(source)
   }
   tableRows(): TableRows[] {
-    return [...this.tables].map(([table, t]) => ({ table, rows: t.parts.join('\n') + '\n', count: t.parts.length, ...(this.track ? { sources: t.sources } : {}) }))
+    return [...this.tables].map(([table, t]) => ({ table, rows: encodeLines(t.parts), count: t.parts.length, ...(this.track ? { sources: t.sources } : {}) }))
   }
   topicRecords(): TopicRecords[] {
     return [...this.topics].map(([topic, t]) => ({ topic, records: t.records, ...(this.track ? { sources: t.sources } : {}) }))

@@ -44,7 +44,7 @@ function stubClickHouse(answer: (ids: string[], attempt: number) => void): { ch:
   return { ch: ch as unknown as ClickHouse, inserts }
 }
 
-const rows = (ids: string[]) => ids.map((id) => JSON.stringify({ id, n: 1 })).join('\n') + '\n'
+const rows = (ids: string[]) => Buffer.from(ids.map((id) => JSON.stringify({ id, n: 1 })).join('\n') + '\n')
 const IDS = ['a', 'b', 'BAD1', 'c', 'd', 'BAD2', 'e', 'f']
 const refuseBad = (ids: string[]) => {
   if (ids.some((id) => id.startsWith('BAD'))) throw chError(27, 'CANNOT_PARSE_INPUT_ASSERTION_FAILED', 'Cannot parse input: expected \'"\' before: BAD')
@@ -93,4 +93,13 @@ test('an error that is neither retriable nor the rows\' fault stops the batch: n
   })
   await assert.rejects(writeTable({ ch, pipeline: 'p' }, 't', rows(IDS), 'tok'), (e: unknown) => e instanceof ClickHouseError && e.chCode === 60)
   assert.equal(inserts.length, 1, 'no split: the rows are not at fault')
+})
+
+test('rows with multi-byte UTF-8 text are split on their line breaks: the refused one is dead-lettered as its parsed record', async () => {
+  const ids = ['Zürich', 'BAD😀', '東京', 'e']
+  const { ch, inserts } = stubClickHouse(refuseBad)
+  const result = await writeTable({ ch, pipeline: 'p' }, 't', rows(ids), 'tok')
+  assert.equal(result.written, 3)
+  assert.deepEqual(result.rejected.map((r) => r.record), [{ id: 'BAD😀', n: 1 }])
+  assert.deepEqual(inserts.filter((i) => !i.ids.some((id) => id.startsWith('BAD'))).flatMap((i) => i.ids).sort(), ['e', 'Zürich', '東京'].sort())
 })
