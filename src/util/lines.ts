@@ -7,27 +7,40 @@ const encoder = new TextEncoder()
 const NEWLINE = 0x0a
 
 /**
- * Encodes `lines` (each without a line break) as UTF-8, each followed by `\n`, into one
- * Uint8Array whose ArrayBuffer is exactly as long as the text (byteOffset 0), never a pooled
- * slab. No intermediate joined string is built. An empty list gives an empty array.
+ * Encodes `lines` (each without a line break: text, or UTF-8 bytes copied as they are) as UTF-8,
+ * each followed by `\n`, into one Uint8Array whose ArrayBuffer is exactly as long as the text
+ * (byteOffset 0), never a pooled slab. No intermediate joined string is built. An empty list
+ * gives an empty array.
  */
-export function encodeLines(lines: readonly string[]): Uint8Array {
+export function encodeLines(lines: ReadonlyArray<string | Uint8Array>): Uint8Array {
   // A UTF-8 text is at least as many bytes as UTF-16 code units: ASCII text fits exactly.
   let capacity = lines.length
   for (const line of lines) capacity += line.length
   let out = new Uint8Array(capacity)
   let used = 0
+  /** Makes room for `more` bytes after `used` (text before may have taken more than its count). */
+  const room = (more: number) => {
+    if (used + more <= out.length) return
+    const grown = new Uint8Array(Math.max(out.length * 2, used + more))
+    grown.set(out.subarray(0, used))
+    out = grown
+  }
   for (const line of lines) {
+    if (typeof line !== 'string') {
+      room(line.length + 1)
+      out.set(line, used)
+      used += line.length
+      out[used++] = NEWLINE
+      continue
+    }
     let read = 0
     for (;;) {
       const r = encoder.encodeInto(read === 0 ? line : line.slice(read), out.subarray(used))
       read += r.read
       used += r.written
       if (read >= line.length && used < out.length) break
-      // Non-ASCII text: grow (doubling) and continue where the encoder stopped.
-      const grown = new Uint8Array(Math.max(out.length * 2, used + 4 * (line.length - read) + 1))
-      grown.set(out.subarray(0, used))
-      out = grown
+      // Non-ASCII text: grow and continue where the encoder stopped (a character takes at most 3 bytes per code unit).
+      room(3 * (line.length - read) + 1)
     }
     out[used++] = NEWLINE
   }

@@ -10,6 +10,8 @@ import { test } from 'node:test'
 import type { ClickHouse } from '../../../src/clickhouse/client.ts'
 import { writeTable } from '../../../src/delivery/sink.ts'
 import { ClickHouseError } from '../../../src/errors.ts'
+import { IngestPipeline, Key, t } from '../../../src/index.ts'
+import { processMessage } from '../../../src/transforms/process.ts'
 
 interface Insert {
   token: string
@@ -102,4 +104,15 @@ test('rows with multi-byte UTF-8 text are split on their line breaks: the refuse
   assert.equal(result.written, 3)
   assert.deepEqual(result.rejected.map((r) => r.record), [{ id: 'BAD😀', n: 1 }])
   assert.deepEqual(inserts.filter((i) => !i.ids.some((id) => id.startsWith('BAD'))).flatMap((i) => i.ids).sort(), ['e', 'Zürich', '東京'].sort())
+})
+
+test('rows a transform-free pipeline passed through as they came are isolated the same way: the refused one is dead-lettered, the others written once', async () => {
+  const p = new IngestPipeline('sink_pt', { schema: t.Object({ id: Key(t.String()), n: t.Int32() }), table: true })
+  const texts = ['{"id":"a","n":1}', '{"id":"BAD","n":2}', '{"id":"c", "n":3}', '{"id":"d","n":4}']
+  const processed = await processMessage(p.stream, new TextEncoder().encode(`[${texts.join(',')}]`))
+  const { ch, inserts } = stubClickHouse(refuseBad)
+  const result = await writeTable({ ch, pipeline: 'p' }, 'sink_pt', processed.tables[0]!.rows, 'tok')
+  assert.equal(result.written, 3)
+  assert.deepEqual(result.rejected.map((r) => r.record), [{ id: 'BAD', n: 2 }])
+  assert.deepEqual(inserts.filter((i) => !i.ids.includes('BAD')).flatMap((i) => i.ids).sort(), ['a', 'c', 'd'])
 })

@@ -42,3 +42,11 @@ test('concatenated parts are their bytes in order', () => {
   assert.deepEqual(Buffer.from(concatBytes(parts)), expected(['{"a":1}', '{"b":2}', '{"c":3}']))
   assert.deepEqual(Buffer.from(concatBytes(parts, 24)), expected(['{"a":1}', '{"b":2}', '{"c":3}']))
 })
+
+test('text lines with multi-byte characters followed by byte lines: every line and its break is kept', () => {
+  const enc = new TextEncoder()
+  const lines: Array<string | Uint8Array> = ['{"a":"über"}', enc.encode('{"b":1}'), '東京', enc.encode('{"c":"😀"}'), 'x']
+  const bytes = encodeLines(lines)
+  assert.deepEqual(Buffer.from(bytes), expected(lines.map((l) => (typeof l === 'string' ? l : Buffer.from(l).toString()))))
+  assert.equal(bytes.buffer.byteLength, bytes.byteLength)
+})
