@@ -34,6 +34,8 @@ export interface InsertBatchParams {
    * text, or row objects (serialised with JSON.stringify).
    */
   rows: Uint8Array | string | readonly object[]
+  /** Rows (non-blank lines) in `rows` when the caller knows them; counted otherwise. */
+  count?: number
   /** Deduplication token; see delivery/token.ts. Without one, the insert is never deduplicated. */
   dedupToken?: string
   /** Aborts the request (server: the HTTP request; chdb: the wait — the engine may still finish the write). */
@@ -131,7 +133,7 @@ export async function insertBatch(ch: ClickHouse, params: InsertBatchParams): Pr
   const token = failpointOn('delivery.no-dedup-token') ? undefined : params.dedupToken
   const given = params.rows
   const text = given instanceof Uint8Array || typeof given === 'string' ? given : given.map((r) => JSON.stringify(r)).join('\n')
-  const rows = countRows(text)
+  const rows = params.count ?? countRows(text)
   if (rows === 0) return { rows: 0, bytes: 0, durationMs: 0 }
   const target = qualifiedName(ch.database, table)
   const settings = insertSettings(ch, token)

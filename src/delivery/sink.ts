@@ -43,12 +43,12 @@ function codeOf(error: unknown): string {
   return error instanceof ClickHouseError ? String(error.type ?? error.chCode ?? 'unknown') : 'unknown'
 }
 
-async function insertRetrying(ctx: SinkContext, table: string, rows: Uint8Array, token: string): Promise<number> {
+async function insertRetrying(ctx: SinkContext, table: string, rows: Uint8Array, token: string, count?: number): Promise<number> {
   let paused = false
   let pauseId = 0
   try {
     const result = await withRetry(
-      () => insertBatch(ctx.ch, { table, rows, dedupToken: token }),
+      () => insertBatch(ctx.ch, { table, rows, dedupToken: token, ...(count !== undefined ? { count } : {}) }),
       {
         retries: Number.POSITIVE_INFINITY,
         baseMs: ctx.retry?.baseMs ?? 250,
@@ -89,7 +89,7 @@ function isRowError(error: unknown): boolean {
 async function bisect(ctx: SinkContext, table: string, lines: Uint8Array[], lo: number, hi: number, token: string, out: SinkResult): Promise<void> {
   const rows = joinLines(lines.slice(lo, hi))
   try {
-    out.written += await insertRetrying(ctx, table, rows, `${token}:r${lo}-${hi - 1}`)
+    out.written += await insertRetrying(ctx, table, rows, `${token}:r${lo}-${hi - 1}`, hi - lo)
     return
   } catch (error) {
     if (!isRowError(error)) throw error
@@ -112,15 +112,16 @@ async function bisect(ctx: SinkContext, table: string, lines: Uint8Array[], lo: 
 
 /**
  * Inserts `rows` (JSONEachRow, UTF-8 bytes: one JSON object per line) into `table` with
- * deduplication token `token`. A refused batch is split on its line breaks (views, no copy;
+ * deduplication token `token`; `count`, when given, is the number of rows in `rows` (not counted
+ * again). A refused batch is split on its line breaks (views, no copy;
  * each half is copied once into its own body).
  * @returns rows written and rows refused (to dead-letter).
  * @throws when aborted, or on errors that are neither retriable nor caused by the rows.
  */
-export async function writeTable(ctx: SinkContext, table: string, rows: Uint8Array, token: string): Promise<SinkResult> {
+export async function writeTable(ctx: SinkContext, table: string, rows: Uint8Array, token: string, count?: number): Promise<SinkResult> {
   const out: SinkResult = { written: 0, rejected: [] }
   try {
-    out.written = await insertRetrying(ctx, table, rows, token)
+    out.written = await insertRetrying(ctx, table, rows, token, count)
     return out
   } catch (error) {
     if (!isRowError(error)) throw error

@@ -77,16 +77,47 @@ export function joinLines(lines: readonly Uint8Array[]): Uint8Array {
   return out
 }
 
-/** Concatenates byte arrays into one (one copy; `total` is their summed length when known). */
-export function concatBytes(parts: readonly Uint8Array[], total?: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!
-  let length = total ?? 0
-  if (total === undefined) for (const p of parts) length += p.length
-  const out = new Uint8Array(length)
+/**
+ * Reusable byte buffers for insert bodies, so each flush does not allocate (and leave to the
+ * garbage collector) a new one of megabytes: V8 counts ArrayBuffers as external memory and runs
+ * a full collection of the main heap each time enough of it was allocated. `take` never hands
+ * the same buffer to two callers; a buffer is reused only after `give`, which a caller calls
+ * once nothing reads it any more (never after an aborted insert the engine may still be reading).
+ */
+export class BytePool {
+  private readonly free: ArrayBuffer[] = []
+
+  /**
+   * @param keep most buffers kept between uses
+   * @param maxBytes largest buffer kept (bigger ones are left to the collector), in bytes
+   */
+  constructor(
+    private readonly keep = 2,
+    private readonly maxBytes = 16 * 1024 * 1024,
+  ) {}
+
+  /** A view of exactly `bytes` bytes (contents undefined) over a buffer of at least that size. */
+  take(bytes: number): Uint8Array {
+    const at = this.free.findIndex((b) => b.byteLength >= bytes)
+    const buffer = at >= 0 ? this.free.splice(at, 1)[0]! : new ArrayBuffer(bytes)
+    return new Uint8Array(buffer, 0, bytes)
+  }
+
+  /** Returns a view from `take` for reuse. */
+  give(view: Uint8Array): void {
+    const buffer = view.buffer as ArrayBuffer
+    if (buffer.byteLength > this.maxBytes || this.free.includes(buffer)) return
+    this.free.push(buffer)
+    if (this.free.length > this.keep) this.free.sort((a, b) => b.byteLength - a.byteLength).pop()
+  }
+}
+
+/** `parts` concatenated into `into` (exactly their summed length). */
+export function concatInto(parts: readonly Uint8Array[], into: Uint8Array): Uint8Array {
   let at = 0
   for (const p of parts) {
-    out.set(p, at)
+    into.set(p, at)
     at += p.length
   }
-  return out
+  return into
 }

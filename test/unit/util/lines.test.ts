@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { concatBytes, encodeLines, joinLines, splitLines } from '../../../src/util/lines.ts'
+import { BytePool, concatInto, encodeLines, joinLines, splitLines } from '../../../src/util/lines.ts'
 
 const expected = (lines: string[]) => Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8')
 
@@ -37,10 +37,21 @@ test('split lines are views of the text without their breaks, and joining them g
   assert.deepEqual(splitLines(Buffer.from('{"a":1}')).map((l) => Buffer.from(l).toString()), ['{"a":1}'], 'a last line without a break counts')
 })
 
-test('concatenated parts are their bytes in order', () => {
+test('parts concatenated into a pooled body are their bytes in order, and a body given back is reused, never handed out twice at once', () => {
+  const pool = new BytePool(2, 1024)
   const parts = [encodeLines(['{"a":1}']), encodeLines([]), encodeLines(['{"b":2}', '{"c":3}'])]
-  assert.deepEqual(Buffer.from(concatBytes(parts)), expected(['{"a":1}', '{"b":2}', '{"c":3}']))
-  assert.deepEqual(Buffer.from(concatBytes(parts, 24)), expected(['{"a":1}', '{"b":2}', '{"c":3}']))
+  const first = concatInto(parts, pool.take(24))
+  assert.deepEqual(Buffer.from(first), expected(['{"a":1}', '{"b":2}', '{"c":3}']))
+  const second = pool.take(24)
+  assert.notEqual(second.buffer, first.buffer, 'a body in use is not handed out again')
+  pool.give(first)
+  const third = pool.take(10)
+  assert.equal(third.buffer, first.buffer, 'a body given back is reused for a smaller one')
+  assert.equal(third.byteLength, 10)
+  assert.deepEqual(Buffer.from(concatInto([encodeLines(['{"d":4}']), encodeLines(['x'])], third)), expected(['{"d":4}', 'x']))
+  const big = pool.take(2048)
+  pool.give(big)
+  assert.notEqual(pool.take(2048).buffer, big.buffer, 'a buffer over the size bound is not kept')
 })
 
 test('text lines with multi-byte characters followed by byte lines: every line and its break is kept', () => {
