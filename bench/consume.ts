@@ -8,14 +8,21 @@
  * BENCH_FILL=0 reads the topic as an earlier run left it (no refill).
  * BENCH_CPU_PROF=<dir> runs the daemon with `--cpu-prof --cpu-prof-dir <dir>` (one profile per
  * thread, written at exit).
+ * BENCH_PIPELINE=transform-free runs the daemon on the flights pipeline without its transform
+ * (bench/modules.ts: the pipeline's own `flights` table, the derived columns in the views) on the
+ * same topic instead of pipelines/flights.ts.
  */
+import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { FLIGHTS_PARQUET, ROOT, removeDir, resetKafka, runReplay, startDaemon, tempDir, waitFor } from '../test/integration/helpers.ts'
+import { transformFreeModule } from './modules.ts'
 import { count, daemonCpuSeconds, peakRssMb } from './proc.ts'
 
 const ROWS = Number(process.env.BENCH_ROWS || 300_000)
 const RUNS = Number(process.env.BENCH_RUNS || 2)
 const PROFILE_DIR = process.env.BENCH_CPU_PROF
+const TRANSFORM_FREE = process.env.BENCH_PIPELINE === 'transform-free'
+if (process.env.BENCH_PIPELINE && !TRANSFORM_FREE) throw new Error(`BENCH_PIPELINE=${process.env.BENCH_PIPELINE}: set it to transform-free, or leave it unset for pipelines/flights.ts`)
 const pipelinesDir = path.join(ROOT, 'pipelines')
 const nodeArgs = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : []
 
@@ -33,8 +40,14 @@ async function fill(): Promise<void> {
 async function consume(run: number): Promise<{ rowsPerSecond: number; seconds: number; cpuSeconds: number; peakRss: number }> {
   await resetKafka([], ['flowhouse.flights'])
   const dataDir = await tempDir(`bench-consume-${run}`)
+  let modules = pipelinesDir
+  if (TRANSFORM_FREE) {
+    modules = path.join(dataDir, 'pipelines')
+    await mkdir(modules)
+    await writeFile(path.join(modules, 'flights.ts'), transformFreeModule('flights', 2))
+  }
   const started = performance.now()
-  const daemon = await startDaemon({ pipelinesDir, dataDir, nodeArgs })
+  const daemon = await startDaemon({ pipelinesDir: modules, dataDir: path.join(dataDir, 'data'), nodeArgs })
   try {
     await waitFor(async () => (await count(daemon.url, 'flights')) >= ROWS, { timeoutMs: 3_600_000, intervalMs: 100, what: 'all rows' })
     const seconds = (performance.now() - started) / 1000

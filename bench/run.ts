@@ -28,6 +28,7 @@
  */
 import { mkdir, writeFile, readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { transformFreeModule } from './modules.ts'
 import { FLIGHTS_PARQUET, ROOT, kafka, removeDir, runReplay, sql, startDaemon, tempDir, truth, waitFor, type DaemonProcess } from '../test/integration/helpers.ts'
 import { startChild } from './child.ts'
 import { VIEW_QUERIES, canonical, diffContents, truthQueries, type ViewContents } from './flights-sql.ts'
@@ -96,28 +97,6 @@ async function flightsModule(topic: string): Promise<string> {
   return module
 }
 
-/** The flights pipeline without a transform: the pipeline's own table, the derived columns computed in the views. */
-const transformFreeModule = (topic: string): string => `
-import { IngestPipeline, Key, MaterializedView, t } from 'flowhouse'
-
-const Flight = t.Object({
-  id: Key(t.String()), date: t.DateTime(), delay: t.Int32(), distance: t.UInt32(),
-  origin: t.String({ pattern: '^[A-Z0-9]{3}$' }), destination: t.String({ pattern: '^[A-Z0-9]{3}$' }),
-})
-
-export const p = new IngestPipeline('${topic}', { schema: Flight, stream: { parallelism: ${PARTITIONS} }, table: { orderByFields: ['id'], engine: 'MergeTree' } })
-export const daily = new MaterializedView({
-  name: 'flights_daily_delays_mv', source: p.table!,
-  select: \`SELECT origin, toDate(date) AS day, count() AS flights, sum(delay) AS total_delay, countIf(delay > 15) AS delayed_flights FROM ${topic} GROUP BY origin, day\`,
-  target: { name: 'flights_daily_delays', engine: 'SummingMergeTree', orderByFields: ['origin', 'day'] },
-})
-export const routes = new MaterializedView({
-  name: 'flights_route_stats_mv', source: p.table!,
-  select: \`SELECT concat(origin, '-', destination) AS route, countState() AS flights, avgState(distance) AS avg_distance, maxState(delay) AS max_delay FROM ${topic} GROUP BY route\`,
-  target: { name: 'flights_route_stats', engine: 'AggregatingMergeTree', orderByFields: ['route'] },
-})
-`
-
 function rates(seconds: number, startSeconds: number): Pick<Figures, 'rowsPerSecond' | 'seconds' | 'startSeconds' | 'readRowsPerSecond'> {
   return { rowsPerSecond: ROWS / seconds, seconds, startSeconds, readRowsPerSecond: ROWS / Math.max(seconds - startSeconds, 0.001) }
 }
@@ -178,7 +157,7 @@ async function readOnce(reader: Reader, run: number, topic: string, expected: Vi
   let figures: Figures
   let contents: ViewContents | undefined
   if (reader === 'a') ({ figures, contents } = await daemonRun(label, topic, await flightsModule(topic), 'flights', false))
-  else if (reader === 'b') ({ figures, contents } = await daemonRun(label, topic, transformFreeModule(topic), topic, true))
+  else if (reader === 'b') ({ figures, contents } = await daemonRun(label, topic, transformFreeModule(topic, PARTITIONS), topic, true))
   else if (reader === 'e') {
     const r = await childRun<{ records: number }>(label, 'json-reader.ts', { topic, group: `${PREFIX}-${label}`, rows: ROWS })
     figures = r.figures

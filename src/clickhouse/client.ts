@@ -7,7 +7,7 @@
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client'
 import { ClickHouseError, FlowhouseError, isProgrammerError } from '../errors.ts'
 import { detectCapabilities } from './capabilities.ts'
-import { drainEmbedded, openEmbedded } from './embedded.ts'
+import { drainEmbedded, openEmbedded, type RawInsert } from './embedded.ts'
 import { toClickHouseError } from './errors.ts'
 import { resolveClickHouseOptions, type ClickHouseMode, type ClickHouseOptions, type ResolvedClickHouseOptions } from './options.ts'
 import { defaultConnectionParser, sessionParser } from './sandbox/engines.ts'
@@ -34,6 +34,8 @@ export class ClickHouse {
   readonly serverVersion: string
   readonly capabilities: Capabilities
   readonly options: ResolvedClickHouseOptions
+  /** Embedded only: an insert of a body as bytes on the read-write session (embedded.ts RawInsert); insertBatch uses it. */
+  readonly rawInsert: RawInsert | undefined
   #closing: Promise<void> | undefined
   readonly #release: () => Promise<void>
   readonly #others: ClickHouseClient[]
@@ -50,6 +52,8 @@ export class ClickHouse {
     others?: ClickHouseClient[]
     serverVersion: string
     capabilities: Capabilities
+    /** Embedded: the read-write session's raw insert. */
+    rawInsert?: RawInsert
   }) {
     this.mode = init.options.mode
     this.options = init.options
@@ -63,6 +67,7 @@ export class ClickHouse {
     this.#others = init.others ?? []
     this.serverVersion = init.serverVersion
     this.capabilities = init.capabilities
+    this.rawInsert = init.rawInsert
   }
 
   /** True once close() was called. */
@@ -148,7 +153,7 @@ export async function createClickHouse(options: ClickHouseOptions = {}): Promise
  * @throws as createClickHouse.
  */
 export async function connectClickHouse(resolved: ResolvedClickHouseOptions): Promise<ClickHouse> {
-  let clients: { client: ClickHouseClient; readers: ClickHouseClient[]; openReader?: () => Promise<ClickHouseClient>; parser: ParseEngine; release: () => Promise<void> } | undefined
+  let clients: { client: ClickHouseClient; rawInsert?: RawInsert; readers: ClickHouseClient[]; openReader?: () => Promise<ClickHouseClient>; parser: ParseEngine; release: () => Promise<void> } | undefined
   try {
     if (resolved.mode === 'embedded') {
       const embedded = await openEmbedded(resolved)
@@ -166,7 +171,7 @@ export async function connectClickHouse(resolved: ResolvedClickHouseOptions): Pr
       ...(clients.openReader ? { openReader: clients.openReader } : {}),
       ...(resolved.mode === 'server' ? { requestSettings: serverRequestSettings(resolved.sandbox) } : {}),
     })
-    return new ClickHouse({ options: resolved, client: clients.client, readonlyClient: clients.readers[0] as ClickHouseClient, others: clients.readers, sandbox, release: clients.release, serverVersion, capabilities })
+    return new ClickHouse({ options: resolved, client: clients.client, ...(clients.rawInsert ? { rawInsert: clients.rawInsert } : {}), readonlyClient: clients.readers[0] as ClickHouseClient, others: clients.readers, sandbox, release: clients.release, serverVersion, capabilities })
   } catch (error) {
     if (clients) {
       for (const c of new Set(clients.readers)) await c.close().catch(() => undefined)

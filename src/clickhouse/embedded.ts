@@ -38,10 +38,28 @@ export interface RawSession {
   close(): Promise<void>
 }
 
+/** One INSERT of a body already in `format`, on the read-write session (chdb's raw passthrough). */
+export interface RawInsertParams {
+  /** `<database>.<table>`, each part [A-Za-z0-9_] (chdb checks). */
+  table: string
+  /** The body; handed to the engine without a copy or a decode to text. */
+  values: Buffer
+  format: 'JSONEachRow'
+  /** Put in the INSERT's own SETTINGS clause (they do not stick to the session). */
+  settings: Record<string, string | number>
+  /** Stops the wait (the engine may still finish the write). */
+  signal?: AbortSignal
+}
+
+/** The raw insert of the read-write session: rejects with chdb's error (`Code: <n>. DB::Exception: ...` in its message). */
+export type RawInsert = (params: RawInsertParams) => Promise<unknown>
+
 /** The clients over one embedded engine. */
 export interface EmbeddedClients {
   /** Read-write session: DDL, inserts, internal reads. */
   client: ClickHouseClient
+  /** Inserts a body on the same session as `client`, without going through text (see RawInsert). */
+  rawInsert: RawInsert
   /** Sessions pinned to the sandbox's limits and then `readonly = 1`: caller queries, one at a time each. */
   readers: ClickHouseClient[]
   /**
@@ -117,10 +135,15 @@ export async function openEmbedded(options: ResolvedClickHouseOptions): Promise<
   }
   // chdb types the connection against @clickhouse/client-common, the client against its own
   // copy of the same interface; the shapes are identical.
-  const open = (): ClickHouseClient => createClient({ connection: connect() as unknown as ClientConnection, application: 'flowhouse', log: { level: ClickHouseLogLevel.OFF } })
+  const over = (connection: ReturnType<typeof createChdbConnection>): ClickHouseClient => createClient({ connection: connection as unknown as ClientConnection, application: 'flowhouse', log: { level: ClickHouseLogLevel.OFF } })
+  const open = (): ClickHouseClient => over(connect())
   const opened: ClickHouseClient[] = []
   try {
-    const client = open()
+    const rw = connect()
+    const client = over(rw)
+    // clickhouse-js's exec hands chdb a stream, which chdb's connection reads into one string and
+    // appends to the SQL text; the raw insert gives the engine the bytes as they are.
+    const rawInsert: RawInsert = (params) => rw.chdb.rawInsert(params)
     opened.push(client)
     const database = quoteIdentifier(options.database, 'database')
     if (options.createDatabase) await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` })
@@ -154,7 +177,7 @@ export async function openEmbedded(options: ResolvedClickHouseOptions): Promise<
     await parser.text(`USE ${database}`)
     await parser.text(`SET ${settingsSql(limitSettings(options.sandbox))}`)
     await parser.text('SET readonly = 1')
-    return { client, readers, openReader, parser, release }
+    return { client, rawInsert, readers, openReader, parser, release }
   } catch (error) {
     for (const c of opened) await c.close().catch(() => undefined)
     await release()

@@ -8,9 +8,10 @@ import type { WorkResult } from '../transforms/types.ts'
 import type { DlqGroup, DlqSource } from './types.ts'
 
 export interface TableChunk {
-  /** JSONEachRow texts in offset order; joined at flush. */
-  parts: string[]
+  /** JSONEachRow bytes (UTF-8) of each message, in offset order; concatenated once at flush. */
+  parts: Uint8Array[]
   rows: number
+  /** Bytes of `parts` in total. */
   bytes: number
 }
 
@@ -38,7 +39,7 @@ export class PartitionBatch {
   /** Filter outcomes by transform destination (WorkResult.filteredBy). */
   readonly filteredBy = new Map<string, number>()
   rows = 0
-  /** Bytes of JSONEachRow text bound for tables. */
+  /** Bytes of JSONEachRow (UTF-8) bound for tables. */
   bytes = 0
   /**
    * Bytes the batch holds in memory: the table text, the records bound for other streams and the
@@ -72,10 +73,10 @@ export class PartitionBatch {
       if (!chunk) this.tables.set(t.table, (chunk = { parts: [], rows: 0, bytes: 0 }))
       chunk.parts.push(t.rows)
       chunk.rows += t.count
-      chunk.bytes += t.rows.length
+      chunk.bytes += t.rows.byteLength
       this.rows += t.count
-      this.bytes += t.rows.length
-      this.heldBytes += t.rows.length
+      this.bytes += t.rows.byteLength
+      this.heldBytes += t.rows.byteLength
     }
     for (const t of result.topics) {
       for (const r of t.records) this.heldBytes += r.length

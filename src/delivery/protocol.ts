@@ -19,22 +19,28 @@
  */
 import { metrics } from '../metrics/metrics.ts'
 import { failpoint, failpointsArmed } from '../util/failpoints.ts'
+import { BytePool, concatInto } from '../util/lines.ts'
 import type { PartitionBatch } from './batch.ts'
 import { pendingMark } from './pending.ts'
 import type { SinkResult } from './sink.ts'
 import { dedupToken, replayToken } from './token.ts'
 import type { DlqGroup } from './types.ts'
 
+/** Insert bodies, reused across batches (a batch's rows are copied into one body at flush). */
+const bodies = new BytePool()
+
 /** The Kafka and ClickHouse side of one partition's delivery. Each call rejects when its write was not acknowledged. */
 export interface DeliveryPort {
   /** Commits `offset` (the next offset to consume) of `partition` in the consumer group with `metadata`; null clears it. */
   commit(partition: number, offset: number, metadata: string | null): Promise<void>
   /**
-   * Inserts `rows` (JSONEachRow text) into `table` with deduplication token `token` (sink.ts
+   * Inserts `rows` (JSONEachRow, UTF-8 bytes) into `table` with deduplication token `token` (sink.ts
    * `writeTable`: retries retriable errors, isolates the rows ClickHouse cannot store).
+   * `count` is the number of rows (lines) in `rows`. `rows` may be reused by the protocol once the
+   * returned promise has resolved, so nothing may keep reading it after that.
    * @returns rows written and rows refused, which the protocol dead-letters.
    */
-  insert(table: string, rows: string, token: string): Promise<SinkResult>
+  insert(table: string, rows: Uint8Array, token: string, count: number): Promise<SinkResult>
   /** Produces `records` (each one JSON text) to the stream topic `destination`. */
   produce(destination: string, records: string[]): Promise<void>
   /** Sends the dead-letter entries to the pipeline's DLQ topic; undefined when the pipeline turned the dead-letter queue off. */
@@ -72,7 +78,11 @@ export async function deliverBatch(port: DeliveryPort, b: PartitionBatch, origin
   if (failpointsArmed) failpoint('delivery.after-pending-commit', { partition, first: b.first, last: b.last, rows: b.rows })
   for (const [table, chunk] of b.tables) {
     const token = b.replay !== undefined ? replayToken(table, b.replay) : dedupToken(table, topic, partition, b.first, b.last)
-    const result = await port.insert(table, chunk.parts.join(''), token)
+    const single = chunk.parts.length === 1
+    const body = single ? chunk.parts[0]! : concatInto(chunk.parts, bodies.take(chunk.bytes))
+    const result = await port.insert(table, body, token, chunk.rows)
+    // Only after a completed insert: after an error (an abort among them) the engine may still read it.
+    if (!single) bodies.give(body)
     metrics.recordsWritten.inc({ pipeline, table }, result.written)
     if (result.rejected.length > 0) b.deadLetter(result.rejected, { pipeline, stream, topic, partition, offset: `${b.first}-${b.last}` })
   }

@@ -15,7 +15,10 @@ import { ClickHouseError, messageOf } from '../errors.ts'
 import { partitionPauses } from '../health/pauses.ts'
 import { metrics } from '../metrics/metrics.ts'
 import type { DlqItem } from '../model/dlq.ts'
+import { joinLines, splitLines } from '../util/lines.ts'
 import { stageLog } from '../util/log.ts'
+
+const utf8 = new TextDecoder()
 
 const logger = stageLog('delivery')
 
@@ -40,12 +43,12 @@ function codeOf(error: unknown): string {
   return error instanceof ClickHouseError ? String(error.type ?? error.chCode ?? 'unknown') : 'unknown'
 }
 
-async function insertRetrying(ctx: SinkContext, table: string, rows: string, token: string): Promise<number> {
+async function insertRetrying(ctx: SinkContext, table: string, rows: Uint8Array, token: string, count?: number): Promise<number> {
   let paused = false
   let pauseId = 0
   try {
     const result = await withRetry(
-      () => insertBatch(ctx.ch, { table, rows, dedupToken: token }),
+      () => insertBatch(ctx.ch, { table, rows, dedupToken: token, ...(count !== undefined ? { count } : {}) }),
       {
         retries: Number.POSITIVE_INFINITY,
         baseMs: ctx.retry?.baseMs ?? 250,
@@ -83,18 +86,18 @@ function isRowError(error: unknown): boolean {
   return error instanceof ClickHouseError && !error.retriable && error.chCode !== undefined && ROW_ERROR_CODES.has(error.chCode)
 }
 
-async function bisect(ctx: SinkContext, table: string, lines: string[], lo: number, hi: number, token: string, out: SinkResult): Promise<void> {
-  const rows = lines.slice(lo, hi).join('\n') + '\n'
+async function bisect(ctx: SinkContext, table: string, lines: Uint8Array[], lo: number, hi: number, token: string, out: SinkResult): Promise<void> {
+  const rows = joinLines(lines.slice(lo, hi))
   try {
-    out.written += await insertRetrying(ctx, table, rows, `${token}:r${lo}-${hi - 1}`)
+    out.written += await insertRetrying(ctx, table, rows, `${token}:r${lo}-${hi - 1}`, hi - lo)
     return
   } catch (error) {
     if (!isRowError(error)) throw error
     if (hi - lo === 1) {
       const ce = error as ClickHouseError
-      let record: unknown = lines[lo]
+      let record: unknown = utf8.decode(lines[lo])
       try {
-        record = JSON.parse(lines[lo] ?? '')
+        record = JSON.parse(record as string)
       } catch {
         /* keep the text */
       }
@@ -108,21 +111,23 @@ async function bisect(ctx: SinkContext, table: string, lines: string[], lo: numb
 }
 
 /**
- * Inserts `rows` (JSONEachRow text) into `table` with deduplication token `token`.
+ * Inserts `rows` (JSONEachRow, UTF-8 bytes: one JSON object per line) into `table` with
+ * deduplication token `token`; `count`, when given, is the number of rows in `rows` (not counted
+ * again). A refused batch is split on its line breaks (views, no copy;
+ * each half is copied once into its own body).
  * @returns rows written and rows refused (to dead-letter).
  * @throws when aborted, or on errors that are neither retriable nor caused by the rows.
  */
-export async function writeTable(ctx: SinkContext, table: string, rows: string, token: string): Promise<SinkResult> {
+export async function writeTable(ctx: SinkContext, table: string, rows: Uint8Array, token: string, count?: number): Promise<SinkResult> {
   const out: SinkResult = { written: 0, rejected: [] }
   try {
-    out.written = await insertRetrying(ctx, table, rows, token)
+    out.written = await insertRetrying(ctx, table, rows, token, count)
     return out
   } catch (error) {
     if (!isRowError(error)) throw error
     logger.warn({ table, err: error }, 'insert refused; isolating the rows ClickHouse cannot store')
   }
-  const lines = rows.split('\n')
-  if (lines[lines.length - 1] === '') lines.pop()
+  const lines = splitLines(rows)
   await bisect(ctx, table, lines, 0, lines.length, token, out)
   return out
 }

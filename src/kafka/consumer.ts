@@ -336,7 +336,7 @@ export class StreamConsumer {
     const signal = this.abort.signal
     return {
       commit: (partition, offset, metadata) => this.consumer.commitOffsets([{ topic, partition, offset: String(offset), metadata }]),
-      insert: (table, rows, token) => writeTable({ ch, pipeline, heartbeat: state.heartbeat, signal, retry: { baseMs: batch.insertRetryBaseMs, maxMs: batch.insertRetryMaxMs } }, table, rows, token),
+      insert: (table, rows, token, count) => writeTable({ ch, pipeline, heartbeat: state.heartbeat, signal, retry: { baseMs: batch.insertRetryBaseMs, maxMs: batch.insertRetryMaxMs } }, table, rows, token, count),
       produce: (destination, records) => producer.sendRecords(destination, records, recordsPerMessage),
       deadLetter: dlqTopic ? (groups) => dlqWriter.send(dlqTopic, groups, state.heartbeat) : undefined,
     }

@@ -12,6 +12,7 @@ import { resources } from '../constraints/resource.ts'
 import type { Finding, ViolationItem } from '../constraints/types.ts'
 import type { DlqItem } from '../model/dlq.ts'
 import type { WorkResult } from '../transforms/types.ts'
+import { joinLines, splitLines } from '../util/lines.ts'
 
 const ERROR_TYPE = { rate: 'rate_limit_exceeded', validation: 'validation_failed', resource: 'resource_limit_exceeded' } as const
 
@@ -27,8 +28,8 @@ export interface EnforceContext {
 function remove(result: WorkResult, removed: Set<number>): void {
   for (const t of result.tables) {
     if (!t.sources) continue
-    const lines = t.rows.split('\n')
-    const keep: string[] = []
+    const lines = splitLines(t.rows)
+    const keep: Uint8Array[] = []
     const sources: number[] = []
     t.sources.forEach((s, i) => {
       if (!removed.has(s)) {
@@ -36,7 +37,7 @@ function remove(result: WorkResult, removed: Set<number>): void {
         sources.push(s)
       }
     })
-    t.rows = keep.length ? keep.join('\n') + '\n' : ''
+    t.rows = joinLines(keep)
     t.count = keep.length
     t.sources = sources
   }

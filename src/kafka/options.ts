@@ -127,7 +127,8 @@ export interface BatchOptions {
    * Flush once the bytes the batch holds (JSONEachRow text, records for other streams, dead-letter
    * texts: PartitionBatch.heldBytes) reach this many. The flush is awaited before the partition
    * takes its next message, so this bounds the open batch of each partition; a flush holds about
-   * three copies of it at once (the parts, the joined text, the insert body). @default 8 MiB
+   * two copies of its rows at once (each message's bytes and the concatenated insert body, which
+   * the embedded engine reads in place). @default 8 MiB
    */
   maxBytes: number
   /** Flush a non-empty batch this long after its first message, in milliseconds. @default 1_000 */

@@ -42,8 +42,12 @@ export function rejectedMessage(item: DlqItem, started: number): WorkResult {
   return { records: 1, tables: [], topics: [], dlq: [item], filtered: 0, consumed: 0, durationMs: performance.now() - started }
 }
 
-/** Decoded records, or the whole-message failure. `records[i]` is a hole for each record in `dlq`. */
-export type Decoded = { ok: true; records: unknown[]; dlq: DlqItem[] } | { ok: false; item: DlqItem }
+/**
+ * Decoded records, or the whole-message failure. `records[i]` is a hole for each record in `dlq`.
+ * `ranges` (when every record was parsed from the message at once) holds the byte range of each
+ * record's text in the value, flat: record i is [ranges[2i], ranges[2i+1]).
+ */
+export type Decoded = { ok: true; records: unknown[]; dlq: DlqItem[]; ranges?: number[] } | { ok: false; item: DlqItem }
 
 /**
  * Decodes a message value under `bounds`. Never throws; never lets JSON.parse or anything
@@ -73,7 +77,7 @@ export function decodeMessage(value: Uint8Array, bounds: WorkBounds): Decoded {
       const got = parsed === null ? 'null' : typeof parsed
       return decode('not_json_array', `message is not a JSON array (got ${got}); the ingest format is JSON_ARRAY`)
     }
-    return { ok: true, records: parsed, dlq: [] }
+    return { ok: true, records: parsed, dlq: [], ranges: scan.ranges }
   }
   if (!scan.balanced) return decode('invalid_json', 'message is not valid JSON: its brackets or strings do not close')
   // Some records are over a bound: parse the others one by one.

@@ -13,18 +13,21 @@ import type { DlqItem } from '../model/dlq.ts'
 import type { StreamLike, TransformDef } from '../model/types.ts'
 import { describeErrors, describeFieldErrors } from '../util/ajv-errors.ts'
 import { messageOf } from '../errors.ts'
+import { encodeLines } from '../util/lines.ts'
 import { scanJson } from './bounds.ts'
 import { outputCheck } from './copied.ts'
+import { passesAsIs } from './passthrough.ts'
 import { DEFAULT_BOUNDS, decodeMessage, rawFields, rejectedMessage, type Decoded } from './decode.ts'
 import type { TableRows, TopicRecords, WorkBounds, WorkResult, WorkTask } from './types.ts'
 
 
 /** Outputs of one message, optionally remembering which record each line came from. */
 class Outputs {
-  private tables = new Map<string, { parts: string[]; sources: number[] }>()
+  private tables = new Map<string, { parts: Array<string | Uint8Array>; sources: number[] }>()
   private topics = new Map<string, { records: string[]; sources: number[] }>()
   constructor(private readonly track: boolean) {}
-  row(table: string, json: string, source: number): void {
+  /** `json`: the row's text, or its UTF-8 bytes (a record passed through as it came). */
+  row(table: string, json: string | Uint8Array, source: number): void {
     let t = this.tables.get(table)
     if (!t) this.tables.set(table, (t = { parts: [], sources: [] }))
     t.parts.push(json)
@@ -37,7 +40,7 @@ class Outputs {
     if (this.track) t.sources.push(source)
   }
   tableRows(): TableRows[] {
-    return [...this.tables].map(([table, t]) => ({ table, rows: t.parts.join('\n') + '\n', count: t.parts.length, ...(this.track ? { sources: t.sources } : {}) }))
+    return [...this.tables].map(([table, t]) => ({ table, rows: encodeLines(t.parts), count: t.parts.length, ...(this.track ? { sources: t.sources } : {}) }))
   }
   topicRecords(): TopicRecords[] {
     return [...this.topics].map(([topic, t]) => ({ topic, records: t.records, ...(this.track ? { sources: t.sources } : {}) }))
@@ -46,7 +49,7 @@ class Outputs {
 
 /** What one record produced, held back until the record is known to stay. */
 interface Staged {
-  rows: Array<[string, string]>
+  rows: Array<[string, string | Uint8Array]>
   records: Array<[string, string]>
   dlq: DlqItem[]
   delivered: number
@@ -144,6 +147,8 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
   const progress = task.progress ? new Float64Array(task.progress) : undefined
   const out = new Outputs(constraints !== undefined && constraints.result !== undefined && task.constraints!.some((c) => c.type === 'rate' && c.action !== 'throttle'))
   const check = recordChecker(stream.schema, stream.unknownFields)
+  // Nothing but the validated record reaches the own table: its text may go as it came (passthrough.ts).
+  const ranges = stream.transforms.length === 0 && stream.consumers.length === 0 && !constraints ? decoded.ranges : undefined
   const fanOut = stream.transforms.length + stream.consumers.length
   let filtered = 0
   const filteredBy: Record<string, number> = {}
@@ -171,7 +176,10 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
     const staged: Staged = { rows: [], records: [], dlq: [], delivered: 0, filteredBy: [] }
     const ownTable = stream.destination && stream.destination.name !== task.skipTable ? stream.destination : undefined
     if (ownTable) {
-      staged.rows.push([ownTable.name, JSON.stringify(record)])
+      const start = ranges?.[2 * index]
+      const end = ranges?.[2 * index + 1]
+      const asIs = start !== undefined && end !== undefined && ownTable.kind === 'table' && typeof record === 'object' && record !== null && passesAsIs(value, start, end, Object.keys(record).length)
+      staged.rows.push([ownTable.name, asIs ? value.subarray(start, end) : JSON.stringify(record)])
       staged.delivered++
     }
     if (progress) {

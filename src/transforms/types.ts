@@ -38,11 +38,15 @@ export interface WorkBatch {
   many: WorkTask[]
 }
 
-/** Rows for one destination table produced from one message, as JSONEachRow text. */
+/** Rows for one destination table produced from one message, as JSONEachRow bytes. */
 export interface TableRows {
   table: string
-  /** One JSON object per line, each line ending in `\n`. */
-  rows: string
+  /**
+   * UTF-8 JSONEachRow: one JSON object per line, each line ending in `\n`. Owns its whole
+   * ArrayBuffer (util/lines.ts encodeLines), which the worker transfers to the main thread: the
+   * bytes are not copied on the way, and they go to the insert as they are.
+   */
+  rows: Uint8Array
   count: number
   /** Index of the source record of each line; present when some record may still be removed by the consumer. */
   sources?: number[]

@@ -6,6 +6,7 @@
  * the pipeline schema (normalize.ts), then go the JSON records' way.
  */
 import { pathToFileURL } from 'node:url'
+import { Piscina } from 'piscina'
 import { collectDefinitions } from '../model/collect.ts'
 import { registryOf } from '../model/format.ts'
 import type { SchemaRegistryFormat, StreamLike } from '../model/types.ts'
@@ -34,15 +35,29 @@ async function loadStream(file: string, version: string, name: string): Promise<
 
 /**
  * Piscina entry: processes one message, or each message of a WorkBatch in order (one result per
- * message, same order). Throws only when the module cannot be loaded.
+ * message, same order). The table rows' bytes (TableRows.rows, each owning its ArrayBuffer) are
+ * moved to the main thread, not cloned. Throws only when the module cannot be loaded.
  */
 export default async function run(task: WorkTask | WorkBatch): Promise<WorkResult | WorkResult[]> {
   if ('many' in task) {
     const results: WorkResult[] = []
     for (const one of task.many) results.push(await runOne(one))
-    return results
+    return moved(results, results.flatMap(rowBuffers))
   }
-  return runOne(task)
+  const result = await runOne(task)
+  return moved(result, rowBuffers(result))
+}
+
+/** The ArrayBuffers of a result's table rows, once each. */
+function rowBuffers(result: WorkResult): ArrayBuffer[] {
+  return result.tables.map((t) => t.rows.buffer as ArrayBuffer).filter((b) => b.byteLength > 0)
+}
+
+/** `value` marked for piscina to post with `buffers` in the transfer list (typed as the value: piscina unwraps it). */
+function moved<T>(value: T, buffers: ArrayBuffer[]): T {
+  if (buffers.length === 0) return value
+  const movable = { [Piscina.transferableSymbol]: [...new Set(buffers)], [Piscina.valueSymbol]: value }
+  return Piscina.move(movable as unknown as Parameters<typeof Piscina.move>[0]) as unknown as T
 }
 
 async function runOne(task: WorkTask): Promise<WorkResult> {

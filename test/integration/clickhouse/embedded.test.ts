@@ -177,6 +177,23 @@ describe('embedded ClickHouse (chdb)', () => {
     })
   })
 
+  it('rows given as UTF-8 bytes are written as they are, multi-byte text included, and a refused one fails as a non-retriable ClickHouseError', async () => {
+    const src = name('flights')
+    await provisionTable(ch, flightsTable(src))
+    const text = '{"id":"zürich-東京-😀","ts":"2001-01-01T00:01:00.000Z","origin":"SFO","delay":1}\n{"id":"b","ts":"2001-01-01T00:02:00.000Z","origin":"LAX","delay":2}\n'
+    const result = await insertBatch(ch, { table: src, rows: new TextEncoder().encode(text), dedupToken: 'bytes-token' })
+    assert.deepEqual([result.rows, result.bytes], [2, Buffer.byteLength(text)])
+    const rows = await queryRows<{ id: string }>(ch, `SELECT id FROM ${src} ORDER BY id`)
+    assert.deepEqual(rows.map((r) => r.id), ['b', 'zürich-東京-😀'])
+    await assert.rejects(insertBatch(ch, { table: src, rows: new TextEncoder().encode('{"id":"x","ts":"2001-01-01T00:01:00Z","origin":"SFO","delay":1.0}\n') }), (e: unknown) => {
+      assert.ok(e instanceof ClickHouseError)
+      assert.equal(e.retriable, false)
+      assert.equal(e.chCode, 27)
+      assert.equal(e.context.table, src)
+      return true
+    })
+  })
+
   it('inserts 100_000 rows of prebuilt JSONEachRow text in one batch', async () => {
     const src = name('flights')
     await provisionTable(ch, flightsTable(src))

@@ -5,7 +5,7 @@ import type { WorkResult } from '../../../src/transforms/types.ts'
 
 const result = (rows: string, count: number, extra: Partial<WorkResult> = {}): WorkResult => ({
   records: count,
-  tables: [{ table: 't', rows, count }],
+  tables: [{ table: 't', rows: Buffer.from(rows), count }],
   topics: [],
   dlq: [],
   filtered: 0,
@@ -27,7 +27,7 @@ test('a partition batch spans the offsets it was given and sums rows and bytes p
   assert.equal(b.filtered, 1)
   assert.equal(b.oldestTimestamp, 900)
   assert.equal(b.bytes, '{"a":1}\n{"a":2}\n{"a":3}\n'.length)
-  assert.equal(b.tables.get('t')!.parts.join(''), '{"a":1}\n{"a":2}\n{"a":3}\n')
+  assert.equal(Buffer.concat(b.tables.get('t')!.parts).toString(), '{"a":1}\n{"a":2}\n{"a":3}\n')
 })
 
 test('the bytes a batch holds count records bound for other streams and dead-letter texts, not only table rows', () => {

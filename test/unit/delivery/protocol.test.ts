@@ -39,10 +39,10 @@ function stubPort(o: StubOptions = {}): { port: DeliveryPort; calls: Call[] } {
       failAt('commit')
     },
     insert: async (table, rows, token) => {
-      calls.push({ step: 'insert', table, rows, token })
+      calls.push({ step: 'insert', table, rows: Buffer.from(rows).toString(), token })
       failAt('insert', table)
       const refused = o.refused?.[table] ?? []
-      return { written: rows.split('\n').filter(Boolean).length - refused.length, rejected: refused }
+      return { written: Buffer.from(rows).toString().split('\n').filter(Boolean).length - refused.length, rejected: refused }
     },
     produce: async (destination, records) => {
       calls.push({ step: 'produce', destination, records })
@@ -71,8 +71,8 @@ const bad: DlqItem = { stage: 'validation', errorType: 'schema', reason: 'delay 
 function mixedBatch(pipeline: string): PartitionBatch {
   const b = new PartitionBatch()
   const source = (offset: number) => ({ pipeline, stream: 'flights', topic: 'flights', partition: 3, offset: String(offset) })
-  b.add(10, 1_000, result({ tables: [{ table: 'a', rows: '{"id":1}\n', count: 1 }] }), source(10))
-  b.add(11, 1_001, result({ tables: [{ table: 'b', rows: '{"id":2}\n', count: 1 }, { table: 'a', rows: '{"id":3}\n', count: 1 }], topics: [{ topic: 'enriched', records: ['{"id":2}'] }] }), source(11))
+  b.add(10, 1_000, result({ tables: [{ table: 'a', rows: Buffer.from('{"id":1}\n'), count: 1 }] }), source(10))
+  b.add(11, 1_001, result({ tables: [{ table: 'b', rows: Buffer.from('{"id":2}\n'), count: 1 }, { table: 'a', rows: Buffer.from('{"id":3}\n'), count: 1 }], topics: [{ topic: 'enriched', records: ['{"id":2}'] }] }), source(11))
   b.add(12, 1_002, result({ dlq: [bad] }), source(12))
   return b
 }
@@ -111,13 +111,13 @@ describe('deliverBatch', () => {
     const first = await tokens(mixedBatch('p'))
     assert.deepEqual(await tokens(mixedBatch('p')), first)
     const longer = mixedBatch('p')
-    longer.add(13, 1_003, result({ tables: [{ table: 'a', rows: '{"id":4}\n', count: 1 }] }))
+    longer.add(13, 1_003, result({ tables: [{ table: 'a', rows: Buffer.from('{"id":4}\n'), count: 1 }] }))
     assert.deepEqual(await tokens(longer), ['a:flights:3:10-13', 'b:flights:3:10-13'])
   })
 
   it('inserts a replayed dead letter with the token naming the entry, not the ingest offsets', async () => {
     const b = new PartitionBatch()
-    b.add(57, 1_000, result({ tables: [{ table: 'a', rows: '{"id":1}\n', count: 1 }] }))
+    b.add(57, 1_000, result({ tables: [{ table: 'a', rows: Buffer.from('{"id":1}\n'), count: 1 }] }))
     b.replay = 'flights.dlq:0:5'
     const { port, calls } = stubPort()
     await deliverBatch(port, b, origin('p'), quiet)

@@ -10,6 +10,8 @@ import { test } from 'node:test'
 import type { ClickHouse } from '../../../src/clickhouse/client.ts'
 import { writeTable } from '../../../src/delivery/sink.ts'
 import { ClickHouseError } from '../../../src/errors.ts'
+import { IngestPipeline, Key, t } from '../../../src/index.ts'
+import { processMessage } from '../../../src/transforms/process.ts'
 
 interface Insert {
   token: string
@@ -44,7 +46,7 @@ function stubClickHouse(answer: (ids: string[], attempt: number) => void): { ch:
   return { ch: ch as unknown as ClickHouse, inserts }
 }
 
-const rows = (ids: string[]) => ids.map((id) => JSON.stringify({ id, n: 1 })).join('\n') + '\n'
+const rows = (ids: string[]) => Buffer.from(ids.map((id) => JSON.stringify({ id, n: 1 })).join('\n') + '\n')
 const IDS = ['a', 'b', 'BAD1', 'c', 'd', 'BAD2', 'e', 'f']
 const refuseBad = (ids: string[]) => {
   if (ids.some((id) => id.startsWith('BAD'))) throw chError(27, 'CANNOT_PARSE_INPUT_ASSERTION_FAILED', 'Cannot parse input: expected \'"\' before: BAD')
@@ -93,4 +95,24 @@ test('an error that is neither retriable nor the rows\' fault stops the batch: n
   })
   await assert.rejects(writeTable({ ch, pipeline: 'p' }, 't', rows(IDS), 'tok'), (e: unknown) => e instanceof ClickHouseError && e.chCode === 60)
   assert.equal(inserts.length, 1, 'no split: the rows are not at fault')
+})
+
+test('rows with multi-byte UTF-8 text are split on their line breaks: the refused one is dead-lettered as its parsed record', async () => {
+  const ids = ['Zürich', 'BAD😀', '東京', 'e']
+  const { ch, inserts } = stubClickHouse(refuseBad)
+  const result = await writeTable({ ch, pipeline: 'p' }, 't', rows(ids), 'tok')
+  assert.equal(result.written, 3)
+  assert.deepEqual(result.rejected.map((r) => r.record), [{ id: 'BAD😀', n: 1 }])
+  assert.deepEqual(inserts.filter((i) => !i.ids.some((id) => id.startsWith('BAD'))).flatMap((i) => i.ids).sort(), ['e', 'Zürich', '東京'].sort())
+})
+
+test('rows a transform-free pipeline passed through as they came are isolated the same way: the refused one is dead-lettered, the others written once', async () => {
+  const p = new IngestPipeline('sink_pt', { schema: t.Object({ id: Key(t.String()), n: t.Int32() }), table: true })
+  const texts = ['{"id":"a","n":1}', '{"id":"BAD","n":2}', '{"id":"c", "n":3}', '{"id":"d","n":4}']
+  const processed = await processMessage(p.stream, new TextEncoder().encode(`[${texts.join(',')}]`))
+  const { ch, inserts } = stubClickHouse(refuseBad)
+  const result = await writeTable({ ch, pipeline: 'p' }, 'sink_pt', processed.tables[0]!.rows, 'tok')
+  assert.equal(result.written, 3)
+  assert.deepEqual(result.rejected.map((r) => r.record), [{ id: 'BAD', n: 2 }])
+  assert.deepEqual(inserts.filter((i) => !i.ids.includes('BAD')).flatMap((i) => i.ids).sort(), ['a', 'c', 'd'])
 })

@@ -38,7 +38,7 @@ test('a worker task that never answers settles as a task_timeout dead letter aft
     assert.deepEqual(r.dlq.map((d) => [d.stage, d.errorType, d.raw]), [['transform', 'task_timeout', '[{"id":"a","n":0}]']])
     assert.ok(elapsed >= 3_000 && elapsed < 20_000, `settled after ${elapsed} ms`)
     const ok = await pool.run({ file, version: '1', stream: 'spin', value: bytes([{ id: 'b', n: 1 }]) })
-    assert.equal(ok.tables[0]!.rows, '{"id":"b","n":1}\n')
+    assert.equal(Buffer.from(ok.tables[0]!.rows).toString(), '{"id":"b","n":1}\n')
   } finally {
     await pool.close()
   }
@@ -56,7 +56,7 @@ test('several messages in one worker task each get their own result, in order, a
     const tasks = [first, second, third].map((value) => ({ file, version: '1', stream: 'spin', value }))
     const results = await pool.runMany(tasks)
     assert.deepEqual(
-      results.map((r) => [r.records, r.tables[0]?.rows ?? '', r.dlq.length + (r.dlqText?.texts.length ?? 0)]),
+      results.map((r) => [r.records, Buffer.from(r.tables[0]?.rows ?? []).toString(), r.dlq.length + (r.dlqText?.texts.length ?? 0)]),
       [
         [2, '{"id":"a","n":1}\n{"id":"b","n":2}\n', 0],
         [1, '', 1],
@@ -75,7 +75,7 @@ test('a task of several messages that never answers runs each message on its own
     const tasks = [[{ id: 'a', n: 1 }], [{ id: 'b', n: 0 }], [{ id: 'c', n: 3 }]].map((v) => ({ file, version: '1', stream: 'spin', value: bytes(v) }))
     const results = await pool.runMany(tasks)
     assert.deepEqual(
-      results.map((r) => [r.tables[0]?.rows ?? '', r.dlq.map((d) => d.errorType)]),
+      results.map((r) => [Buffer.from(r.tables[0]?.rows ?? []).toString(), r.dlq.map((d) => d.errorType)]),
       [
         ['{"id":"a","n":1}\n', []],
         ['', ['task_timeout']],
