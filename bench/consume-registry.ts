@@ -8,11 +8,10 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import { FLIGHTS_PARQUET, removeDir, resetKafka, runReplay, startDaemon, tempDir, waitFor } from '../test/integration/helpers.ts'
+import { FLIGHTS_PARQUET, removeDir, resetKafka, runReplay, startDaemon, tempDir, waitFor, REGISTRY } from '../test/integration/helpers.ts'
 import { count } from './proc.ts'
 
 const ROWS = Number(process.env.BENCH_ROWS || 100_000)
-const REGISTRY = process.env.SCHEMA_REGISTRY_URL || 'http://127.0.0.1:8081/apis/ccompat/v7'
 const suffix = randomBytes(4).toString('hex')
 const FLIGHT = "t.Object({ id: Key(t.String()), date: t.DateTime(), delay: t.Int32(), distance: t.UInt32(), origin: t.String(), destination: t.String() })"
 const runs = [

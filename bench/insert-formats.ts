@@ -32,14 +32,13 @@ import { qualifiedName, settingsSql } from '../src/clickhouse/sql.ts'
 import { insertSettings } from '../src/clickhouse/writer.ts'
 import { flightsSource } from '../test/integration/helpers.ts'
 import { DERIVED_COLUMNS, FLIGHTS_DDL, VIEW_QUERIES, canonical, diffContents, truthQueries, type ViewContents } from './flights-sql.ts'
-import { median } from './proc.ts'
+import { daemonCpuSeconds, median } from './proc.ts'
 import { rowBinaryEncoder } from './rowbinary.ts'
 
 const ROWS = Number(process.env.BENCH_INSERT_ROWS || 500_000)
 const RUNS = Number(process.env.BENCH_INSERT_RUNS || 3)
 const BATCH = Number(process.env.FLOWHOUSE_BATCH_MAX_ROWS || 100_000)
 const SERVER_URL = process.env.CLICKHOUSE_URL || 'http://127.0.0.1:8123'
-const TICKS_PER_SECOND = 100
 
 type Format = 'JSONEachRow' | 'JSONCompactEachRow' | 'RowBinary'
 /** `exec`: through @clickhouse/client's exec (the daemon's path to a server); `raw`: chDB's raw Buffer insert (the daemon's path to the embedded engine, writer.ts). */
@@ -82,12 +81,9 @@ const cpuMs = (): number => {
   return (u.user + u.system) / 1000
 }
 
-/** CPU seconds of the ClickHouse server process (all threads), or 0 for the embedded engine. */
+/** CPU seconds of the ClickHouse server process (all threads, proc.ts), or 0 for the embedded engine. */
 async function serverCpuSeconds(pid: number | undefined): Promise<number> {
-  if (pid === undefined) return 0
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND
+  return pid === undefined ? 0 : daemonCpuSeconds(pid)
 }
 
 /** The pid of the local clickhouse-server (the process listening for SERVER_URL), from /proc. */

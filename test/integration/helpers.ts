@@ -9,10 +9,13 @@ import { createServer } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Kafka, logLevel } from 'kafkajs'
+import { setting } from '../../src/util/environment.ts'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const FLIGHTS_PARQUET = path.join(ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet')
 export const BROKERS = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',')
+/** The local schema registry's Confluent API (SCHEMA_REGISTRY_URL, default as in src/util/environment.ts). */
+export const REGISTRY = setting('SCHEMA_REGISTRY_URL')
 
 /** A fresh folder inside the project (so pipeline modules can import 'flowhouse'). */
 export async function tempDir(prefix: string): Promise<string> {

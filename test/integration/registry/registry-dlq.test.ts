@@ -17,12 +17,11 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import srModule from '@kafkajs/confluent-schema-registry'
 import { registryOptions } from '../../../src/transforms/registry.ts'
-import { kafka, metricValue, readTopic, removeDir, sql, startDaemon, tempDir, waitFor, type DaemonProcess } from '../helpers.ts'
+import { kafka, metricValue, readTopic, removeDir, sql, startDaemon, tempDir, waitFor, type DaemonProcess, REGISTRY } from '../helpers.ts'
 
 const { SchemaRegistry, SchemaType } = srModule
 /** A client with flowhouse's Avro logical types (timestamps and dates from ISO text, decimals from decimal text). */
 const client = () => new SchemaRegistry(...registryOptions({ url: REGISTRY }))
-const REGISTRY = process.env.SCHEMA_REGISTRY_URL || 'http://127.0.0.1:8081/apis/ccompat/v7'
 const suffix = randomBytes(4).toString('hex')
 const name = `payments_${suffix}`
 const waiting = `payments_wait_${suffix}`

@@ -10,9 +10,8 @@ import { randomBytes } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
-import { FLIGHTS_PARQUET, flightsSource, metricValue, removeDir, runReplay, sql, startDaemon, tempDir, truth, waitFor, type DaemonProcess } from '../helpers.ts'
+import { FLIGHTS_PARQUET, flightsSource, metricValue, removeDir, runReplay, sql, startDaemon, tempDir, truth, waitFor, type DaemonProcess, REGISTRY } from '../helpers.ts'
 
-const REGISTRY = process.env.SCHEMA_REGISTRY_URL || 'http://127.0.0.1:8081/apis/ccompat/v7'
 const N = 20_000
 const suffix = randomBytes(4).toString('hex')
 const FORMATS = ['avro', 'json-schema', 'protobuf'] as const

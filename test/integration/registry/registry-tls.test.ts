@@ -13,10 +13,9 @@ import { after, before, test } from 'node:test'
 import { promisify } from 'node:util'
 import srModule from '@kafkajs/confluent-schema-registry'
 import { registryOptions } from '../../../src/transforms/registry.ts'
-import { kafka, metricValue, removeDir, sql, startDaemon, tempDir, waitFor, type DaemonProcess } from '../helpers.ts'
+import { kafka, metricValue, removeDir, sql, startDaemon, tempDir, waitFor, type DaemonProcess, REGISTRY } from '../helpers.ts'
 
 const { SchemaRegistry, SchemaType } = srModule
-const REGISTRY = process.env.SCHEMA_REGISTRY_URL || 'http://127.0.0.1:8081/apis/ccompat/v7'
 const name = `tls_events_${randomBytes(4).toString('hex')}`
 let daemon: DaemonProcess
 let dir: string

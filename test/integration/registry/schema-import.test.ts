@@ -10,9 +10,8 @@ import { writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { test } from 'node:test'
 import { promisify } from 'node:util'
-import { ROOT, removeDir, tempDir } from '../helpers.ts'
+import { ROOT, removeDir, tempDir, REGISTRY } from '../helpers.ts'
 
-const REGISTRY = process.env.SCHEMA_REGISTRY_URL || 'http://127.0.0.1:8081/apis/ccompat/v7'
 const run = promisify(execFile)
 
 test('schema import prints the TypeBox schema of a subject, and the module it prints loads as a pipeline', { timeout: 60_000 }, async () => {
