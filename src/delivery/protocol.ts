@@ -75,7 +75,7 @@ export interface DeliveryLog {
 export async function deliverBatch(port: DeliveryPort, b: PartitionBatch, origin: BatchOrigin, log: DeliveryLog): Promise<void> {
   const { pipeline, stream, topic, partition } = origin
   await port.commit(partition, b.first, pendingMark(b))
-  if (failpointsArmed) failpoint('delivery.after-pending-commit', { partition, first: b.first, last: b.last, rows: b.rows })
+  if (failpointsArmed) await failpoint('delivery.after-pending-commit', { partition, first: b.first, last: b.last, rows: b.rows })
   for (const [table, chunk] of b.tables) {
     const token = b.replay !== undefined ? replayToken(table, b.replay) : dedupToken(table, topic, partition, b.first, b.last)
     const single = chunk.parts.length === 1
@@ -86,7 +86,7 @@ export async function deliverBatch(port: DeliveryPort, b: PartitionBatch, origin
     metrics.recordsWritten.inc({ pipeline, table }, result.written)
     if (result.rejected.length > 0) b.deadLetter(result.rejected, { pipeline, stream, topic, partition, offset: `${b.first}-${b.last}` })
   }
-  if (failpointsArmed) failpoint('delivery.after-insert', { partition, first: b.first, last: b.last, rows: b.rows })
+  if (failpointsArmed) await failpoint('delivery.after-insert', { partition, first: b.first, last: b.last, rows: b.rows })
   for (const [destination, records] of b.topics) {
     await port.produce(destination, records)
     metrics.recordsProduced.inc({ pipeline, topic: destination }, records.length)
@@ -96,11 +96,11 @@ export async function deliverBatch(port: DeliveryPort, b: PartitionBatch, origin
   } else if (b.dlqCount > 0) {
     log.warn({ count: b.dlqCount, first: b.dlq[0]?.items[0]?.reason ?? b.dlq[0]?.texts?.[0]?.slice(0, 500) }, 'dead-letter queue is off for this pipeline; bad records are counted and dropped')
   }
-  if (failpointsArmed) failpoint('delivery.after-dlq', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlqCount })
+  if (failpointsArmed) await failpoint('delivery.after-dlq', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlqCount })
   for (const [stage, n] of b.dlqStages) metrics.recordsDeadLettered.inc({ pipeline, stage }, n)
   for (const [destination, n] of b.filteredBy) metrics.recordsFiltered.inc({ pipeline, destination }, n)
   if (b.unknownFields > 0) metrics.recordsUnknownFields.inc({ pipeline }, b.unknownFields)
-  if (failpointsArmed) failpoint('delivery.before-final-commit', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlqCount })
+  if (failpointsArmed) await failpoint('delivery.before-final-commit', { partition, first: b.first, last: b.last, rows: b.rows, dlq: b.dlqCount })
   await port.commit(partition, b.last + 1, null)
   metrics.batches.inc({ pipeline })
   if (Number.isFinite(b.oldestTimestamp)) metrics.endToEndLatency.observe({ pipeline }, Math.max(0, Date.now() - b.oldestTimestamp) / 1000)

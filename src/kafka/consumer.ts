@@ -9,6 +9,14 @@
  * batch's first offset and re-forms exactly the same range (same tokens: no duplicates); after a
  * crash, the pending mark committed by the group does the same (DESIGN.md "Delivery").
  *
+ * Delivery is pipelined per partition: while one batch is delivered, the next one fills (its
+ * messages are fetched and processed by the workers). At most one batch per partition is being
+ * delivered, and the next starts only after the previous one's final commit, so commits stay in
+ * offset order and a partition holds at most two batches (the bound of FLOWHOUSE_BATCH_MAX_BYTES
+ * and FLOWHOUSE_BATCH_MAX_ROWS, twice). A full batch waiting for the previous delivery stops the
+ * partition taking messages: that is the backpressure. When a delivery fails, the batch filling
+ * behind it is dropped with it and both ranges are consumed again.
+ *
  * A message re-ingesting a dead letter (header `flowhouse-dlq`, see dlq.ts) is a batch of its
  * own, and its inserts carry the token `<table>:replay:<dlq topic>:<partition>:<offset>`: the
  * same entry replayed twice is written once.
@@ -22,7 +30,8 @@ import { processingLimitOf } from '../constraints/evaluate.ts'
 import type { ConstraintSnapshot } from '../constraints/types.ts'
 import type { BatchOptions, DecodeOptions, GroupOptions } from './options.ts'
 import { PartitionBatch } from '../delivery/batch.ts'
-import { parsePending, type PendingRange } from '../delivery/pending.ts'
+import { parsePending } from '../delivery/pending.ts'
+import { PartitionState } from './partition.ts'
 import { deliverBatch, type DeliveryPort } from '../delivery/protocol.ts'
 import { writeTable } from '../delivery/sink.ts'
 import { messageOf } from '../errors.ts'
@@ -69,28 +78,6 @@ export interface StreamConsumerOptions {
 const GROUP_MESSAGES = 4
 const GROUP_BYTES = 1024 * 1024
 
-class PartitionState {
-  batch = new PartitionBatch()
-  /** Highest offset added to a batch since the last (re)assignment; -1 for none. */
-  lastSeen = -1
-  /** Boundary of a range that was marked pending before a crash or a failed commit. */
-  pending: PendingRange | undefined
-  initialized = false
-  /** After a failed flush: the offset consumption resumes at; other offsets are stale until then. */
-  resumeAt: number | undefined
-  heartbeat: (() => Promise<void>) | undefined
-  private chain: Promise<unknown> = Promise.resolve()
-
-  constructor(readonly partition: number) {}
-
-  /** Runs `fn` after everything queued before it on this partition. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.chain.then(fn)
-    this.chain = next.catch(() => undefined)
-    return next
-  }
-}
-
 export interface ConsumerStatus {
   groupId: string
   topic: string
@@ -105,6 +92,11 @@ export interface ConsumerStatus {
 export class StreamConsumer {
   private readonly consumer: Consumer
   private readonly partitions = new Map<number, PartitionState>()
+  /**
+   * Per partition, the batch being delivered or the last one delivered (never rejects). Kept by
+   * partition number, not state, so a partition revoked and assigned again delivers in order too.
+   */
+  private readonly deliveries = new Map<number, Promise<void>>()
   private readonly log
   private timer: NodeJS.Timeout | undefined
   private draining = false
@@ -280,7 +272,10 @@ export class StreamConsumer {
       if (offset !== state.resumeAt) return false
       state.resumeAt = undefined
     }
+    // A delivery that fails while this message waits seeks the partition back: the message is stale then.
+    const epoch = state.epoch
     if (!state.initialized) await this.loadPending(state)
+    if (state.epoch !== epoch) return false
     if (offset <= state.lastSeen) {
       // The group re-delivered from the committed offset (rebalance): start the batch again.
       state.batch = new PartitionBatch()
@@ -292,6 +287,7 @@ export class StreamConsumer {
     const replay = message.headers?.[DLQ_HEADER]?.toString()
     // A replayed dead letter is a batch of its own (its token names the entry, not the offsets).
     if (replay && !state.batch.empty) await this.flush(state)
+    if (state.epoch !== epoch) return false
     const source = { pipeline: this.o.pipeline, stream: this.o.stream.name, topic: this.o.stream.name, partition: state.partition, offset: message.offset }
     state.batch.add(offset, Number(message.timestamp), result, source)
     const pipeline = this.o.pipeline
@@ -342,26 +338,42 @@ export class StreamConsumer {
     }
   }
 
-  /** Flushes the partition's batch (caller holds the partition's exclusive section). */
+  /**
+   * Hands the partition's batch to delivery (caller holds the partition's exclusive section). It
+   * waits for the batch delivered before it, if any, so the returned promise resolves once this
+   * batch's delivery has started; `deliveries` holds the promise of its end.
+   */
   private async flush(state: PartitionState): Promise<void> {
     const b = state.batch
     if (b.empty) return
     state.batch = new PartitionBatch()
+    const epoch = state.epoch
+    await this.deliveries.get(state.partition)
+    // The delivery before it failed: this range is consumed again from the failed one's first offset.
+    if (state.epoch !== epoch) return
+    // The range marked pending is re-formed: the partition batches freely after it.
+    if (state.pending && b.last >= state.pending.last) state.pending = undefined
+    this.deliveries.set(state.partition, this.deliver(state, b))
+  }
+
+  /** Runs the delivery protocol over `b`; on failure, seeks back to re-form the same range. Never rejects. */
+  private async deliver(state: PartitionState, b: PartitionBatch): Promise<void> {
     const topic = this.o.stream.name
     const partition = state.partition
     try {
       await deliverBatch(this.port(state), b, { pipeline: this.o.pipeline, stream: topic, topic, partition }, this.log)
-      state.pending = undefined
     } catch (error) {
       // The range may be partly written. Drop what followed it, seek back to its first offset
       // and re-form exactly the same range when it comes again (same tokens: no duplicates).
+      state.epoch++
       state.pending = { first: b.first, last: b.last }
       state.batch = new PartitionBatch()
       state.lastSeen = b.first - 1
       state.resumeAt = b.first
       metrics.consumerPosition.set(this.positionLabels(partition), b.first)
       this.log.error({ partition, first: b.first, last: b.last, err: error }, 'batch flush failed; seeking back to consume the range again')
-      if (!this.stopped) {
+      // A partition revoked meanwhile is consumed again by its new owner from the committed offset.
+      if (!this.stopped && this.partitions.get(partition) === state) {
         this.consumer.seek({ topic, partition, offset: String(b.first) })
         await sleep(1_000)
       }
@@ -378,6 +390,7 @@ export class StreamConsumer {
     this.draining = true
     if (this.timer) clearInterval(this.timer)
     await Promise.allSettled([...this.partitions.values()].map((s) => s.exclusive(() => this.flush(s))))
+    await Promise.all(this.deliveries.values())
     this.abort.abort()
     await this.consumer.disconnect().catch((error) => this.log.warn({ err: error }, 'disconnect failed'))
     for (const p of this.partitions.keys()) this.forgetPosition(p)

@@ -7,14 +7,16 @@
  * read once when the module loads. Actions:
  *   - `exit`  — the process sends itself SIGKILL (no handler, no flush, no commit);
  *   - `error` — the step throws a retriable FailpointError, once;
+ *   - `stall` — the step waits STALL_MS (5 s) before it goes on, once (a slow insert or commit);
  *   - `on`    — a switch a step reads with failpointOn() (e.g. `delivery.no-dedup-token=on`).
- * `@<hit>` fires on that hit of the step (1-based, default 1); `exit` and `error` fire once.
+ * `@<hit>` fires on that hit of the step (1-based, default 1); `exit`, `error` and `stall` fire once.
  * Example: `FLOWHOUSE_FAILPOINTS=delivery.after-insert=exit@3`.
  *
  * When the variable is unset, a step costs one branch: call sites read
- * `if (failpointsArmed) failpoint(name, context)`, so not even the context object is built.
+ * `if (failpointsArmed) await failpoint(name, context)`, so not even the context object is built.
  */
 import { writeSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { FlowhouseError } from '../errors.ts'
 import { setting } from './environment.ts'
 
@@ -39,7 +41,10 @@ export const FailpointNames = [
 ] as const
 export type FailpointName = (typeof FailpointNames)[number]
 
-export type FailpointAction = 'exit' | 'error' | 'on'
+export type FailpointAction = 'exit' | 'error' | 'stall' | 'on'
+
+/** How long a `stall` failpoint holds its step (ms). */
+export const STALL_MS = 5_000
 
 interface Armed {
   action: FailpointAction
@@ -64,8 +69,8 @@ export class FailpointError extends FlowhouseError {
 export function parseFailpoints(text: string): Map<FailpointName, { action: FailpointAction; at: number }> {
   const out = new Map<FailpointName, { action: FailpointAction; at: number }>()
   for (const entry of text.split(',').map((s) => s.trim()).filter(Boolean)) {
-    const m = /^([a-z.-]+)=(exit|error|on)(?:@(\d+))?$/.exec(entry)
-    if (!m) throw new Error(`FLOWHOUSE_FAILPOINTS: "${entry}" is not <name>=exit|error|on[@<hit>]`)
+    const m = /^([a-z.-]+)=(exit|error|stall|on)(?:@(\d+))?$/.exec(entry)
+    if (!m) throw new Error(`FLOWHOUSE_FAILPOINTS: "${entry}" is not <name>=exit|error|stall|on[@<hit>]`)
     const name = m[1] as FailpointName
     if (!FailpointNames.includes(name)) throw new Error(`FLOWHOUSE_FAILPOINTS: unknown failpoint "${name}"; known: ${FailpointNames.join(', ')}`)
     const at = m[3] === undefined ? 1 : Number(m[3])
@@ -88,9 +93,9 @@ export function armFailpoints(text: string | undefined): void {
 
 armFailpoints(setting('FLOWHOUSE_FAILPOINTS'))
 
-function fire(name: FailpointName, context: Record<string, unknown>): void {
+function fire(name: FailpointName, context: Record<string, unknown>): Promise<void> | undefined {
   const fp = armed?.get(name)
-  if (!fp || fp.action === 'on' || fp.fired || ++fp.hits < fp.at) return
+  if (!fp || fp.action === 'on' || fp.fired || ++fp.hits < fp.at) return undefined
   fp.fired = true
   // Written synchronously: with `exit` nothing after this line runs, buffered logs included.
   writeSync(2, `${JSON.stringify({ failpoint: name, action: fp.action, hit: fp.hits, pid: process.pid, ...context })}\n`)
@@ -99,17 +104,19 @@ function fire(name: FailpointName, context: Record<string, unknown>): void {
     // SIGKILL to oneself is delivered before the next instruction; never continue the step.
     for (;;) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1_000)
   }
+  if (fp.action === 'stall') return sleep(STALL_MS)
   throw new FailpointError(name, context)
 }
 
 /**
- * Marks a step. Inert (one branch) unless FLOWHOUSE_FAILPOINTS arms `name` with `exit` or `error`.
- * Before firing it writes one JSON line `{"failpoint": name, "action", "hit", "pid", ...context}`
- * to stderr.
+ * Marks a step. Inert (one branch) unless FLOWHOUSE_FAILPOINTS arms `name` with `exit`, `error`
+ * or `stall`. Before firing it writes one JSON line `{"failpoint": name, "action", "hit", "pid",
+ * ...context}` to stderr.
+ * @returns a promise of STALL_MS when armed with `stall`, on its hit (the step awaits it); otherwise undefined.
  * @throws FailpointError (retriable) when armed with `error`, on its hit, once.
  */
-export function failpoint(name: FailpointName, context: Record<string, unknown> = {}): void {
-  if (armed !== undefined) fire(name, context)
+export function failpoint(name: FailpointName, context: Record<string, unknown> = {}): Promise<void> | undefined {
+  return armed !== undefined ? fire(name, context) : undefined
 }
 
 /** True when `name` is armed with `on` (a test switch such as `delivery.no-dedup-token`). */

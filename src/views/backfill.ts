@@ -136,13 +136,13 @@ class NodeBackfill {
     const select = renderSource(ctx.def.template, (ownAlias) => filteredSource(this.node.access.from, predicate, ownAlias ? null : ctx.def.source))
     const token = batchToken(ctx.def.name, ctx.jobId, p.node, lo, batch.hi)
     await runCommand(ctx.ch, insertSelectSql(ctx.def.target.name, ctx.insertColumns, select, dedupSettings(ctx.ch, token), { database: ctx.ch.database }), { view: ctx.def.name })
-    if (failpointsArmed) failpoint('backfill.after-insert', { view: ctx.def.name, node: p.node, lo, hi: batch.hi, rows: batch.rows })
+    if (failpointsArmed) await failpoint('backfill.after-insert', { view: ctx.def.name, node: p.node, lo, hi: batch.hi, rows: batch.rows })
     p.last_position = batch.hi
     p.pending_to = null
     p.processed_rows = Math.min(p.total_rows, p.processed_rows + batch.rows)
     metrics.mvBackfillRows.inc({ view: ctx.def.name }, batch.rows)
     await ctx.save(ctx.nodes.map((n) => n.progress))
-    if (failpointsArmed) failpoint('backfill.after-progress', { view: ctx.def.name, node: p.node, lo, hi: batch.hi, rows: batch.rows })
+    if (failpointsArmed) await failpoint('backfill.after-progress', { view: ctx.def.name, node: p.node, lo, hi: batch.hi, rows: batch.rows })
   }
 
   /** Runs the node's remaining batches. @returns false when stopped by the signal. */

@@ -6,7 +6,8 @@
  * The restart must re-form the interrupted range exactly (its log names it), and the table and both
  * views must equal ClickHouse's aggregates over the parquet file, with count() = uniqExact(id).
  * The `error` failpoints prove the retry path without a crash; a negative control sends no
- * deduplication token and must show the interrupted batch twice. With every record held in open
+ * deduplication token and must show the interrupted batch twice. A `stall` failpoint holds one insert
+ * to show the next batch fills meanwhile, bounded, and commits stay in order. With every record held in open
  * batches, a SIGTERM drain writes and commits them all, and a rebalance (another member joins and
  * leaves) moves a partition away and back without loss or duplicates.
  */
@@ -163,6 +164,49 @@ test('each delivery failpoint armed with error fails one flush, the partition se
   }
   const f = await figures(d.url)
   t.diagnostic(`errors: rows=${f.rows} loss=${f.loss} dup=${f.dup}`)
+  assert.deepEqual(f, { rows: N, ids: N, loss: 0, dup: 0 })
+  await assertFlightsMatchParquet(d.url, N)
+  await d.stop()
+})
+
+/** The committed offset and metadata of `partition` of the flights topic in `groupId`. */
+async function committedOffset(groupId: string, partition: number): Promise<{ offset: number; metadata: string }> {
+  const admin = kafka().admin()
+  await admin.connect()
+  try {
+    const [t] = await admin.fetchOffsets({ groupId, topics: ['flights'] })
+    const c = t?.partitions.find((p) => p.partition === partition)
+    return { offset: Number(c?.offset ?? -1), metadata: c?.metadata ?? '' }
+  } finally {
+    await admin.disconnect()
+  }
+}
+
+test('a slow insert does not stop its partition: the next batch fills meanwhile, one batch at most, commits stay in offset order, every flight once', { timeout: 300_000 }, async (t) => {
+  const run = await fresh('stall')
+  const d = await launch({ pipelinesDir, dataDir: run.dataDir, env: { ...ENV, FLOWHOUSE_GROUP_PREFIX: run.group.replace(/\.flights$/, ''), FLOWHOUSE_FAILPOINTS: 'delivery.after-insert=stall@1' } })
+  running.push(d)
+  await waitFor(() => failpointLines(d.output()).length === 1, { timeoutMs: 90_000, what: 'the first batch to stall after its insert' })
+  const hit = failpointLines(d.output())[0]!
+  const partition = Number(hit.partition)
+  const labels = { pipeline: 'flights', partition: String(partition) }
+  // Sampled while the stalled batch waits (STALL_MS, 5 s, from the failpoint line).
+  const stalledUntil = Date.now() + 4_000
+  let furthest = 0
+  const commits = new Set<string>()
+  while (Date.now() < stalledUntil) {
+    furthest = Math.max(furthest, await metricValue(d.url, 'flowhouse_consumer_position_offset', labels))
+    const c = await committedOffset(run.group, partition)
+    commits.add(`${c.offset} ${c.metadata}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  t.diagnostic(`stalled ${partition}:${hit.first}-${hit.last}; position reached ${furthest}; commits seen ${[...commits].join(' | ')}`)
+  assert.ok(furthest > Number(hit.last) + 1, `the next batch of partition ${partition} filled while ${hit.first}-${hit.last} was inserted (position ${furthest})`)
+  // One batch of 2,500 rows: five messages of 500 records and the bad records between them.
+  assert.ok(furthest <= Number(hit.last) + 1 + 10, `partition ${partition} took at most one batch more while the insert stalled (position ${furthest})`)
+  assert.deepEqual([...commits], [`${hit.first} flowhouse:pending:${hit.first}-${hit.last}`], 'nothing after the stalled range was committed while it was delivered')
+  await waitFor(() => groupCaughtUp(run.group, 'flights'), { timeoutMs: 120_000, what: `group ${run.group} to commit the end of the topic` })
+  const f = await figures(d.url)
   assert.deepEqual(f, { rows: N, ids: N, loss: 0, dup: 0 })
   await assertFlightsMatchParquet(d.url, N)
   await d.stop()

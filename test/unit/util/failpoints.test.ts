@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterEach, test } from 'node:test'
 import { FlowhouseError } from '../../../src/errors.ts'
-import { armFailpoints, failpoint, failpointOn, FailpointError, parseFailpoints } from '../../../src/util/failpoints.ts'
+import { armFailpoints, failpoint, failpointOn, FailpointError, parseFailpoints, STALL_MS } from '../../../src/util/failpoints.ts'
 
 afterEach(() => armFailpoints(undefined))
 
@@ -31,6 +31,17 @@ test('a failpoint armed with error throws a retriable FailpointError once, on th
   assert.doesNotThrow(() => failpoint('delivery.after-insert'), 'fires once')
 })
 
+test('a failpoint armed with stall makes its step wait STALL_MS once, on the hit it names, and never throws', async () => {
+  armFailpoints('delivery.after-insert=stall@2')
+  assert.equal(failpoint('delivery.after-insert'), undefined)
+  const started = performance.now()
+  const stalled = failpoint('delivery.after-insert', { partition: 1 })
+  assert.ok(stalled instanceof Promise)
+  await stalled
+  assert.ok(performance.now() - started >= STALL_MS - 50, `waited ${performance.now() - started} ms`)
+  assert.equal(failpoint('delivery.after-insert'), undefined, 'fires once')
+})
+
 test('a switch armed with on is read by failpointOn and never throws', () => {
   armFailpoints('delivery.no-dedup-token=on')
   assert.equal(failpointOn('delivery.no-dedup-token'), true)
@@ -40,7 +51,7 @@ test('a switch armed with on is read by failpointOn and never throws', () => {
 
 test('unknown failpoints, actions and hits are refused with the entry named', () => {
   assert.throws(() => parseFailpoints('delivery.after-nothing=exit'), /unknown failpoint "delivery.after-nothing"; known: delivery.after-pending-commit/)
-  assert.throws(() => parseFailpoints('delivery.after-insert=crash'), /"delivery.after-insert=crash" is not <name>=exit\|error\|on\[@<hit>\]/)
+  assert.throws(() => parseFailpoints('delivery.after-insert=crash'), /"delivery.after-insert=crash" is not <name>=exit\|error\|stall\|on\[@<hit>\]/)
   assert.throws(() => parseFailpoints('delivery.after-insert=exit@0'), /the hit must be a positive integer/)
   assert.deepEqual([...parseFailpoints(' backfill.after-insert=exit@3 , delivery.after-dlq=error ')], [
     ['backfill.after-insert', { action: 'exit', at: 3 }],
