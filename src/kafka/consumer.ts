@@ -351,8 +351,8 @@ export class StreamConsumer {
     await this.deliveries.get(state.partition)
     // The delivery before it failed: this range is consumed again from the failed one's first offset.
     if (state.epoch !== epoch) return
-    // The range marked pending is re-formed: the partition batches freely after it.
-    if (state.pending && b.last >= state.pending.last) state.pending = undefined
+    // A batch handed to delivery ends the range marked pending (a failure marks its own range again).
+    state.pending = undefined
     this.deliveries.set(state.partition, this.deliver(state, b))
   }
 
