@@ -8,12 +8,21 @@ import type { ClickHouse } from './client.ts'
 import { queryRows } from './query.ts'
 import { sqlString } from './sql.ts'
 
+/**
+ * Start of the comment on a column added for a schema registry writer schema (schema evolution:
+ * clickhouse/evolve.ts). Such a column is kept, not reported "no longer declared", when the
+ * module does not declare it.
+ */
+export const EVOLVED_COMMENT = 'flowhouse: added for schema registry schema id'
+
 /** A column as system.columns lists it. */
 export interface ExistingColumn {
   name: string
   type: string
   /** '' | 'DEFAULT' | 'MATERIALIZED' | 'ALIAS' | 'EPHEMERAL'. */
   defaultKind: string
+  /** The column comment ('' when none). */
+  comment?: string
 }
 
 /** A table or view as system.tables lists it. */
@@ -41,15 +50,15 @@ export async function describeExisting(ch: ClickHouse, name: string): Promise<Ex
     `SELECT engine, sorting_key, create_table_query FROM system.tables WHERE ${where} name = ${sqlString(name)}`,
   )
   if (!table) return undefined
-  const columns = await queryRows<{ name: string; type: string; default_kind: string }>(
+  const columns = await queryRows<{ name: string; type: string; default_kind: string; comment: string }>(
     ch,
-    `SELECT name, type, default_kind FROM system.columns WHERE ${where} table = ${sqlString(name)}`,
+    `SELECT name, type, default_kind, comment FROM system.columns WHERE ${where} table = ${sqlString(name)}`,
   )
   return {
     engine: table.engine,
     sortingKey: table.sorting_key,
     createQuery: table.create_table_query,
-    columns: columns.map((c) => ({ name: c.name, type: c.type, defaultKind: c.default_kind })),
+    columns: columns.map((c) => ({ name: c.name, type: c.type, defaultKind: c.default_kind, comment: c.comment })),
   }
 }
 
@@ -68,7 +77,8 @@ export interface ColumnDiff {
 
 /**
  * Compares declared columns with existing ones. Columns ClickHouse computes itself
- * (MATERIALIZED, ALIAS) and that are not declared are left alone.
+ * (MATERIALIZED, ALIAS) and columns added by schema evolution (comment starting with
+ * EVOLVED_COMMENT) that are not declared are left alone.
  */
 export function diffColumns(existing: readonly ExistingColumn[], wanted: readonly ColumnDef[]): ColumnDiff {
   const byName = new Map(existing.map((c) => [c.name, c]))
@@ -83,7 +93,7 @@ export function diffColumns(existing: readonly ExistingColumn[], wanted: readonl
     }
   }
   for (const column of existing) {
-    if (declared.has(column.name) || column.defaultKind === 'MATERIALIZED' || column.defaultKind === 'ALIAS') continue
+    if (declared.has(column.name) || column.defaultKind === 'MATERIALIZED' || column.defaultKind === 'ALIAS' || column.comment?.startsWith(EVOLVED_COMMENT)) continue
     problems.push(`column "${column.name}" exists in ClickHouse but is no longer declared`)
   }
   return { add, problems }

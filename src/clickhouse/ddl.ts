@@ -12,7 +12,7 @@ import { ConfigError } from '../errors.ts'
 import type { ColumnDef, EngineName, OlapTableLike } from '../model/types.ts'
 import type { ClickHouse } from './client.ts'
 import { canonicalColumnType } from './column-type.ts'
-import { qualifiedName, quoteIdentifier, settingsSql } from './sql.ts'
+import { qualifiedName, quoteIdentifier, settingsSql, sqlString } from './sql.ts'
 
 /** What DDL generation needs to know about the target engine. */
 export interface DdlOptions {
@@ -105,7 +105,12 @@ export function createTableSql(table: OlapTableLike, opts: DdlOptions): string {
   return tableSql(tableShape(table), opts)
 }
 
-/** `ALTER TABLE <db>.<table> ADD COLUMN <col> <Type>` (no IF NOT EXISTS: ClickHouse 18.16 lacks it). */
+/**
+ * `ALTER TABLE <db>.<table> ADD COLUMN <col> <Type>` (no IF NOT EXISTS: ClickHouse 18.16 lacks it),
+ * followed by `, COMMENT COLUMN <col> '<comment>'` in the same statement when the column has a
+ * comment (one ALTER, so the column never exists without it; 18.16 ignores a COMMENT clause inside ADD COLUMN).
+ */
 export function addColumnSql(database: string, table: string, column: ColumnDef): string {
-  return `ALTER TABLE ${qualifiedName(database, table)} ADD COLUMN ${columnSql(column, table)}`
+  const add = `ALTER TABLE ${qualifiedName(database, table)} ADD COLUMN ${columnSql(column, table)}`
+  return column.comment === undefined ? add : `${add}, COMMENT COLUMN ${quoteIdentifier(column.name, 'column')} ${sqlString(column.comment)}`
 }

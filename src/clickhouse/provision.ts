@@ -32,7 +32,12 @@ export interface TableProvisionResult {
 
 const VIEW_ENGINES = new Set(['MaterializedView', 'View', 'LiveView', 'WindowView'])
 
-function destructive(name: string, problems: string[]): ConfigError {
+/**
+ * The error of a refused destructive change to table `name`: each problem (one sentence naming a
+ * column and why), then why flowhouse refuses and how to migrate by hand. Also the message a
+ * schema registry writer schema's refused differences are logged with (evolve.ts).
+ */
+export function destructive(name: string, problems: string[]): ConfigError {
   return new ConfigError(
     `table "${name}": refusing a destructive change: ${problems.join('; ')}. flowhouse only adds columns; it never drops or retypes one because that loses or rewrites data. Migrate the table by hand (ALTER TABLE ... DROP/MODIFY COLUMN) or give the table a new name.`,
     { table: name },

@@ -24,6 +24,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs'
 import type { ClickHouse } from '../clickhouse/client.ts'
+import { evolveTable } from '../clickhouse/evolve.ts'
 import { enforce, resourceGate } from './enforce.ts'
 import type { ConstraintRegistry } from '../constraints/registry.ts'
 import { processingLimitOf } from '../constraints/evaluate.ts'
@@ -31,7 +32,7 @@ import type { ConstraintSnapshot } from '../constraints/types.ts'
 import type { BatchOptions, DecodeOptions, GroupOptions } from './options.ts'
 import { PartitionBatch } from '../delivery/batch.ts'
 import { parsePending } from '../delivery/pending.ts'
-import { PartitionState } from './partition.ts'
+import { PartitionState, type ConsumerStatus } from './partition.ts'
 import { deliverBatch, type DeliveryPort } from '../delivery/protocol.ts'
 import { writeTable } from '../delivery/sink.ts'
 import { messageOf } from '../errors.ts'
@@ -77,17 +78,6 @@ export interface StreamConsumerOptions {
 /** At most this many consecutive messages, or this many bytes of them, go to a worker as one task. */
 const GROUP_MESSAGES = 4
 const GROUP_BYTES = 1024 * 1024
-
-export interface ConsumerStatus {
-  groupId: string
-  topic: string
-  /** True once the consumer joined its group and got an assignment. */
-  joined: boolean
-  /** Partitions currently assigned to this member. */
-  partitions: number[]
-  /** Last error that stopped or restarted the consumer, if any. */
-  lastError?: string
-}
 
 export class StreamConsumer {
   private readonly consumer: Consumer
@@ -171,6 +161,8 @@ export class StreamConsumer {
         halted = true
         return
       }
+      // A new writer schema's columns exist before the batch holding its first message is inserted.
+      if (result.evolution && this.o.stream.destination) await evolveTable(this.o.ch, this.o.stream.destination, result.evolution, { pipeline, heartbeat, signal: this.abort.signal })
       if (registry && result.constraints) {
         await enforce(result, { pipeline, registry, source: `${batch.topic}:${batch.partition}:${next.message.offset}`, heartbeat })
       }

@@ -1,10 +1,21 @@
 /**
- * What a stream consumer keeps per assigned partition (consumer.ts): the batch filling, the
+ * What a stream consumer keeps per assigned partition (consumer.ts), and the status it reports: the batch filling, the
  * pending range being re-formed, the count of failed deliveries, and the section that orders
  * the partition's batch work.
  */
 import { PartitionBatch } from '../delivery/batch.ts'
 import type { PendingRange } from '../delivery/pending.ts'
+
+export interface ConsumerStatus {
+  groupId: string
+  topic: string
+  /** True once the consumer joined its group and got an assignment. */
+  joined: boolean
+  /** Partitions currently assigned to this member. */
+  partitions: number[]
+  /** Last error that stopped or restarted the consumer, if any. */
+  lastError?: string
+}
 
 export class PartitionState {
   batch = new PartitionBatch()

@@ -27,6 +27,7 @@ export const metrics = {
   recordsReplayed: counter('flowhouse_records_replayed_total', 'Records consumed from messages re-ingesting dead letters (flowhouse dlq replay); also counted in flowhouse_records_consumed_total.', ['pipeline']),
   recordsFiltered: counter('flowhouse_records_filtered_total', 'Records a transform returned null or [] for, by the transform\'s destination (table or stream).', ['pipeline', 'destination']),
   recordsUnknownFields: counter('flowhouse_records_unknown_fields_total', 'Valid records that carried fields not in the schema, processed without them (unknownFields: ignore).', ['pipeline']),
+  schemaEvolution: counter('flowhouse_schema_evolution_total', 'Schema registry writer schemas against the pipeline schema: columns added for new fields (column_added), and removed, retyped or unstorable fields refused (refused, logged with the reason).', ['pipeline', 'outcome']),
   batches: counter('flowhouse_batches_flushed_total', 'Partition batches flushed and committed.', ['pipeline']),
   batchRows: histogram('flowhouse_batch_rows', 'Rows per ClickHouse insert.', ['table'], [10, 100, 1_000, 5_000, 10_000, 50_000, 100_000, 500_000]),
   batchBytes: histogram('flowhouse_batch_bytes', 'Bytes per ClickHouse insert (JSONEachRow).', ['table'], [1e3, 1e4, 1e5, 1e6, 4e6, 16e6, 64e6]),

@@ -13,6 +13,20 @@ export interface ColumnDef {
   name: string
   /** ClickHouse type text, e.g. `String`, `Nullable(Float64)`, `Enum8('a' = 1, 'b' = 2)`. */
   type: string
+  /** Column comment, set on a column added for a schema registry writer schema (transforms/evolution.ts). */
+  comment?: string
+}
+
+/** What a schema registry writer schema changes in a pipeline (transforms/evolution.ts), reported to the main thread with each of its messages (WorkResult.evolution). */
+export interface SchemaEvolution {
+  /** Registry schema id of the writer schema. */
+  schemaId: number
+  /** The pipeline's `format.schemaRegistry.subject`, when it names one. */
+  subject?: string
+  /** Columns to add to the pipeline table, each with the comment that marks it added by evolution (clickhouse/columns.ts EVOLVED_COMMENT). */
+  columns: ColumnDef[]
+  /** Refused differences, one sentence each (which field and why). */
+  problems: string[]
 }
 
 /** Table options, as written in a module. */

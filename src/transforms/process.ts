@@ -123,17 +123,15 @@ function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(DEADLINE), ms)))]).finally(() => clearTimeout(timer))
 }
 
-function keyFieldOf(stream: StreamLike): string | undefined {
-  return keyPaths(stream.schema)[0]
-}
-
 /**
  * Processes one message for `stream`: `value` decoded as a JSON array, or the records of
  * `decoded` when the message was decoded already (a schema registry message: registry.ts).
+ * Records are validated against `schema`: the stream's own, or the one its writer schema is
+ * read with (a schema registry message: evolution.ts).
  * @returns counts, rows per table, records per destination topic, DLQ items and constraint
  *   outcomes. Never throws for bad input or a failing transform; those become DLQ items.
  */
-export async function processMessage(stream: StreamLike, value: Uint8Array, task: Partial<WorkTask> = {}, predecoded?: Decoded): Promise<WorkResult> {
+export async function processMessage(stream: StreamLike, value: Uint8Array, task: Partial<WorkTask> = {}, predecoded?: Decoded, schema: TSchema = stream.schema): Promise<WorkResult> {
   const started = performance.now()
   const bounds = task.bounds ?? DEFAULT_BOUNDS
   const decoded = predecoded ?? decodeMessage(value, bounds)
@@ -141,12 +139,12 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
   const parsed = decoded.records
   const dlq: DlqItem[] = decoded.dlq
   const skip = new Set(dlq.map((d) => d.index))
-  const constraints = task.constraints && task.constraints.length > 0 ? new ConstraintEvaluator(task.constraints, keyFieldOf(stream)) : undefined
+  const constraints = task.constraints && task.constraints.length > 0 ? new ConstraintEvaluator(task.constraints, keyPaths(stream.schema)[0]) : undefined
   const limitMs = constraints?.processingLimit?.ms
   const stuck = new Set(task.stuck ?? [])
   const progress = task.progress ? new Float64Array(task.progress) : undefined
   const out = new Outputs(constraints !== undefined && constraints.result !== undefined && task.constraints!.some((c) => c.type === 'rate' && c.action !== 'throttle'))
-  const check = recordChecker(stream.schema, stream.unknownFields)
+  const check = recordChecker(schema, stream.unknownFields)
   // Nothing but the validated record reaches the own table: its text may go as it came (passthrough.ts).
   const ranges = stream.transforms.length === 0 && stream.consumers.length === 0 && !constraints ? decoded.ranges : undefined
   const fanOut = stream.transforms.length + stream.consumers.length
@@ -189,7 +187,7 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
     const t0 = performance.now()
     let late = false
     try {
-      for (const t of stream.transforms) await runTransform(t, copy(), index, staged, limitMs, bounds, stream.schema)
+      for (const t of stream.transforms) await runTransform(t, copy(), index, staged, limitMs, bounds, schema)
       for (const fn of stream.consumers) {
         try {
           await fn(copy())

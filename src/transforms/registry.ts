@@ -22,6 +22,7 @@ import type { SchemaRegistryFormat } from '../model/types.ts'
 import { messageOf } from '../errors.ts'
 import { AVRO_LOGICAL_TYPES } from './avro-types.ts'
 import { rawFields, type Decoded } from './decode.ts'
+import type { AvroType } from './evolution.ts'
 import { toPlain, TooDeep } from './normalize.ts'
 import type { WorkBounds } from './types.ts'
 
@@ -56,6 +57,18 @@ export function registryOptions(format: SchemaRegistryFormat): ConstructorParame
     // avsc's own LogicalType subclasses (avro-types.ts), typed there without avsc's declarations.
     { [SchemaType.AVRO]: { logicalTypes: AVRO_LOGICAL_TYPES as unknown as NonNullable<AvroOptions['logicalTypes']> } },
   ]
+}
+
+/**
+ * The Avro writer schema (an avsc Type) of a Confluent wire-format `value` whose schema id the
+ * client of `format` has fetched already (decodeRegistryMessage did), with that id.
+ * @returns undefined for a Protobuf or JSON Schema writer schema, or one not fetched.
+ */
+export function avroWriterOf(format: SchemaRegistryFormat, value: Uint8Array): { id: number; type: AvroType } | undefined {
+  if (value.length < 5) return undefined
+  const id = Buffer.from(value.buffer, value.byteOffset, value.byteLength).readInt32BE(1)
+  const entry = registryClient(format).cache.getSchema(id)
+  return entry?.type === SchemaType.AVRO ? { id, type: entry.schema as unknown as AvroType } : undefined
 }
 
 /** The text of a registry client error without the client id it starts with (`flowhouse - Schema 7 not found.`). */

@@ -2,6 +2,7 @@
 import type { ConstraintResult, ConstraintSnapshot } from '../constraints/types.ts'
 import type { DlqItem } from '../model/dlq.ts'
 import type { DecodeLimits } from './bounds.ts'
+import type { SchemaEvolution } from '../model/types.ts'
 
 /** Bounds applied in a worker. */
 export interface WorkBounds extends DecodeLimits {
@@ -83,6 +84,12 @@ export interface WorkResult {
    * letters and must never join a batch; the consumer waits and runs the message again.
    */
   retry?: string
+  /**
+   * Present on a schema registry message whose writer schema adds or refuses fields
+   * (transforms/evolution.ts): the consumer adds the columns before the message's batch is
+   * inserted and reports the problems (clickhouse/evolve.ts).
+   */
+  evolution?: SchemaEvolution
   /** Worker-side processing time in milliseconds. */
   durationMs: number
   /** Present when the pipeline has enabled constraints. */

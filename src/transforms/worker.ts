@@ -13,7 +13,8 @@ import type { SchemaRegistryFormat, StreamLike } from '../model/types.ts'
 import { DEFAULT_BOUNDS } from './decode.ts'
 import { coerceToSchema } from './normalize.ts'
 import { processMessage } from './process.ts'
-import { decodeRegistryMessage } from './registry.ts'
+import { writerView } from './evolution.ts'
+import { avroWriterOf, decodeRegistryMessage } from './registry.ts'
 import type { WorkBatch, WorkResult, WorkTask } from './types.ts'
 
 interface Loaded {
@@ -86,6 +87,14 @@ async function runRegistry(stream: StreamLike, registry: SchemaRegistryFormat, t
   const started = performance.now()
   const decoded = await decodeRegistryMessage(registry, task.value, task.bounds ?? DEFAULT_BOUNDS)
   if (decoded.ok === 'retry') return { records: 0, tables: [], topics: [], dlq: [], filtered: 0, consumed: 0, durationMs: performance.now() - started, retry: decoded.reason }
-  if (decoded.ok) decoded.records = decoded.records.map((record) => coerceToSchema(stream.schema, record))
-  return processMessage(stream, task.value, task, decoded)
+  if (!decoded.ok) return processMessage(stream, task.value, task, decoded)
+  const writer = avroWriterOf(registry, task.value)
+  const view = writer ? writerView(stream, writer.type, writer.id, registry.subject) : undefined
+  const schema = view?.schema ?? stream.schema
+  decoded.records = decoded.records.map((record) => {
+    if (view && view.dropped.length > 0 && typeof record === 'object' && record !== null) for (const field of view.dropped) delete (record as Record<string, unknown>)[field]
+    return coerceToSchema(schema, record)
+  })
+  const result = await processMessage(stream, task.value, task, decoded, schema)
+  return view?.evolution ? { ...result, evolution: view.evolution } : result
 }
