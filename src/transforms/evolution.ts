@@ -122,11 +122,25 @@ function jsonTypes(node: TSchema): Set<string> {
   return out
 }
 
-/** Whether every value of `writer` is one `declared` accepts (normalize.ts coerces numbers to declared text, an integer to a number). */
-function accepts(declared: TSchema, writer: TSchema): boolean {
+/** JSON types the values of an Avro type decode to (normalize.ts), null aside: an `int` or `long` is an integer, whatever column it maps to. */
+function decodedTypes(type: AvroType, out = new Set<string>()): Set<string> {
+  const name = type.typeName
+  if (name === 'int' || name === 'long') out.add('integer')
+  else if (name === 'float' || name === 'double') out.add('number')
+  else if (name === 'boolean') out.add('boolean')
+  else if (name === 'array') out.add('array')
+  else if (name === 'record' || name === 'map') out.add('object')
+  else if (name.startsWith('union:')) for (const member of type.types ?? []) decodedTypes(member, out)
+  else if (name.startsWith('logical:') && !PRIMITIVES[name] && type.underlyingType) decodedTypes(type.underlyingType, out)
+  else if (name !== 'null') out.add('string')
+  return out
+}
+
+/** Whether every value of the Avro type `writer` is one `declared` accepts (normalize.ts coerces an integer or number to declared text). */
+function accepts(declared: TSchema, writer: AvroType): boolean {
   const mine = jsonTypes(declared)
   if (mine.size === 0) return true
-  return [...jsonTypes(writer)].every((w) => mine.has(w) || (w === 'integer' && mine.has('number')) || ((w === 'integer' || w === 'number') && mine.has('string')))
+  return [...decodedTypes(writer)].every((w) => mine.has(w) || (w === 'integer' && mine.has('number')) || ((w === 'integer' || w === 'number') && mine.has('string')))
 }
 
 const views = new WeakMap<TSchema, Map<number, WriterView>>()
@@ -174,7 +188,7 @@ function judge(stream: StreamLike, writer: AvroType, schemaId: number, subject: 
       }
       continue
     }
-    if (!('unsupported' in mapped) && !accepts(mine, mapped)) {
+    if (!accepts(mine, field.type)) {
       problems.push(`column "${field.name}" is declared as ${[...jsonTypes(mine)].join(' or ')} but ${of} retypes it as Avro ${avroName(field.type)}: stored as its NULL/default`)
       dropped.push(field.name)
     }

@@ -34,6 +34,15 @@ describe('writerView: a writer schema against the pipeline schema', () => {
     assert.equal(view.evolution, undefined)
   })
 
+  test('an Avro long read into a narrower integer or a text-typed Int64, and a timestamp into t.DateTime(), are not retypes', () => {
+    const schema = t.Object({ id: Key(t.String()), distance: t.UInt32(), big: t.Int64(), at: t.DateTime(), price: t.String() })
+    const s = new IngestPipeline(`flights_${n++}`, { schema, format: { schemaRegistry: { url: 'http://127.0.0.1:1' } } }).stream
+    const writer = record([{ name: 'id', type: 'string' }, { name: 'distance', type: 'long' }, { name: 'big', type: 'long' }, { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } }, { name: 'price', type: { type: 'bytes', logicalType: 'decimal', precision: 9, scale: 2 } }])
+    const view = writerView(s, writer, 2)
+    assert.equal(view.evolution, undefined)
+    assert.deepEqual(view.dropped, [])
+  })
+
   test('an added optional field and an added field with a default get columns marked with the schema id, and validate as their Avro types', () => {
     const s = stream()
     const writer = record([...V1, { name: 'channel', type: ['null', 'string'], default: null }, { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' }, default: 0 }, { name: 'tags', type: { type: 'array', items: 'string' }, default: [] }])
