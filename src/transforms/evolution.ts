@@ -28,6 +28,7 @@ import type { TSchema } from '@sinclair/typebox'
 import { columnsOf } from '../model/typemap.ts'
 import { t } from '../model/schema.ts'
 import { messageOf } from '../errors.ts'
+import { types } from './normalize.ts'
 import { EVOLVED_COMMENT } from '../clickhouse/columns.ts'
 import type { ColumnDef, SchemaEvolution, StreamLike } from '../model/types.ts'
 
@@ -109,19 +110,6 @@ function avroName(type: AvroType): string {
   return type.typeName.replace(/^logical:/, '')
 }
 
-/** JSON types a schema node admits, null aside (empty: anything, e.g. `t.Unknown()`). */
-function jsonTypes(node: TSchema): Set<string> {
-  const out = new Set<string>()
-  const visit = (n: TSchema) => {
-    if (typeof n.type === 'string') out.add(n.type)
-    else if (Array.isArray(n.type)) for (const x of n.type as string[]) out.add(x)
-    for (const m of ((n.anyOf ?? n.oneOf) as TSchema[] | undefined) ?? []) visit(m)
-  }
-  visit(node)
-  out.delete('null')
-  return out
-}
-
 /** JSON types the values of an Avro type decode to (normalize.ts), null aside: an `int` or `long` is an integer, whatever column it maps to. */
 function decodedTypes(type: AvroType, out = new Set<string>()): Set<string> {
   const name = type.typeName
@@ -138,7 +126,7 @@ function decodedTypes(type: AvroType, out = new Set<string>()): Set<string> {
 
 /** Whether every value of the Avro type `writer` is one `declared` accepts (normalize.ts coerces an integer or number to declared text). */
 function accepts(declared: TSchema, writer: AvroType): boolean {
-  const mine = jsonTypes(declared)
+  const mine = new Set(types(declared).filter((type) => type !== 'null'))
   if (mine.size === 0) return true
   return [...decodedTypes(writer)].every((w) => mine.has(w) || (w === 'integer' && mine.has('number')) || ((w === 'integer' || w === 'number') && mine.has('string')))
 }
@@ -172,9 +160,9 @@ function judge(stream: StreamLike, writer: AvroType, schemaId: number, subject: 
   const table = stream.destination?.kind === 'table' ? stream.destination.name : stream.name
   const fields = writer.fields ?? []
   for (const field of fields) {
-    const mapped = avroToSchema(field.type)
     const mine = declared[field.name]
     if (mine === undefined) {
+      const mapped = avroToSchema(field.type)
       if ('unsupported' in mapped) {
         problems.push(`field "${field.name}" of ${of} ${mapped.unsupported}: it gets no column and is not stored`)
         continue
@@ -189,7 +177,7 @@ function judge(stream: StreamLike, writer: AvroType, schemaId: number, subject: 
       continue
     }
     if (!accepts(mine, field.type)) {
-      problems.push(`column "${field.name}" is declared as ${[...jsonTypes(mine)].join(' or ')} but ${of} retypes it as Avro ${avroName(field.type)}: stored as its NULL/default`)
+      problems.push(`column "${field.name}" is declared as ${[...new Set(types(mine).filter((type) => type !== 'null'))].join(' or ')} but ${of} retypes it as Avro ${avroName(field.type)}: stored as its NULL/default`)
       dropped.push(field.name)
     }
   }

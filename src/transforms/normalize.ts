@@ -53,7 +53,8 @@ export function toPlain(value: unknown, maxDepth: number, depth = 0): unknown {
   return out
 }
 
-function types(node: TSchema): string[] {
+/** The JSON types a schema node names (`type`, and those of its anyOf/oneOf members, recursively); empty when it names none (`t.Unknown()`). */
+export function types(node: TSchema): string[] {
   const type: unknown = node.type
   if (typeof type === 'string') return [type]
   if (Array.isArray(type)) return type.filter((t): t is string => typeof t === 'string')
