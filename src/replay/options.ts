@@ -50,7 +50,7 @@ export interface ReplayOptions extends RowSelection {
    * 10 × batch, messages shrink to ⌈rate / 10⌉ records so that pacing stays smooth. @default unlimited
    */
   rate?: number
-  /** Producer sends (each one produce request) awaiting acknowledgement at once. @default 4 */
+  /** Producer sends (each one produce request) queued at once; one is sent at a time, in order. @default 4 */
   maxInFlight?: number
   /** Target size of one send (messages are grouped until it is reached), in bytes. @default 1 MiB */
   sendBytes?: number

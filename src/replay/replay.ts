@@ -5,10 +5,10 @@
  *
  * Partitioning: messages have no key; message `i` goes to partition `i mod n` of the topic's `n`
  * partitions (explicit round-robin), so every partition gets an equal share and consumer
- * parallelism is used. Messages are grouped into sends of about `sendBytes`, and up to
- * `maxInFlight` sends await acknowledgement (acks = all) at once. With the idempotent producer
- * (default) kafkajs serialises produce requests per broker; the window then overlaps reading and
- * encoding with the request in flight.
+ * parallelism is used. Messages are grouped into sends of about `sendBytes`; up to `maxInFlight`
+ * sends are queued and each starts once the previous one is acknowledged (acks = all), so
+ * per-partition order follows file order even when kafkajs retries a produce (send-window.ts).
+ * The window overlaps reading and encoding with the request in flight.
  */
 import { Partitioners, type Message } from 'kafkajs'
 import { FlowhouseError, messageOf } from '../errors.ts'
