@@ -24,6 +24,7 @@ import { AVRO_LOGICAL_TYPES } from './avro-types.ts'
 import { rawFields, type Decoded } from './decode.ts'
 import type { AvroType } from './evolution.ts'
 import { toPlain, TooDeep } from './normalize.ts'
+import { withWellKnownTypes, type ProtoRoot } from './protobuf-types.ts'
 import type { WorkBounds } from './types.ts'
 
 // CommonJS package: under NodeNext its exports are on the default import.
@@ -104,7 +105,9 @@ export async function decodeRegistryMessage(format: SchemaRegistryFormat, value:
     if (status !== undefined) return { ok: 'retry', reason: `schema registry did not serve schema id ${id}${subject}: ${registryMessage(error)}` }
     return dead('unusable_schema', `schema id ${id}${subject}: the registry's schema cannot be used: ${messageOf(error)}`)
   }
-  const type = client.cache.getSchema(id)?.type ?? 'schema'
+  const entry = client.cache.getSchema(id)
+  const type = entry?.type ?? 'schema'
+  if (entry?.type === SchemaType.PROTOBUF) withWellKnownTypes((entry.schema as unknown as { message: { root: ProtoRoot } }).message.root)
   let decoded: unknown
   try {
     decoded = await client.decode(bytes)

@@ -5,7 +5,9 @@
  * logical types converted; an unknown schema id, corrupt bytes, a wrong magic byte and a record
  * failing the pipeline schema are dead-lettered with exact reasons while their neighbours are
  * written; Avro schema versions with an added optional field, JSON Schema and Protobuf messages
- * share one topic; a registry that answers 503 for 20 s mid-stream (while a new schema version
+ * share one topic; Protobuf messages holding google.protobuf.Timestamp fields (a well-known
+ * import the registry does not store) are written as instants, one outside years 0-9999 is
+ * dead-lettered; a registry that answers 503 for 20 s mid-stream (while a new schema version
  * arrives) makes the partition wait, nothing is dead-lettered, and every message is written once
  * it answers again.
  */
@@ -17,6 +19,7 @@ import path from 'node:path'
 import { after, before, test } from 'node:test'
 import srModule from '@kafkajs/confluent-schema-registry'
 import { registryOptions } from '../../../src/transforms/registry.ts'
+import { withWellKnownTypes, type ProtoRoot } from '../../../src/transforms/protobuf-types.ts'
 import { kafka, metricValue, readTopic, removeDir, sql, startDaemon, tempDir, waitFor, type DaemonProcess, REGISTRY } from '../helpers.ts'
 
 const { SchemaRegistry, SchemaType } = srModule
@@ -26,6 +29,7 @@ const suffix = randomBytes(4).toString('hex')
 const name = `payments_${suffix}`
 const waiting = `payments_wait_${suffix}`
 const mixed = `orders_mixed_${suffix}`
+const stamped = `events_stamped_${suffix}`
 const subject = `${name}-value`
 let daemon: DaemonProcess
 let dir: string
@@ -72,6 +76,7 @@ const Payment = t.Object({ id: Key(t.String()), amount: t.Int32(), at: t.DateTim
 export const payments = new IngestPipeline('${name}', { schema: Payment, format: { schemaRegistry: { url: '${REGISTRY}', subject: '${subject}' } } })
 const Order = t.Object({ id: Key(t.String()), amount: t.Int32(), big: t.Int64(), kind: t.Union([t.Literal('a'), t.Literal('b')]), note: t.Optional(t.String()) })
 export const mixed = new IngestPipeline('${mixed}', { schema: Order, format: { schemaRegistry: { url: '${REGISTRY}' } } })
+export const stamped = new IngestPipeline('${stamped}', { schema: t.Object({ id: Key(t.String()), at: t.DateTime(), seen: t.Optional(t.DateTime()) }), format: { schemaRegistry: { url: '${REGISTRY}' } } })
 export const waiting = new IngestPipeline('${waiting}', { schema: Payment, format: { schemaRegistry: { url: 'http://127.0.0.1:${port}/registry' } } })
 `,
   )
@@ -222,4 +227,44 @@ message Order {
     { id: 'o4', amount: 0, big: '4000000000', kind: 'a', note: 'protobuf' },
   ])
   assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: mixed }), 0)
+})
+
+test('Protobuf messages with google.protobuf.Timestamp fields are written as instants; one outside years 0-9999 is dead-lettered', { timeout: 120_000 }, async () => {
+  const registry = client()
+  const proto = `syntax = "proto3";
+package test.flowhouse;
+import "google/protobuf/timestamp.proto";
+message Event {
+  string id = 1;
+  google.protobuf.Timestamp at = 2;
+  google.protobuf.Timestamp seen = 3;
+}`
+  const { id } = await registry.register({ type: SchemaType.PROTOBUF, schema: proto }, { subject: `${stamped}-value` })
+  // The library's own encoder needs the well-known types too; flowhouse adds them the same way when it decodes.
+  await registry.getSchema(id)
+  withWellKnownTypes((registry.cache.getSchema(id)!.schema as unknown as { message: { root: ProtoRoot } }).message.root)
+  const at = (seconds: number, nanos: number) => ({ seconds, nanos })
+  const messages = [
+    await registry.encode(id, { id: 'e1', at: at(1_700_000_000, 5_000_000), seen: at(1_700_000_001, 0) }),
+    await registry.encode(id, { id: 'e2', at: at(-86_400, 123_456_789) }),
+    await registry.encode(id, { id: 'e3', at: at(253_402_300_800, 0) }),
+    await registry.encode(id, { id: 'e4', at: at(0, 999_000) }),
+  ]
+  const producer = kafka().producer()
+  await producer.connect()
+  for (const value of messages) await producer.send({ topic: stamped, messages: [{ value }], acks: -1 })
+  await producer.disconnect()
+  const rows = await waitFor(async () => {
+    const r = await sql<Record<string, unknown>>(daemon.url, `SELECT id, toString(at) AS at, toString(seen) AS seen FROM ${stamped} ORDER BY id`)
+    return r.length === 3 ? r : undefined
+  }, { what: 'three rows written' })
+  assert.deepEqual(rows, [
+    { id: 'e1', at: '2023-11-14 22:13:20.005', seen: '2023-11-14 22:13:21.000' },
+    // proto3 does not write an unset message field: `seen` is absent, hence NULL.
+    { id: 'e2', at: '1969-12-31 00:00:00.123', seen: null },
+    { id: 'e4', at: '1970-01-01 00:00:00.000', seen: null },
+  ])
+  const [dead] = (await readTopic(`${stamped}.dlq`, 1)).map((m) => JSON.parse(m.value) as Record<string, unknown>)
+  assert.deepEqual([dead!.offset, dead!.stage, dead!.errorType, dead!.reason], ['2', 'decode', 'invalid_payload', `schema id ${id}: the decoded PROTOBUF value cannot be made JSON: google.protobuf.Timestamp seconds 253402300800 is outside years 0-9999`])
+  assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: stamped }), 1)
 })
