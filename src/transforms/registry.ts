@@ -22,7 +22,7 @@ import type { SchemaRegistryFormat } from '../model/types.ts'
 import { messageOf } from '../errors.ts'
 import { AVRO_LOGICAL_TYPES } from './avro-types.ts'
 import { rawFields, type Decoded } from './decode.ts'
-import type { AvroType } from './evolution.ts'
+import { avroFields, jsonSchemaFields, protobufFields, type AvroType, type ProtoMessage, type WriterFields } from './writer-fields.ts'
 import { toPlain, TooDeep } from './normalize.ts'
 import { withWellKnownTypes, type ProtoRoot } from './protobuf-types.ts'
 import type { WorkBounds } from './types.ts'
@@ -61,15 +61,27 @@ export function registryOptions(format: SchemaRegistryFormat): ConstructorParame
 }
 
 /**
- * The Avro writer schema (an avsc Type) of a Confluent wire-format `value` whose schema id the
- * client of `format` has fetched already (decodeRegistryMessage did), with that id.
- * @returns undefined for a Protobuf or JSON Schema writer schema, or one not fetched.
+ * The writer schema of a Confluent wire-format `value` whose schema id the client of `format` has
+ * fetched already (decodeRegistryMessage did): its id, and a function reading its top-level fields
+ * (writer-fields.ts) for Avro, Protobuf (the message the library decodes with) and JSON Schema.
+ * @returns undefined when the value has no header or the schema was not fetched.
  */
-export function avroWriterOf(format: SchemaRegistryFormat, value: Uint8Array): { id: number; type: AvroType } | undefined {
+export function writerOf(format: SchemaRegistryFormat, value: Uint8Array): { id: number; fields: () => WriterFields } | undefined {
   if (value.length < 5) return undefined
   const id = Buffer.from(value.buffer, value.byteOffset, value.byteLength).readInt32BE(1)
   const entry = registryClient(format).cache.getSchema(id)
-  return entry?.type === SchemaType.AVRO ? { id, type: entry.schema as unknown as AvroType } : undefined
+  if (!entry) return undefined
+  const schema: unknown = entry.schema
+  switch (entry.type) {
+    case SchemaType.AVRO:
+      return { id, fields: () => avroFields(schema as AvroType) }
+    case SchemaType.PROTOBUF:
+      return { id, fields: () => protobufFields((schema as { message: ProtoMessage }).message) }
+    case SchemaType.JSON:
+      return { id, fields: () => jsonSchemaFields((schema as { validate: { schema: unknown } }).validate.schema) }
+    default:
+      return undefined
+  }
 }
 
 /** The text of a registry client error without the client id it starts with (`flowhouse - Schema 7 not found.`). */

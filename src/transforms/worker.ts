@@ -14,7 +14,7 @@ import { DEFAULT_BOUNDS } from './decode.ts'
 import { coerceToSchema } from './normalize.ts'
 import { processMessage } from './process.ts'
 import { writerView } from './evolution.ts'
-import { avroWriterOf, decodeRegistryMessage } from './registry.ts'
+import { decodeRegistryMessage, writerOf } from './registry.ts'
 import type { WorkBatch, WorkResult, WorkTask } from './types.ts'
 
 interface Loaded {
@@ -88,8 +88,8 @@ async function runRegistry(stream: StreamLike, registry: SchemaRegistryFormat, t
   const decoded = await decodeRegistryMessage(registry, task.value, task.bounds ?? DEFAULT_BOUNDS)
   if (decoded.ok === 'retry') return { records: 0, tables: [], topics: [], dlq: [], filtered: 0, consumed: 0, durationMs: performance.now() - started, retry: decoded.reason }
   if (!decoded.ok) return processMessage(stream, task.value, task, decoded)
-  const writer = avroWriterOf(registry, task.value)
-  const view = writer ? writerView(stream, writer.type, writer.id, registry.subject) : undefined
+  const writer = writerOf(registry, task.value)
+  const view = writer ? writerView(stream, writer.fields, writer.id, registry.subject) : undefined
   const schema = view?.schema ?? stream.schema
   decoded.records = decoded.records.map((record) => {
     if (view && view.dropped.length > 0 && typeof record === 'object' && record !== null) for (const field of view.dropped) delete (record as Record<string, unknown>)[field]

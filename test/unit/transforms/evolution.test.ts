@@ -6,12 +6,16 @@ import { addColumnSql } from '../../../src/clickhouse/ddl.ts'
 import { IngestPipeline } from '../../../src/model/pipeline.ts'
 import { Key, recordChecker, t } from '../../../src/model/schema.ts'
 import { AVRO_LOGICAL_TYPES } from '../../../src/transforms/avro-types.ts'
-import { avroToSchema, writerView, type AvroType } from '../../../src/transforms/evolution.ts'
+import { writerView } from '../../../src/transforms/evolution.ts'
+import { avroFields, avroToSchema, type AvroType } from '../../../src/transforms/writer-fields.ts'
 
 const require = createRequire(import.meta.url)
 const avsc = createRequire(require.resolve('@kafkajs/confluent-schema-registry'))('avsc') as { Type: { forSchema(schema: unknown, opts: unknown): AvroType } }
 const avro = (schema: unknown): AvroType => avsc.Type.forSchema(schema, { logicalTypes: AVRO_LOGICAL_TYPES })
-const record = (fields: unknown[]) => avro({ type: 'record', name: 'Order', namespace: 'test', fields })
+const record = (fields: unknown[]) => {
+  const type = avro({ type: 'record', name: 'Order', namespace: 'test', fields })
+  return () => avroFields(type)
+}
 
 let n = 0
 function stream() {
