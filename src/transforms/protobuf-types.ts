@@ -9,7 +9,8 @@
  * | `google.protobuf.Timestamp` | ISO-8601 UTC text, ms / µs / ns digits as the value has them (`2024-01-02T03:04:05.678Z`) | `t.DateTime()` (`DateTime64(3)`: finer digits are cut) |
  * | `Duration`, `Struct`, `Any`, the wrappers (`Int32Value` …), `Empty`, `FieldMask` | the message as an object (`{ "seconds": "5", "nanos": 0 }`, `{ "value": 3 }`) | `t.Object({...})` |
  *
- * A Timestamp outside years 0–9999 does not decode (`invalid_payload`). protobufjs is loaded from
+ * Field names stay as the schema declares them (snake_case is not made camelCase). A Timestamp
+ * outside years 0–9999 does not decode (`invalid_payload`). protobufjs is loaded from
  * the registry client's own dependencies (the copy it decodes with), as avro-types.ts does avsc.
  */
 import { createRequire } from 'node:module'
@@ -21,6 +22,7 @@ export interface ProtoRoot {
 }
 
 interface Protobufjs {
+  parse: { defaults: { keepCase?: boolean } }
   common: { get(file: string): { nested: Record<string, unknown> } | null }
   wrappers: Record<string, ProtoWrapper>
 }
@@ -33,6 +35,11 @@ interface ProtoWrapper {
 
 const registryEntry = createRequire(import.meta.url).resolve('@kafkajs/confluent-schema-registry')
 const protobuf = createRequire(registryEntry)('protobufjs') as Protobufjs
+
+// Field names as the .proto declares them (`trip_id`), as Confluent's converters and ClickHouse's
+// Protobuf format read them, not protobufjs's default camelCase (`tripId`): the registry client
+// parses schema texts with protobufjs's default options, `parse.defaults`.
+protobuf.parse.defaults.keepCase = true
 
 /** Each well-known file, with one type it defines (present in a root once the file is added). */
 const WELL_KNOWN: ReadonlyArray<readonly [file: string, type: string]> = [

@@ -50,38 +50,68 @@ export function registryClient(format: SchemaRegistryFormat): Client {
   return client
 }
 
-/** Constructor arguments of a SchemaRegistry client for `format`: host, basic auth, TLS (an https Agent), short retries, flowhouse's Avro logical types. */
+/** Constructor arguments of a SchemaRegistry client for `format`: host, basic auth, TLS (an https Agent), short retries, flowhouse's Avro logical types, JSON Schemas compiled without strict mode or format checks. */
 export function registryOptions(format: SchemaRegistryFormat): ConstructorParameters<typeof SchemaRegistry> {
   const auth = format.auth ? { username: format.auth.username, password: format.auth.password } : undefined
   return [
     { host: format.url.replace(/\/+$/, ''), clientId: CLIENT_ID, retry: CLIENT_RETRY, ...(auth ? { auth } : {}), ...(format.tls ? { agent: new Agent({ keepAlive: true, ...format.tls }) } : {}) },
-    // avsc's own LogicalType subclasses (avro-types.ts), typed there without avsc's declarations.
-    { [SchemaType.AVRO]: { logicalTypes: AVRO_LOGICAL_TYPES as unknown as NonNullable<AvroOptions['logicalTypes']> } },
+    {
+      // avsc's own LogicalType subclasses (avro-types.ts), typed there without avsc's declarations.
+      [SchemaType.AVRO]: { logicalTypes: AVRO_LOGICAL_TYPES as unknown as NonNullable<AvroOptions['logicalTypes']> },
+      // The library compiles each JSON Schema with a fresh ajv in strict mode, which refuses the
+      // schema (and so every message) over an unknown format (`date-time` without ajv-formats) or an
+      // annotation keyword producers add (`connect.index`, `javaType`). The writer schema checks
+      // structure; the pipeline schema, validated next, checks formats.
+      [SchemaType.JSON]: { strict: false, validateFormats: false },
+    },
   ]
+}
+
+/** A schema as the registry client caches it: its type and the library's parsed form. */
+type CachedSchema = NonNullable<ReturnType<Client['cache']['getSchema']>>
+
+/** The top-level fields of a cached writer schema (writer-fields.ts); Protobuf: the message the library decodes with. */
+function fieldsOf(entry: CachedSchema): WriterFields {
+  const schema: unknown = entry.schema
+  switch (entry.type) {
+    case SchemaType.AVRO:
+      return avroFields(schema as AvroType)
+    case SchemaType.PROTOBUF:
+      return protobufFields((schema as { message: ProtoMessage }).message)
+    case SchemaType.JSON:
+      return jsonSchemaFields((schema as { validate: { schema: unknown } }).validate.schema)
+    default:
+      return undefined
+  }
 }
 
 /**
  * The writer schema of a Confluent wire-format `value` whose schema id the client of `format` has
  * fetched already (decodeRegistryMessage did): its id, and a function reading its top-level fields
- * (writer-fields.ts) for Avro, Protobuf (the message the library decodes with) and JSON Schema.
+ * (writer-fields.ts) for Avro, Protobuf and JSON Schema.
  * @returns undefined when the value has no header or the schema was not fetched.
  */
 export function writerOf(format: SchemaRegistryFormat, value: Uint8Array): { id: number; fields: () => WriterFields } | undefined {
   if (value.length < 5) return undefined
   const id = Buffer.from(value.buffer, value.byteOffset, value.byteLength).readInt32BE(1)
   const entry = registryClient(format).cache.getSchema(id)
-  if (!entry) return undefined
-  const schema: unknown = entry.schema
-  switch (entry.type) {
-    case SchemaType.AVRO:
-      return { id, fields: () => avroFields(schema as AvroType) }
-    case SchemaType.PROTOBUF:
-      return { id, fields: () => protobufFields((schema as { message: ProtoMessage }).message) }
-    case SchemaType.JSON:
-      return { id, fields: () => jsonSchemaFields((schema as { validate: { schema: unknown } }).validate.schema) }
-    default:
-      return undefined
-  }
+  return entry ? { id, fields: () => fieldsOf(entry) } : undefined
+}
+
+/**
+ * Fetches schema id `id` from `format`'s registry and reads it as decoding would: its type
+ * (`AVRO`, `PROTOBUF`, `JSON`), a name for it (the Avro record's or Protobuf message's name, a JSON
+ * Schema's `title`) and its top-level fields (writer-fields.ts).
+ * @throws the registry client's error when the schema cannot be fetched or parsed (status 404 for an unknown id).
+ */
+export async function schemaFields(format: SchemaRegistryFormat, id: number): Promise<{ type: string; name: string | undefined; fields: WriterFields }> {
+  const client = registryClient(format)
+  await client.getSchema(id)
+  const entry = client.cache.getSchema(id)!
+  const schema = entry.schema as unknown as { name?: unknown; message?: { name?: unknown; root: ProtoRoot }; validate?: { schema?: { title?: unknown } } }
+  if (entry.type === SchemaType.PROTOBUF) withWellKnownTypes(schema.message!.root)
+  const name = schema.message?.name ?? schema.validate?.schema?.title ?? schema.name
+  return { type: entry.type, name: typeof name === 'string' ? name.split('.').pop() : undefined, fields: fieldsOf(entry) }
 }
 
 /** The text of a registry client error without the client id it starts with (`flowhouse - Schema 7 not found.`). */

@@ -76,7 +76,7 @@ const Payment = t.Object({ id: Key(t.String()), amount: t.Int32(), at: t.DateTim
 export const payments = new IngestPipeline('${name}', { schema: Payment, format: { schemaRegistry: { url: '${REGISTRY}', subject: '${subject}' } } })
 const Order = t.Object({ id: Key(t.String()), amount: t.Int32(), big: t.Int64(), kind: t.Union([t.Literal('a'), t.Literal('b')]), note: t.Optional(t.String()) })
 export const mixed = new IngestPipeline('${mixed}', { schema: Order, format: { schemaRegistry: { url: '${REGISTRY}' } } })
-export const stamped = new IngestPipeline('${stamped}', { schema: t.Object({ id: Key(t.String()), at: t.DateTime(), seen: t.Optional(t.DateTime()) }), format: { schemaRegistry: { url: '${REGISTRY}' } } })
+export const stamped = new IngestPipeline('${stamped}', { schema: t.Object({ id: Key(t.String()), at: t.DateTime(), seen_at: t.Optional(t.DateTime()) }), format: { schemaRegistry: { url: '${REGISTRY}' } } })
 export const waiting = new IngestPipeline('${waiting}', { schema: Payment, format: { schemaRegistry: { url: 'http://127.0.0.1:${port}/registry' } } })
 `,
   )
@@ -192,7 +192,14 @@ test('Avro v1 and v2 (an added optional field), JSON Schema and Protobuf message
   assert.equal(config.status, 200)
   const { id: id2 } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(v2) }, { subject })
   assert.notEqual(id1, id2)
-  const json = { type: 'object', properties: { id: { type: 'string' }, amount: { type: 'integer' }, big: { type: 'string' }, kind: { enum: ['a', 'b'] }, note: { type: 'string' } }, required: ['id', 'amount', 'big', 'kind'] }
+  // As producers write them: a format ajv knows only with ajv-formats, and Kafka Connect's annotation keywords.
+  const json = {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'Order',
+    type: 'object',
+    properties: { id: { type: 'string', 'connect.index': 0 }, amount: { type: 'integer', 'connect.index': 1 }, big: { type: 'string' }, kind: { enum: ['a', 'b'] }, note: { type: 'string', format: 'hostname' } },
+    required: ['id', 'amount', 'big', 'kind'],
+  }
   const { id: jsonId } = await registry.register({ type: SchemaType.JSON, schema: JSON.stringify(json) }, { subject: `${mixed}-json` })
   const proto = `syntax = "proto3";
 package test.flowhouse;
@@ -209,7 +216,7 @@ message Order {
   const messages = [
     await registry.encode(id1, { id: 'o1', amount: 1, big: 10, kind: 'a' }),
     await registry.encode(id2, { id: 'o2', amount: 2, big: 20, kind: 'b', note: 'added in v2' }),
-    await registry.encode(jsonId, { id: 'o3', amount: 3, big: '9223372036854775807', kind: 'a', note: 'json schema' }),
+    await registry.encode(jsonId, { id: 'o3', amount: 3, big: '9223372036854775807', kind: 'a', note: 'json-schema.example' }),
     await registry.encode(protoId, { id: 'o4', amount: 0, big: 4_000_000_000, kind: 0, note: 'protobuf' }),
   ]
   const producer = kafka().producer()
@@ -223,7 +230,7 @@ message Order {
   assert.deepEqual(rows, [
     { id: 'o1', amount: 1, big: '10', kind: 'a', note: null },
     { id: 'o2', amount: 2, big: '20', kind: 'b', note: 'added in v2' },
-    { id: 'o3', amount: 3, big: '9223372036854775807', kind: 'a', note: 'json schema' },
+    { id: 'o3', amount: 3, big: '9223372036854775807', kind: 'a', note: 'json-schema.example' },
     { id: 'o4', amount: 0, big: '4000000000', kind: 'a', note: 'protobuf' },
   ])
   assert.equal(await metricValue(daemon.url, 'flowhouse_records_dead_lettered_total', { pipeline: mixed }), 0)
@@ -237,7 +244,8 @@ import "google/protobuf/timestamp.proto";
 message Event {
   string id = 1;
   google.protobuf.Timestamp at = 2;
-  google.protobuf.Timestamp seen = 3;
+  // snake_case, as the Protobuf style guide names fields: read as declared, not camelCased.
+  google.protobuf.Timestamp seen_at = 3;
 }`
   const { id } = await registry.register({ type: SchemaType.PROTOBUF, schema: proto }, { subject: `${stamped}-value` })
   // The library's own encoder needs the well-known types too; flowhouse adds them the same way when it decodes.
@@ -245,7 +253,7 @@ message Event {
   withWellKnownTypes((registry.cache.getSchema(id)!.schema as unknown as { message: { root: ProtoRoot } }).message.root)
   const at = (seconds: number, nanos: number) => ({ seconds, nanos })
   const messages = [
-    await registry.encode(id, { id: 'e1', at: at(1_700_000_000, 5_000_000), seen: at(1_700_000_001, 0) }),
+    await registry.encode(id, { id: 'e1', at: at(1_700_000_000, 5_000_000), seen_at: at(1_700_000_001, 0) }),
     await registry.encode(id, { id: 'e2', at: at(-86_400, 123_456_789) }),
     await registry.encode(id, { id: 'e3', at: at(253_402_300_800, 0) }),
     await registry.encode(id, { id: 'e4', at: at(0, 999_000) }),
@@ -255,14 +263,14 @@ message Event {
   for (const value of messages) await producer.send({ topic: stamped, messages: [{ value }], acks: -1 })
   await producer.disconnect()
   const rows = await waitFor(async () => {
-    const r = await sql<Record<string, unknown>>(daemon.url, `SELECT id, toString(at) AS at, toString(seen) AS seen FROM ${stamped} ORDER BY id`)
+    const r = await sql<Record<string, unknown>>(daemon.url, `SELECT id, toString(at) AS at, toString(seen_at) AS seen_at FROM ${stamped} ORDER BY id`)
     return r.length === 3 ? r : undefined
   }, { what: 'three rows written' })
   assert.deepEqual(rows, [
-    { id: 'e1', at: '2023-11-14 22:13:20.005', seen: '2023-11-14 22:13:21.000' },
-    // proto3 does not write an unset message field: `seen` is absent, hence NULL.
-    { id: 'e2', at: '1969-12-31 00:00:00.123', seen: null },
-    { id: 'e4', at: '1970-01-01 00:00:00.000', seen: null },
+    { id: 'e1', at: '2023-11-14 22:13:20.005', seen_at: '2023-11-14 22:13:21.000' },
+    // proto3 does not write an unset message field: `seen_at` is absent, hence NULL.
+    { id: 'e2', at: '1969-12-31 00:00:00.123', seen_at: null },
+    { id: 'e4', at: '1970-01-01 00:00:00.000', seen_at: null },
   ])
   const [dead] = (await readTopic(`${stamped}.dlq`, 1)).map((m) => JSON.parse(m.value) as Record<string, unknown>)
   assert.deepEqual([dead!.offset, dead!.stage, dead!.errorType, dead!.reason], ['2', 'decode', 'invalid_payload', `schema id ${id}: the decoded PROTOBUF value cannot be made JSON: google.protobuf.Timestamp seconds 253402300800 is outside years 0-9999`])
