@@ -20,7 +20,7 @@ import srModule from '@kafkajs/confluent-schema-registry'
 import type { DlqErrorType } from '../model/dlq.ts'
 import type { SchemaRegistryFormat } from '../model/types.ts'
 import { messageOf } from '../errors.ts'
-import { AVRO_LOGICAL_TYPES } from './avro-types.ts'
+import { AVRO_LOGICAL_TYPES, avroTypeHook } from './avro-types.ts'
 import { rawFields, type Decoded } from './decode.ts'
 import { avroFields, jsonSchemaFields, protobufFields, type AvroType, type ProtoMessage, type WriterFields } from './writer-fields.ts'
 import { toPlain, TooDeep } from './normalize.ts'
@@ -57,7 +57,8 @@ export function registryOptions(format: SchemaRegistryFormat): ConstructorParame
     { host: format.url.replace(/\/+$/, ''), clientId: CLIENT_ID, retry: CLIENT_RETRY, ...(auth ? { auth } : {}), ...(format.tls ? { agent: new Agent({ keepAlive: true, ...format.tls }) } : {}) },
     {
       // avsc's own LogicalType subclasses (avro-types.ts), typed there without avsc's declarations.
-      [SchemaType.AVRO]: { logicalTypes: AVRO_LOGICAL_TYPES as unknown as NonNullable<AvroOptions['logicalTypes']> },
+      // and longs over the full 64-bit range.
+      [SchemaType.AVRO]: { logicalTypes: AVRO_LOGICAL_TYPES as unknown as NonNullable<AvroOptions['logicalTypes']>, typeHook: avroTypeHook as unknown as NonNullable<AvroOptions['typeHook']> },
       // The library compiles each JSON Schema with a fresh ajv in strict mode, which refuses the
       // schema (and so every message) over an unknown format (`date-time` without ajv-formats) or an
       // annotation keyword producers add (`connect.index`, `javaType`). The writer schema checks

@@ -61,6 +61,7 @@ const AVRO_PRIMITIVES: Record<string, () => TSchema> = {
   fixed: () => t.String(),
   int: () => t.Int32(),
   long: () => t.Int64(),
+  'abstract:long': () => t.Int64(),
   float: () => t.Float32(),
   double: () => t.Number(),
   boolean: () => t.Boolean(),
@@ -106,13 +107,13 @@ export function avroToSchema(type: AvroType, depth = 0): Mapped {
 /** A short name of an Avro type for messages: `long`, `date`, `[null, string]`. */
 function avroName(type: AvroType): string {
   if (type.typeName.startsWith('union:')) return `[${(type.types ?? []).map(avroName).join(', ')}]`
-  return type.typeName.replace(/^logical:/, '')
+  return type.typeName.replace(/^(logical|abstract):/, '')
 }
 
 /** JSON types the values of an Avro type decode to (normalize.ts): an `int` or `long` is an integer, whatever column it maps to. */
 function avroDecoded(type: AvroType, out = new Set<string>()): Set<string> {
   const name = type.typeName
-  if (name === 'int' || name === 'long') out.add('integer')
+  if (name === 'int' || name === 'long' || name === 'abstract:long') out.add('integer')
   else if (name === 'float' || name === 'double') out.add('number')
   else if (name === 'boolean') out.add('boolean')
   else if (name === 'array') out.add('array')

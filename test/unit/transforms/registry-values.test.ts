@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { describe, test } from 'node:test'
 import { Key, t } from '../../../src/model/schema.ts'
-import { AVRO_LOGICAL_TYPES } from '../../../src/transforms/avro-types.ts'
+import { AVRO_LOGICAL_TYPES, avroTypeHook } from '../../../src/transforms/avro-types.ts'
 import { coerceToSchema, toPlain, TooDeep } from '../../../src/transforms/normalize.ts'
 
 const require = createRequire(import.meta.url)
@@ -12,6 +12,32 @@ const avsc = createRequire(require.resolve('@kafkajs/confluent-schema-registry')
 function avro(type: unknown): AvroType {
   return avsc.Type.forSchema(type, { logicalTypes: AVRO_LOGICAL_TYPES })
 }
+
+describe('Avro long over the signed 64-bit range', () => {
+  const hooked = (type: unknown) => avsc.Type.forSchema(type, { logicalTypes: AVRO_LOGICAL_TYPES, typeHook: avroTypeHook })
+  const long = hooked('long')
+  const plain = avro('long')
+
+  test('reads what avsc writes: numbers up to ±(2^53 - 1), bigints beyond, across every varint length', () => {
+    for (let bits = 0; bits <= 52; bits++) for (const n of [2 ** bits - 1, -(2 ** bits), 2 ** bits]) if (Number.isSafeInteger(n)) assert.equal(long.fromBuffer(plain.toBuffer(n)), n, `${n}`)
+    assert.equal(long.fromBuffer(long.toBuffer('9007199254740993')), 9007199254740993n)
+    assert.equal(long.fromBuffer(long.toBuffer(9223372036854775807n)), 9223372036854775807n)
+    assert.equal(long.fromBuffer(long.toBuffer('-9223372036854775808')), -9223372036854775808n)
+    assert.equal(long.fromBuffer(long.toBuffer(Number.MAX_SAFE_INTEGER)), Number.MAX_SAFE_INTEGER)
+    // The bytes are Avro's: avsc's own long reads what this one writes for safe values.
+    assert.equal(plain.fromBuffer(long.toBuffer(-123_456_789_012)), -123_456_789_012)
+    assert.throws(() => plain.fromBuffer(long.toBuffer('9007199254740993')), /precision loss/)
+  })
+
+  test('a record with a long beyond 2^53 becomes decimal text an Int64 column takes; a value outside 64 bits is refused', () => {
+    const record = hooked({ type: 'record', name: 'R', fields: [{ name: 'id', type: 'long' }, { name: 'n', type: ['null', 'long'] }, { name: 'at', type: { type: 'long', logicalType: 'timestamp-millis' } }] })
+    const decoded = toPlain(record.fromBuffer(record.toBuffer({ id: '1234567890123456789', n: 5, at: '2024-03-05T06:07:08.123Z' })), 32)
+    assert.deepEqual(decoded, { id: '1234567890123456789', n: 5, at: '2024-03-05T06:07:08.123Z' })
+    assert.deepEqual(coerceToSchema(t.Object({ id: Key(t.Int64()), n: t.Int64(), at: t.DateTime() }), decoded), { id: '1234567890123456789', n: '5', at: '2024-03-05T06:07:08.123Z' })
+    assert.throws(() => long.toBuffer('9223372036854775808'), /invalid "long": "9223372036854775808"/)
+    assert.throws(() => long.toBuffer(1.5), /invalid "long": 1.5/)
+  })
+})
 
 describe('Avro logical types', () => {
   test('timestamp-millis and timestamp-micros decode to ISO-8601 UTC text and encode from it', () => {
