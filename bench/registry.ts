@@ -24,10 +24,11 @@ export interface FormatFigures {
 
 /**
  * Replays the first `rows` flights into a JSON_ARRAY topic and into an Avro registry topic, then
- * times a fresh daemon reading each from the beginning.
+ * times a fresh daemon reading each from the beginning. With `profileDir`, each reading daemon
+ * runs with `--cpu-prof` into `<profileDir>/<format>` (one profile per thread).
  * @throws Error when a replay fails or a table's contents differ from the parquet aggregate.
  */
-export async function registryComparison(rows: number): Promise<FormatFigures[]> {
+export async function registryComparison(rows: number, profileDir?: string): Promise<FormatFigures[]> {
   const suffix = randomBytes(4).toString('hex')
   const runs = [
     { label: 'JSON_ARRAY', format: 'json', name: `bench_json_${suffix}`, option: '' },
@@ -50,7 +51,8 @@ export async function registryComparison(rows: number): Promise<FormatFigures[]>
       if (code !== 0) throw new Error(output)
       await resetKafka([], [`flowhouse.${run.name}`])
       const started = performance.now()
-      const daemon = await startDaemon({ pipelinesDir, dataDir: path.join(dir, `${run.format}-run`) })
+      const nodeArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, run.format)}`] : []
+      const daemon = await startDaemon({ pipelinesDir, dataDir: path.join(dir, `${run.format}-run`), nodeArgs })
       try {
         await waitFor(async () => (await count(daemon.url, run.name)) >= rows, { timeoutMs: 3_600_000, intervalMs: 100, what: `all rows of ${run.name}` })
         const seconds = (performance.now() - started) / 1000

@@ -73,7 +73,7 @@ export interface DaemonConfig {
   kafkaSecurity: KafkaSecurity
   /** Prefix of consumer group ids: group = `<prefix>.<stream>`. Env FLOWHOUSE_GROUP_PREFIX. @default 'flowhouse' */
   groupPrefix: string
-  /** Batch flush limits, the in-flight window and the insert backoff. Env FLOWHOUSE_BATCH_MAX_ROWS, FLOWHOUSE_BATCH_MAX_BYTES, FLOWHOUSE_BATCH_FLUSH_MS, FLOWHOUSE_INFLIGHT_MESSAGES, FLOWHOUSE_INSERT_RETRY_BASE_MS, FLOWHOUSE_INSERT_RETRY_MAX_MS. */
+  /** Batch flush limits, the in-flight window and the insert backoff. Env FLOWHOUSE_BATCH_MAX_ROWS, FLOWHOUSE_BATCH_MAX_BYTES, FLOWHOUSE_BATCH_FLUSH_MS, FLOWHOUSE_INFLIGHT_MESSAGES, FLOWHOUSE_INFLIGHT_BYTES, FLOWHOUSE_INSERT_RETRY_BASE_MS, FLOWHOUSE_INSERT_RETRY_MAX_MS. */
   batch: BatchOptions
   /** Largest accepted POST /ingest body in bytes; larger answers 413. Env FLOWHOUSE_INGEST_MAX_BYTES. @default 16 MiB */
   ingestMaxBytes: number
@@ -185,6 +185,7 @@ export function resolveConfig(env?: NodeJS.ProcessEnv, overrides: Partial<Daemon
       maxBytes: e.FLOWHOUSE_BATCH_MAX_BYTES,
       flushIntervalMs: e.FLOWHOUSE_BATCH_FLUSH_MS,
       inflightMessages: e.FLOWHOUSE_INFLIGHT_MESSAGES,
+      inflightBytes: e.FLOWHOUSE_INFLIGHT_BYTES,
       insertRetryBaseMs: e.FLOWHOUSE_INSERT_RETRY_BASE_MS,
       insertRetryMaxMs: e.FLOWHOUSE_INSERT_RETRY_MAX_MS,
     },

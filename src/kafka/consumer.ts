@@ -75,8 +75,12 @@ export interface StreamConsumerOptions {
   rawKeepBytes: number
 }
 
-/** At most this many consecutive messages, or this many bytes of them, go to a worker as one task. */
-const GROUP_MESSAGES = 4
+/**
+ * At most this many consecutive messages, or this many bytes of them, go to a worker as one task:
+ * one crossing of the thread boundary each way for many small messages (a task costs the main
+ * thread tens of µs: posting, waking the worker, the answer).
+ */
+const GROUP_MESSAGES = 256
 const GROUP_BYTES = 1024 * 1024
 
 export class StreamConsumer {
@@ -147,13 +151,17 @@ export class StreamConsumer {
   private async eachBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     const state = this.state(batch.partition)
     state.heartbeat = heartbeat
-    const inflight: Array<{ message: KafkaMessage; result: Promise<WorkResult>; task?: WorkTask }> = []
+    const inflight: Array<{ message: KafkaMessage; result: Promise<WorkResult>; task?: WorkTask; bytes: number }> = []
+    // Value bytes of the messages in `inflight`; with its length, bounded by the in-flight window.
+    let inflightBytes = 0
+    const window = { messages: this.o.batch.inflightMessages, bytes: this.o.batch.inflightBytes }
     const registry = this.o.constraints
     const pipeline = this.o.pipeline
     // Set when a message waiting on a retry (retry-wait.ts) saw the batch stop: nothing after it is applied.
     let halted = false
     const apply = async () => {
       const next = inflight.shift()!
+      inflightBytes -= next.bytes
       const first = await next.result
       const context = { pool: this.o.pool, pipeline, topic: batch.topic, partition: batch.partition, offset: next.message.offset, heartbeat, running: () => running() }
       const result = first.retry === undefined ? first : await untilProcessed(first, next.task, context)
@@ -169,8 +177,7 @@ export class StreamConsumer {
       if (await state.exclusive(() => this.accept(state, next.message, result))) resolveOffset(next.message.offset)
       await heartbeat()
     }
-    // Consecutive messages go to a worker together (one task of up to GROUP_MESSAGES messages or
-    // GROUP_BYTES); each keeps its own result promise, applied in offset order as before.
+    // Consecutive messages go to a worker as one task; each keeps its own result, applied in offset order.
     let group: Array<{ task: WorkTask; settle: (result: Promise<WorkResult>) => void }> = []
     let groupBytes = 0
     const dispatch = () => {
@@ -182,15 +189,19 @@ export class StreamConsumer {
       sent.forEach((m, i) => m.settle(results.then((r) => r[i]!)))
     }
     const running = () => isRunning() && !isStale() && !this.draining && !halted
+    // When the window is full: dispatch what is grouped, then apply results down to half the
+    // window, so the next tasks are whole groups again (not one message each).
+    const full = () => inflight.length >= window.messages || inflightBytes >= window.bytes
+    const relieve = async () => {
+      dispatch()
+      while (inflight.length > 0 && running() && (inflight.length > window.messages / 2 || inflightBytes > window.bytes / 2)) await apply()
+    }
     for (const message of batch.messages) {
       if (!running()) break
       const rejected = this.rejectEarly(message.value)
       if (rejected) {
-        inflight.push({ message, result: Promise.resolve(rejected) })
-        if (inflight.length >= this.o.batch.inflightMessages) {
-          dispatch()
-          await apply()
-        }
+        inflight.push({ message, result: Promise.resolve(rejected), bytes: 0 })
+        if (full()) await relieve()
         continue
       }
       const value = message.value!
@@ -208,18 +219,16 @@ export class StreamConsumer {
       const limitMs = processingLimitOf(constraints)?.ms
       if (limitMs !== undefined) {
         // A processing limit watches one message's records: such a message is a task of its own.
-        inflight.push({ message, result: this.o.pool.run(task, limitMs), task })
+        inflight.push({ message, result: this.o.pool.run(task, limitMs), task, bytes: value.length })
       } else {
         let settle!: (result: Promise<WorkResult>) => void
-        inflight.push({ message, result: new Promise<WorkResult>((resolve) => (settle = resolve)), task })
+        inflight.push({ message, result: new Promise<WorkResult>((resolve) => (settle = resolve)), task, bytes: value.length })
         group.push({ task, settle })
         groupBytes += value.length
         if (group.length >= GROUP_MESSAGES || groupBytes >= GROUP_BYTES) dispatch()
       }
-      if (inflight.length >= this.o.batch.inflightMessages) {
-        dispatch()
-        await apply()
-      }
+      inflightBytes += value.length
+      if (full()) await relieve()
     }
     // Nothing is awaited between here and the check below: a batch that stopped running leaves
     // its undispatched messages unsettled, and the loop below drops them without awaiting.

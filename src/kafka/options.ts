@@ -135,9 +135,13 @@ export interface BatchOptions {
   flushIntervalMs: number
   /**
    * Messages of one partition in the transform workers at once (their results are applied in
-   * offset order). Env FLOWHOUSE_INFLIGHT_MESSAGES. @default 8, at most 1_000
+   * offset order; consecutive messages go to a worker in tasks of up to 256 messages or 1 MiB).
+   * When it or `inflightBytes` is reached, results are applied down to half of both before more
+   * messages are sent. Env FLOWHOUSE_INFLIGHT_MESSAGES. @default 2_048, at most 100_000
    */
   inflightMessages: number
+  /** Value bytes of those messages at once, in bytes. Env FLOWHOUSE_INFLIGHT_BYTES. @default 4 MiB */
+  inflightBytes: number
   /**
    * Backoff of an insert retried on a retriable ClickHouse error (the partition waits): the first
    * wait and the longest one, in milliseconds, doubling in between. Env
