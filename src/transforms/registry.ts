@@ -56,8 +56,8 @@ export function registryOptions(format: SchemaRegistryFormat): ConstructorParame
   return [
     { host: format.url.replace(/\/+$/, ''), clientId: CLIENT_ID, retry: CLIENT_RETRY, ...(auth ? { auth } : {}), ...(format.tls ? { agent: new Agent({ keepAlive: true, ...format.tls }) } : {}) },
     {
-      // avsc's own LogicalType subclasses (avro-types.ts), typed there without avsc's declarations.
-      // and longs over the full 64-bit range.
+      // avsc's own LogicalType subclasses and 64-bit long (avro-types.ts), typed there without
+      // avsc's declarations.
       [SchemaType.AVRO]: { logicalTypes: AVRO_LOGICAL_TYPES as unknown as NonNullable<AvroOptions['logicalTypes']>, typeHook: avroTypeHook as unknown as NonNullable<AvroOptions['typeHook']> },
       // The library compiles each JSON Schema with a fresh ajv in strict mode, which refuses the
       // schema (and so every message) over an unknown format (`date-time` without ajv-formats) or an
