@@ -207,7 +207,7 @@ export class StreamConsumer {
       const value = message.value!
       let constraints: ConstraintSnapshot[] | undefined
       if (registry) {
-        await resourceGate(registry, pipeline, 1, heartbeat)
+        await resourceGate(registry, pipeline, 1, heartbeat, dispatch)
         constraints = registry.snapshots(pipeline)
       }
       const { maxDepth, maxRecordBytes } = this.o.decode

@@ -129,10 +129,17 @@ function firstOver(limits: readonly RunningConstraint[], probe: (checker: Resour
  * daemon's RSS is over max_memory_mb (pause until it is below), or its CPU over the window is
  * over max_cpu_percent (throttle in 100 ms steps). Returns at once when neither applies.
  * @param partitions how many partitions wait here (for the paused-partitions gauge).
+ * @param beforeWait called once, before the first wait (the consumer hands grouped messages to the workers then).
  */
-export async function resourceGate(registry: ConstraintRegistry, pipeline: string, partitions: number, heartbeat?: () => Promise<void>): Promise<void> {
+export async function resourceGate(registry: ConstraintRegistry, pipeline: string, partitions: number, heartbeat?: () => Promise<void>, beforeWait?: () => void): Promise<void> {
   let paused: RunningConstraint | undefined
   let throttling: RunningConstraint | undefined
+  let waited = false
+  const wait = async (ms: number) => {
+    if (!waited) beforeWait?.()
+    waited = true
+    await sleep(ms)
+  }
   for (;;) {
     const limits = registry.enabled(pipeline)
     const memory = firstOver(limits, (checker) => checker.memory(resources.rssMb))
@@ -143,7 +150,7 @@ export async function resourceGate(registry: ConstraintRegistry, pipeline: strin
         metrics.pausedPartitions.inc({ pipeline }, partitions)
         memory.r.violated('throttle', { source: `pipeline:${pipeline}`, key: '', details: memory.finding.reason })
       }
-      await sleep(200)
+      await wait(200)
       memory.r.throttled(0.2)
       await heartbeat?.()
       continue
@@ -154,7 +161,7 @@ export async function resourceGate(registry: ConstraintRegistry, pipeline: strin
         throttling = cpu.r
         cpu.r.violated('throttle', { source: `pipeline:${pipeline}`, key: '', details: cpu.finding.reason })
       }
-      await sleep(100)
+      await wait(100)
       cpu.r.throttled(0.1)
       await heartbeat?.()
       continue
