@@ -3,7 +3,9 @@
  * BENCH_ROWS flights (default 300,000) once, then starts the daemon on the flights pipeline
  * BENCH_RUNS times (default 2), each reading the topic from the beginning, and prints per run:
  * rows/s (daemon start to the last row in ClickHouse), the daemon's CPU seconds (all threads,
- * utime + stime from /proc/<pid>/stat) and its peak RSS (VmHWM). A figure, never a failure.
+ * utime + stime from /proc/<pid>/stat), its peak RSS (VmHWM) and its CPU by thread name (proc.ts
+ * threadCpuSeconds: the main thread, the transform workers, chDB's threads). A figure, never a
+ * failure.
  *
  * BENCH_FILL=0 reads the topic as an earlier run left it (no refill).
  * BENCH_CPU_PROF=<dir> runs the daemon with `--cpu-prof --cpu-prof-dir <dir>` (one profile per
@@ -16,7 +18,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import { FLIGHTS_PARQUET, ROOT, removeDir, resetKafka, runReplay, startDaemon, tempDir, waitFor } from '../test/integration/helpers.ts'
 import { transformFreeModule } from './modules.ts'
-import { count, daemonCpuSeconds, peakRssMb } from './proc.ts'
+import { count, daemonCpuSeconds, peakRssMb, threadCpuSeconds } from './proc.ts'
 
 const ROWS = Number(process.env.BENCH_ROWS || 300_000)
 const RUNS = Number(process.env.BENCH_RUNS || 2)
@@ -37,7 +39,7 @@ async function fill(): Promise<void> {
   if (code !== 0) throw new Error(output)
 }
 
-async function consume(run: number): Promise<{ rowsPerSecond: number; seconds: number; cpuSeconds: number; peakRss: number }> {
+async function consume(run: number): Promise<{ rowsPerSecond: number; seconds: number; cpuSeconds: number; peakRss: number; threads: string }> {
   await resetKafka([], ['flowhouse.flights'])
   const dataDir = await tempDir(`bench-consume-${run}`)
   let modules = pipelinesDir
@@ -52,7 +54,8 @@ async function consume(run: number): Promise<{ rowsPerSecond: number; seconds: n
     await waitFor(async () => (await count(daemon.url, 'flights')) >= ROWS, { timeoutMs: 3_600_000, intervalMs: 100, what: 'all rows' })
     const seconds = (performance.now() - started) / 1000
     const pid = daemon.child.pid!
-    return { rowsPerSecond: ROWS / seconds, seconds, cpuSeconds: await daemonCpuSeconds(pid), peakRss: await peakRssMb(pid) }
+    const threads = (await threadCpuSeconds(pid)).filter((t) => t.cpuSeconds >= 0.05).map((t) => `${t.name} ×${t.threads} ${t.cpuSeconds.toFixed(1)} s`).join(', ')
+    return { rowsPerSecond: ROWS / seconds, seconds, cpuSeconds: await daemonCpuSeconds(pid), peakRss: await peakRssMb(pid), threads }
   } finally {
     await daemon.kill('SIGTERM')
     await removeDir(dataDir)
@@ -67,4 +70,5 @@ if (process.env.BENCH_FILL !== '0') {
 for (let run = 1; run <= RUNS; run++) {
   const r = await consume(run)
   console.log(`run ${run}: ${fmt(r.rowsPerSecond)} rows/s (${r.seconds.toFixed(1)} s), daemon CPU ${r.cpuSeconds.toFixed(1)} s (${((r.cpuSeconds * 1e6) / ROWS).toFixed(1)} µs/row), peak RSS ${r.peakRss.toFixed(0)} MiB`)
+  console.log(`  CPU by thread name: ${r.threads}`)
 }

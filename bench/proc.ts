@@ -54,6 +54,30 @@ export async function treeFigures(pid: number): Promise<{ cpuSeconds: number; pe
   return { cpuSeconds: ticks / TICKS_PER_SECOND, peakRssMb: rss }
 }
 
+/**
+ * CPU seconds of a process's live threads, summed by thread name (/proc/<pid>/task/<tid>/stat:
+ * the name, fields 14 and 15), largest first. The thread whose id is `pid` is named 'main thread';
+ * Node 24 names its other threads (WorkerThread: transform workers and module loader threads;
+ * V8Worker: V8's garbage collection and compiler helpers; libuv-worker: libuv's pool, where chDB
+ * runs an insert), Node 20 names them all `node`; chDB's own threads carry ClickHouse's names
+ * (ThreadPool, MergeMutate, ...). Threads that have exited are not counted: the sum can be below daemonCpuSeconds.
+ * @throws when `pid` has exited.
+ */
+export async function threadCpuSeconds(pid: number): Promise<Array<{ name: string; threads: number; cpuSeconds: number }>> {
+  const byName = new Map<string, { threads: number; ticks: number }>()
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => undefined)
+    if (!stat) continue
+    const name = tid === String(pid) ? 'main thread' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    const entry = byName.get(name) ?? { threads: 0, ticks: 0 }
+    entry.threads++
+    entry.ticks += Number(fields[11]) + Number(fields[12])
+    byName.set(name, entry)
+  }
+  return [...byName].map(([name, e]) => ({ name, threads: e.threads, cpuSeconds: e.ticks / TICKS_PER_SECOND })).sort((a, b) => b.cpuSeconds - a.cpuSeconds)
+}
+
 /** Median of a non-empty list. */
 export function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b)

@@ -274,6 +274,7 @@ try {
   const filling = performance.now()
   await createTopic(topic, PARTITIONS)
   await replay(topic, ROWS)
+  console.log(`Node.js ${process.version}: every reader and daemon of this run`)
   console.log(`topic ${topic}: ${fmt(ROWS)} of the ${fmt(Number(file!.n))} flights, ${PARTITIONS} partitions, JSON_ARRAY messages of 1,000 records (filled in ${((performance.now() - filling) / 1000).toFixed(1)} s); flush interval ${FLUSH_MS} ms`)
   console.log(`readers (${RUNS} interleaved runs each, from the beginning of the topic, fresh consumer group each):`)
   for (const [key, text] of Object.entries(READERS)) console.log(`  ${key}. ${text}`)

@@ -4,7 +4,8 @@
  * very primitive the validated input record held before the transform ran cannot fail the
  * output schema, so the output is checked against the schema with that field's property schema
  * replaced by `{}` (anything). Required fields, undeclared fields and root keywords are still
- * checked as before. Validators are compiled once per (output schema, set of skipped fields).
+ * checked as before. Validators are compiled once per (output schema, set of skipped fields); at
+ * most the first 30 such fields of a schema are ever skipped.
  */
 import type { TSchema } from '@sinclair/typebox'
 import type { ValidateFunction } from 'ajv'
@@ -20,6 +21,9 @@ export interface OutputCheck {
 }
 
 type Properties = Record<string, unknown>
+
+/** Most fields one output check skips (bits of a 31-bit mask). */
+const MAX_SKIPPED = 30
 
 const plans = new WeakMap<object, WeakMap<object, OutputCheck>>()
 
@@ -50,22 +54,24 @@ function buildCheck(input: TSchema, output: TSchema): OutputCheck {
       keys.push(key)
     }
   }
-  const residual = new Map<string, ValidateFunction>()
+  // Skippable fields beyond the first 30 are always checked: a copied set is a bit mask in one small integer.
+  keys.splice(MAX_SKIPPED)
+  const residual = new Map<number, ValidateFunction>()
   return {
     keys,
     snapshot: (record) => (keys.length > 0 && typeof record === 'object' && record !== null ? keys.map((k) => (record as Properties)[k]) : []),
     validatorFor(value, before) {
       if (before.length === 0 || typeof value !== 'object' || value === null || Array.isArray(value)) return full
-      let mask = ''
+      let mask = 0
       for (let i = 0; i < keys.length; i++) {
         const v = (value as Properties)[keys[i]!]
-        mask += v !== undefined && isPrimitive(v) && Object.hasOwn(value, keys[i]!) && v === before[i] ? '1' : '0'
+        if (v !== undefined && v === before[i] && isPrimitive(v) && Object.hasOwn(value, keys[i]!)) mask |= 1 << i
       }
-      if (!mask.includes('1')) return full
+      if (mask === 0) return full
       let validate = residual.get(mask)
       if (!validate) {
         const properties: Properties = { ...outProps }
-        for (let i = 0; i < keys.length; i++) if (mask[i] === '1') properties[keys[i]!] = {}
+        for (let i = 0; i < keys.length; i++) if (mask & (1 << i)) properties[keys[i]!] = {}
         validate = compileValidator({ ...output, properties } as TSchema)
         residual.set(mask, validate)
       }

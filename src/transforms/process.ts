@@ -47,12 +47,11 @@ class Outputs {
   }
 }
 
-/** What one record produced, held back until the record is known to stay. */
+/** What one record produced, held back until the record is known to stay (one per message, emptied for each record). */
 interface Staged {
   rows: Array<[string, string | Uint8Array]>
   records: Array<[string, string]>
   dlq: DlqItem[]
-  delivered: number
   /** Destinations whose transform returned null or [] for the record. */
   filteredBy: string[]
 }
@@ -82,18 +81,41 @@ function boundedOutput(output: unknown, bounds: WorkBounds): Pick<DlqItem, 'reco
   return rawFields(bytes, bounds.rawKeepBytes, true)
 }
 
-async function runTransform(t: TransformDef, record: unknown, index: number, staged: Staged, limitMs: number | undefined, bounds: WorkBounds, input: TSchema): Promise<void> {
-  let produced: unknown[]
+/**
+ * Runs transform `t` on one record and stages what it produced. Returns a promise only when the
+ * transform returned one (an async transform); a synchronous transform is handled without one.
+ * Rejects only with DEADLINE (an async transform over `limitMs`).
+ */
+function runTransform(t: TransformDef, record: unknown, index: number, staged: Staged, limitMs: number | undefined, bounds: WorkBounds, input: TSchema): void | Promise<void> {
   const check = outputCheck(input, t.destination.schema)
   const before = check.snapshot(record)
+  let returned: unknown
   try {
-    const returned = t.fn(record)
-    produced = outputsOf(returned instanceof Promise && limitMs !== undefined ? await withDeadline(returned, limitMs) : await returned)
+    returned = t.fn(record)
   } catch (error) {
-    if (error === DEADLINE) throw error
-    staged.dlq.push({ stage: 'transform', errorType: 'transform_error', reason: `transform to "${t.destination.name}" threw: ${messageOf(error)}`, index, record })
-    return
+    return transformThrew(t, error, index, record, staged)
   }
+  if (typeof (returned as PromiseLike<unknown> | null | undefined)?.then !== 'function') return stageOutputs(t, check, before, outputsOf(returned), index, staged, bounds)
+  return settled(returned as PromiseLike<unknown>, limitMs).then(
+    (value) => stageOutputs(t, check, before, outputsOf(value), index, staged, bounds),
+    (error: unknown) => {
+      if (error === DEADLINE) throw error
+      transformThrew(t, error, index, record, staged)
+    },
+  )
+}
+
+/** What an async transform resolved to, under the processing limit when there is one. */
+async function settled(returned: PromiseLike<unknown>, limitMs: number | undefined): Promise<unknown> {
+  return returned instanceof Promise && limitMs !== undefined ? withDeadline(returned, limitMs) : await returned
+}
+
+function transformThrew(t: TransformDef, error: unknown, index: number, record: unknown, staged: Staged): void {
+  staged.dlq.push({ stage: 'transform', errorType: 'transform_error', reason: `transform to "${t.destination.name}" threw: ${messageOf(error)}`, index, record })
+}
+
+/** Validates each output of a transform against its destination's schema and stages it as JSON text, or as a dead letter. */
+function stageOutputs(t: TransformDef, check: ReturnType<typeof outputCheck>, before: readonly unknown[], produced: unknown[], index: number, staged: Staged, bounds: WorkBounds): void {
   if (produced.length === 0) staged.filteredBy.push(t.destination.name)
   for (const output of produced) {
     let json: string
@@ -111,7 +133,6 @@ async function runTransform(t: TransformDef, record: unknown, index: number, sta
     }
     if (t.destination.kind === 'table') staged.rows.push([t.destination.name, json])
     else staged.records.push([t.destination.name, json])
-    staged.delivered++
   }
 }
 
@@ -152,6 +173,10 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
   const filteredBy: Record<string, number> = {}
   let consumed = 0
   let unknownFields = 0
+  // Each user function gets its own copy when several see the same record.
+  const copy = fanOut > 1 ? (record: unknown) => structuredClone(record) : (record: unknown) => record
+  const staged: Staged = { rows: [], records: [], dlq: [], filteredBy: [] }
+  const ownTable = stream.destination && stream.destination.name !== task.skipTable ? stream.destination : undefined
   for (let index = 0; index < parsed.length; index++) {
     if (skip.has(index)) continue
     const record = parsed[index]
@@ -169,30 +194,32 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
         continue
       }
     }
-    // Each user function gets its own copy when several see the same record.
-    const copy = fanOut > 1 ? () => structuredClone(record) : () => record
-    const staged: Staged = { rows: [], records: [], dlq: [], delivered: 0, filteredBy: [] }
-    const ownTable = stream.destination && stream.destination.name !== task.skipTable ? stream.destination : undefined
+    staged.rows.length = 0
+    staged.records.length = 0
+    staged.dlq.length = 0
+    staged.filteredBy.length = 0
     if (ownTable) {
       const start = ranges?.[2 * index]
       const end = ranges?.[2 * index + 1]
       const asIs = start !== undefined && end !== undefined && ownTable.kind === 'table' && typeof record === 'object' && record !== null && passesAsIs(value, start, end, Object.keys(record).length)
       staged.rows.push([ownTable.name, asIs ? value.subarray(start, end) : JSON.stringify(record)])
-      staged.delivered++
     }
     if (progress) {
       progress[0] = index
       progress[1] = performance.timeOrigin + performance.now()
     }
-    const t0 = performance.now()
+    // A record's own clock is read only under a processing limit (max_processing_time_ms).
+    const t0 = limitMs === undefined ? 0 : performance.now()
     let late = false
     try {
-      for (const t of stream.transforms) await runTransform(t, copy(), index, staged, limitMs, bounds, schema)
+      for (const t of stream.transforms) {
+        const pending = runTransform(t, copy(record), index, staged, limitMs, bounds, schema)
+        if (pending) await pending
+      }
       for (const fn of stream.consumers) {
         try {
-          await fn(copy())
+          await fn(copy(record))
           consumed++
-          staged.delivered++
         } catch (error) {
           staged.dlq.push({ stage: 'transform', errorType: 'consumer_error', reason: `stream consumer threw: ${messageOf(error)}`, index, record })
         }
@@ -202,11 +229,13 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
       late = true
     }
     if (progress) progress[1] = 0
-    const elapsed = performance.now() - t0
-    if (limitMs !== undefined && (late || elapsed > limitMs)) {
-      // Over max_processing_time_ms: nothing this record produced is kept.
-      constraints!.push(constraints!.processingViolation(index, record, elapsed))
-      continue
+    if (limitMs !== undefined) {
+      const elapsed = performance.now() - t0
+      if (late || elapsed > limitMs) {
+        // Over max_processing_time_ms: nothing this record produced is kept.
+        constraints!.push(constraints!.processingViolation(index, record, elapsed))
+        continue
+      }
     }
     for (const [table, json] of staged.rows) out.row(table, json, index)
     for (const [topic, json] of staged.records) out.record(topic, json, index)
@@ -216,7 +245,7 @@ export async function processMessage(stream: StreamLike, value: Uint8Array, task
       for (const destination of staged.filteredBy) filteredBy[destination] = (filteredBy[destination] ?? 0) + 1
       filtered += staged.filteredBy.length
       const deferred = constraints?.result.deferred.at(-1)
-      if (deferred?.index === index) deferred.filteredBy = staged.filteredBy
+      if (deferred?.index === index) deferred.filteredBy = [...staged.filteredBy]
     }
   }
   return {

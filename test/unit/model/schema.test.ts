@@ -105,6 +105,22 @@ describe('record validation', () => {
     assert.equal(validate({ ...valid, day: '2001-1-5' }), false)
   })
 
+  test('remembered date-time verdicts stay those of the full check (calendar, time zone), also after the memory fills', () => {
+    const validate = createAjv().compile(t.Object({ at: t.DateTime(), day: t.Date() }))
+    const verdicts = () => [
+      validate({ at: '2001-02-28T06:07:08Z', day: '2004-02-29' }),
+      validate({ at: '2001-02-29T06:07:08Z', day: '2004-02-29' }),
+      validate({ at: '2001-02-28T06:07:08Z', day: '2001-02-29' }),
+      validate({ at: '2001-02-28T24:07:08Z', day: '2004-02-29' }),
+      validate({ at: '2001-02-28T06:07:08', day: '2004-02-29' }),
+    ]
+    const expected = [true, false, false, false, false]
+    assert.deepEqual(verdicts(), expected)
+    assert.deepEqual(verdicts(), expected, 'the same texts again, answered from memory')
+    for (let i = 0; i < 10_000; i++) validate({ at: new Date(Date.UTC(2001, 0, 1) + i * 1000).toISOString(), day: '2004-02-29' })
+    assert.deepEqual(verdicts(), expected, 'after more distinct texts than the memory keeps')
+  })
+
   test('every error of a record is reported, not just the first', () => {
     const validate = compileValidator(schema)
     assert.equal(validate({ ...valid, kind: 'c', delay: 'x', day: 5 }), false)

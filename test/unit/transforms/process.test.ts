@@ -172,3 +172,18 @@ test('fields not in the schema are written as they came and counted under ignore
   assert.deepEqual(strict.dlq.map((d) => [d.index, d.stage, d.errorType, d.reason]), [[0, 'validation', 'unknown_fields', 'field "extra": is not in the schema']])
   assert.equal(strict.tables[0]?.count, 2)
 })
+
+test('an async transform is awaited record by record: its resolved outputs are written in order, a rejection is a transform_error', async () => {
+  const p = new IngestPipeline('p_async', { schema: Event, table: false })
+  const out = new OlapTable('p_async_out', t.Object({ id: Key(t.String()), n2: t.Int32() }), { orderByFields: ['id'] })
+  p.stream.addTransform(out, async (e) => {
+    // Later records resolve sooner: order must still follow the message.
+    await new Promise((resolve) => setTimeout(resolve, 10 - e.n))
+    if (e.n === 2) throw new Error('async failure')
+    return e.n === 3 ? null : [{ id: e.id, n2: e.n * 2 }]
+  })
+  const r = await processMessage(p.stream, bytes([0, 1, 2, 3, 4].map((n) => ({ id: `r${n}`, n }))))
+  assert.deepEqual(asText(r.tables), [{ table: 'p_async_out', rows: '{"id":"r0","n2":0}\n{"id":"r1","n2":2}\n{"id":"r4","n2":8}\n', count: 3 }])
+  assert.deepEqual(r.dlq.map((d) => [d.index, d.errorType, d.reason]), [[2, 'transform_error', 'transform to "p_async_out" threw: async failure']])
+  assert.deepEqual([r.filtered, r.filteredBy], [1, { p_async_out: 1 }])
+})
