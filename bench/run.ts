@@ -33,6 +33,7 @@ import { mkdir, writeFile, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { transformFreeModule } from './modules.ts'
 import { FLIGHTS_PARQUET, ROOT, kafka, removeDir, runReplay, sql, startDaemon, tempDir, truth, waitFor, type DaemonProcess } from '../test/integration/helpers.ts'
+import { setting } from '../src/util/environment.ts'
 import { startChild } from './child.ts'
 import { registryComparison } from './registry.ts'
 import { VIEW_QUERIES, canonical, diffContents, truthQueries, type ViewContents } from './flights-sql.ts'
@@ -45,7 +46,12 @@ const REGISTRY_ROWS = Number(process.env.BENCH_REGISTRY_ROWS || 200_000)
 const LATENCY_RATE = Number(process.env.BENCH_LATENCY_RATE || 50_000)
 const LATENCY_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS || 60)
 const PARTITIONS = 2
-const FLUSH_MS = Number(process.env.FLOWHOUSE_BATCH_FLUSH_MS || 1_000)
+/** The daemon's flush interval (FLOWHOUSE_BATCH_FLUSH_MS or its default), also the Kafka engine's kafka_flush_interval_ms. */
+const FLUSH_MS = setting('FLOWHOUSE_BATCH_FLUSH_MS')
+const PARTS = ['readers', 'latency', 'parallelism', 'formats'] as const
+/** The parts to run (BENCH_PARTS, comma-separated; default all, in this order). */
+const RUN_PARTS = new Set((process.env.BENCH_PARTS || PARTS.join(',')).split(',').map((p) => p.trim()))
+for (const p of RUN_PARTS) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`BENCH_PARTS: unknown part "${p}" (parts: ${PARTS.join(', ')})`)
 /** Bound of every single wait (a reader, a fill). */
 const TIMEOUT_MS = 30 * 60_000
 /** Prefix of every topic, pipeline and consumer group this run creates. */
@@ -266,52 +272,57 @@ async function cpuRun(parallelism: number): Promise<number> {
 }
 
 try {
-  const [file] = await truth<{ n: number }>(`SELECT count() AS n FROM file('${FLIGHTS_PARQUET}', Parquet)`)
-  if (ROWS > Number(file!.n)) throw new Error(`BENCH_ROWS=${ROWS} exceeds the ${fmt(Number(file!.n))} flights of the parquet file`)
-  const queries = truthQueries(ROWS)
-  const expected = Object.fromEntries(await Promise.all(Object.entries(queries).map(async ([k, q]) => [k, canonical(await truth(q))]))) as ViewContents
-  const topic = `${PREFIX}_flights`
-  const filling = performance.now()
-  await createTopic(topic, PARTITIONS)
-  await replay(topic, ROWS)
   console.log(`Node.js ${process.version}: every reader and daemon of this run`)
-  console.log(`topic ${topic}: ${fmt(ROWS)} of the ${fmt(Number(file!.n))} flights, ${PARTITIONS} partitions, JSON_ARRAY messages of 1,000 records (filled in ${((performance.now() - filling) / 1000).toFixed(1)} s); flush interval ${FLUSH_MS} ms`)
-  console.log(`readers (${RUNS} interleaved runs each, from the beginning of the topic, fresh consumer group each):`)
-  for (const [key, text] of Object.entries(READERS)) console.log(`  ${key}. ${text}`)
+  if (RUN_PARTS.has('readers')) {
+    const [file] = await truth<{ n: number }>(`SELECT count() AS n FROM file('${FLIGHTS_PARQUET}', Parquet)`)
+    if (ROWS > Number(file!.n)) throw new Error(`BENCH_ROWS=${ROWS} exceeds the ${fmt(Number(file!.n))} flights of the parquet file`)
+    const queries = truthQueries(ROWS)
+    const expected = Object.fromEntries(await Promise.all(Object.entries(queries).map(async ([k, q]) => [k, canonical(await truth(q))]))) as ViewContents
+    const topic = `${PREFIX}_flights`
+    const filling = performance.now()
+    await createTopic(topic, PARTITIONS)
+    await replay(topic, ROWS)
+    console.log(`topic ${topic}: ${fmt(ROWS)} of the ${fmt(Number(file!.n))} flights, ${PARTITIONS} partitions, JSON_ARRAY messages of 1,000 records (filled in ${((performance.now() - filling) / 1000).toFixed(1)} s); flush interval ${FLUSH_MS} ms`)
+    console.log(`readers (${RUNS} interleaved runs each, from the beginning of the topic, fresh consumer group each):`)
+    for (const [key, text] of Object.entries(READERS)) console.log(`  ${key}. ${text}`)
 
-  const results: Record<Reader, Figures[]> = { a: [], b: [], c: [], d: [], e: [] }
-  for (let run = 1; run <= RUNS; run++) for (const reader of Object.keys(READERS) as Reader[]) results[reader].push(await readOnce(reader, run, topic, expected))
+    const results: Record<Reader, Figures[]> = { a: [], b: [], c: [], d: [], e: [] }
+    for (let run = 1; run <= RUNS; run++) for (const reader of Object.keys(READERS) as Reader[]) results[reader].push(await readOnce(reader, run, topic, expected))
 
-  const med = (reader: Reader, key: keyof Figures) => median(results[reader].map((f) => f[key]))
-  const usPerRow = (reader: Reader) => (med(reader, 'cpuSeconds') * 1e6) / ROWS
-  console.log(`\nmedians of ${RUNS} runs (rows/s from process start to the last row visible, and after the reader's start; CPU of the process tree, all threads, start included):`)
-  console.log('| reader | rows/s | start s | rows/s after start | CPU s | CPU µs/row | peak RSS MiB |')
-  console.log('|---|---:|---:|---:|---:|---:|---:|')
-  for (const reader of Object.keys(READERS) as Reader[]) {
-    console.log(`| ${reader}. ${READERS[reader]} | ${fmt(med(reader, 'rowsPerSecond'))} | ${med(reader, 'startSeconds').toFixed(1)} | ${fmt(med(reader, 'readRowsPerSecond'))} | ${med(reader, 'cpuSeconds').toFixed(1)} | ${usPerRow(reader).toFixed(1)} | ${fmt(med(reader, 'peakRssMb'))} |`)
-  }
-  console.log('\nflowhouse (a) and its transform-free variant (b) against the references of the same run (medians):')
-  console.log('| ratio | rows/s | rows/s after start | CPU per row | peak RSS |')
-  console.log('|---|---:|---:|---:|---:|')
-  for (const ours of ['a', 'b'] as const) {
-    for (const ref of ['c', 'd', 'e'] as const) {
-      const ratio = (key: keyof Figures) => (med(ours, key) / med(ref, key)).toFixed(2)
-      console.log(`| ${ours} / ${ref} | ${ratio('rowsPerSecond')} | ${ratio('readRowsPerSecond')} | ${ratio('cpuSeconds')} | ${ratio('peakRssMb')} |`)
+    const med = (reader: Reader, key: keyof Figures) => median(results[reader].map((f) => f[key]))
+    const usPerRow = (reader: Reader) => (med(reader, 'cpuSeconds') * 1e6) / ROWS
+    console.log(`\nmedians of ${RUNS} runs (rows/s from process start to the last row visible, and after the reader's start; CPU of the process tree, all threads, start included):`)
+    console.log('| reader | rows/s | start s | rows/s after start | CPU s | CPU µs/row | peak RSS MiB |')
+    console.log('|---|---:|---:|---:|---:|---:|---:|')
+    for (const reader of Object.keys(READERS) as Reader[]) {
+      console.log(`| ${reader}. ${READERS[reader]} | ${fmt(med(reader, 'rowsPerSecond'))} | ${med(reader, 'startSeconds').toFixed(1)} | ${fmt(med(reader, 'readRowsPerSecond'))} | ${med(reader, 'cpuSeconds').toFixed(1)} | ${usPerRow(reader).toFixed(1)} | ${fmt(med(reader, 'peakRssMb'))} |`)
+    }
+    console.log('\nflowhouse (a) and its transform-free variant (b) against the references of the same run (medians):')
+    console.log('| ratio | rows/s | rows/s after start | CPU per row | peak RSS |')
+    console.log('|---|---:|---:|---:|---:|')
+    for (const ours of ['a', 'b'] as const) {
+      for (const ref of ['c', 'd', 'e'] as const) {
+        const ratio = (key: keyof Figures) => (med(ours, key) / med(ref, key)).toFixed(2)
+        console.log(`| ${ours} / ${ref} | ${ratio('rowsPerSecond')} | ${ratio('readRowsPerSecond')} | ${ratio('cpuSeconds')} | ${ratio('peakRssMb')} |`)
+      }
     }
   }
-
-  const lat = await latency()
-  console.log(`\nend-to-end latency, flights pipeline, ${fmt(lat.rows)} flights replayed at ${fmt(LATENCY_RATE)} rows/s (${(lat.rows / LATENCY_RATE).toFixed(0)} s): p50 ${(lat.p50 * 1000).toFixed(0)} ms, p99 ${(lat.p99 * 1000).toFixed(0)} ms over ${fmt(lat.batches)} batches (flowhouse_end_to_end_latency_seconds, Kafka timestamp of a batch's oldest message to its insert acknowledgement; flush interval ${FLUSH_MS} ms)`)
-  console.log(`  the replay sent for ${lat.sendSeconds.toFixed(1)} s (${fmt(lat.rows / lat.sendSeconds)} rows/s achieved); the last row was in ClickHouse ${lat.allSeconds.toFixed(1)} s after the first was sent${lat.allSeconds > lat.sendSeconds + 10 ? ': the daemon did not keep up with the rate, so the latency includes the lag' : ''}`)
-
-  const p1 = await cpuRun(1)
-  const p2 = await cpuRun(2)
-  console.log(`CPU-heavy transform, ${fmt(CPU_ROWS)} flights: parallelism 1 ${fmt(p1)} rows/s, parallelism 2 ${fmt(p2)} rows/s, ratio ${(p2 / p1).toFixed(2)} (goal ≥ 1.8 on 2 cores)`)
-
-  const formats = await registryComparison(REGISTRY_ROWS)
-  console.log(`\nthe same ${fmt(REGISTRY_ROWS)} flights from a JSON_ARRAY topic and from an Avro schema registry topic (one message per row), flights schema, no transform, parallelism 2, tables = parquet aggregate:`)
-  for (const f of formats) console.log(`  ${f.label}: ${fmt(f.rowsPerSecond)} rows/s (daemon start included), CPU ${f.cpuSeconds.toFixed(1)} s, peak RSS ${fmt(f.peakRssMb)} MiB`)
-  console.log(`  Avro / JSON_ARRAY rows/s: ${(formats[1]!.rowsPerSecond / formats[0]!.rowsPerSecond).toFixed(2)}`)
+  if (RUN_PARTS.has('latency')) {
+    const lat = await latency()
+    console.log(`\nend-to-end latency, flights pipeline, ${fmt(lat.rows)} flights replayed at ${fmt(LATENCY_RATE)} rows/s (${(lat.rows / LATENCY_RATE).toFixed(0)} s): p50 ${(lat.p50 * 1000).toFixed(0)} ms, p99 ${(lat.p99 * 1000).toFixed(0)} ms over ${fmt(lat.batches)} batches (flowhouse_end_to_end_latency_seconds, Kafka timestamp of a batch's oldest message to its insert acknowledgement; flush interval ${FLUSH_MS} ms)`)
+    console.log(`  the replay sent for ${lat.sendSeconds.toFixed(1)} s (${fmt(lat.rows / lat.sendSeconds)} rows/s achieved); the last row was in ClickHouse ${lat.allSeconds.toFixed(1)} s after the first was sent${lat.allSeconds > lat.sendSeconds + 10 ? ': the daemon did not keep up with the rate, so the latency includes the lag' : ''}`)
+  }
+  if (RUN_PARTS.has('parallelism')) {
+    const p1 = await cpuRun(1)
+    const p2 = await cpuRun(2)
+    console.log(`CPU-heavy transform, ${fmt(CPU_ROWS)} flights: parallelism 1 ${fmt(p1)} rows/s, parallelism 2 ${fmt(p2)} rows/s, ratio ${(p2 / p1).toFixed(2)} (goal ≥ 1.8 on 2 cores)`)
+  }
+  if (RUN_PARTS.has('formats')) {
+    const formats = await registryComparison(REGISTRY_ROWS)
+    console.log(`\nthe same ${fmt(REGISTRY_ROWS)} flights from a JSON_ARRAY topic and from an Avro schema registry topic (one message per row), flights schema, no transform, parallelism 2, tables = parquet aggregate:`)
+    for (const f of formats) console.log(`  ${f.label}: ${fmt(f.rowsPerSecond)} rows/s (daemon start included), CPU ${f.cpuSeconds.toFixed(1)} s, peak RSS ${fmt(f.peakRssMb)} MiB`)
+    console.log(`  Avro / JSON_ARRAY rows/s: ${(formats[1]!.rowsPerSecond / formats[0]!.rowsPerSecond).toFixed(2)}`)
+  }
 } finally {
   await cleanUp()
 }

@@ -78,7 +78,7 @@ export const ENVIRONMENT = Type.Object({
   // Delivery
   FLOWHOUSE_BATCH_MAX_ROWS: int(100_000, 'rows of a partition batch before it is flushed', { unit: 'rows' }),
   FLOWHOUSE_BATCH_MAX_BYTES: int(8 * MiB, 'bytes a partition batch holds before it is flushed', { unit: 'bytes' }),
-  FLOWHOUSE_BATCH_FLUSH_MS: int(1_000, 'age of a partition batch at which it is flushed', { unit: 'ms' }),
+  FLOWHOUSE_BATCH_FLUSH_MS: int(250, 'age of a partition batch at which it is flushed', { unit: 'ms' }),
   FLOWHOUSE_INFLIGHT_MESSAGES: int(2_048, 'messages of one partition in the workers at once', { max: 100_000 }),
   FLOWHOUSE_INFLIGHT_BYTES: int(4 * MiB, 'value bytes of the messages of one partition in the workers at once', { unit: 'bytes' }),
   FLOWHOUSE_INSERT_RETRY_BASE_MS: int(250, 'first wait before a retried insert', { unit: 'ms' }),

@@ -8,7 +8,7 @@ test('configuration defaults: port 4000, ./pipelines, local broker, 100k rows / 
   assert.equal(c.port, 4000)
   assert.equal(c.pipelinesDir, path.resolve('pipelines'))
   assert.deepEqual(c.brokers, ['127.0.0.1:9092'])
-  assert.deepEqual(c.batch, { maxRows: 100_000, maxBytes: 8 * 1024 * 1024, flushIntervalMs: 1_000, inflightMessages: 2_048, inflightBytes: 4 * 1024 * 1024, insertRetryBaseMs: 250, insertRetryMaxMs: 30_000 })
+  assert.deepEqual(c.batch, { maxRows: 100_000, maxBytes: 8 * 1024 * 1024, flushIntervalMs: 250, inflightMessages: 2_048, inflightBytes: 4 * 1024 * 1024, insertRetryBaseMs: 250, insertRetryMaxMs: 30_000 })
 })
 
 test('environment variables override defaults and CLI flags override the environment', () => {
@@ -20,7 +20,7 @@ test('environment variables override defaults and CLI flags override the environ
   assert.equal(c.pipelinesDir, '/srv/p')
   assert.deepEqual(c.brokers, ['a:1', 'b:2'])
   assert.equal(c.batch.maxRows, 500)
-  assert.equal(c.batch.flushIntervalMs, 1_000)
+  assert.equal(c.batch.flushIntervalMs, 250)
 })
 
 test('a numeric variable that is not a positive integer fails with its name and value', () => {
