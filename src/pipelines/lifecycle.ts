@@ -296,6 +296,8 @@ export class ModuleLifecycle implements ReloadTarget {
       decode: config.decode,
       rawKeepBytes: config.dlq.rawKeepBytes,
     })
+    // The workers load the module while the consumer joins its group.
+    void pool.prepare({ file: m.file, version: m.version, stream: stream.name })
     await consumer.start()
     this.running.push({ file: m.file, stream, pool, consumer })
   }

@@ -6,7 +6,7 @@
 import { Piscina } from 'piscina'
 import { stageLog } from '../util/log.ts'
 import { DEFAULT_BOUNDS, rawFields, rejectedMessage } from './decode.ts'
-import type { WorkBatch, WorkResult, WorkTask } from './types.ts'
+import type { WorkBatch, WorkLoad, WorkResult, WorkTask } from './types.ts'
 
 const logger = stageLog('transforms')
 
@@ -154,6 +154,16 @@ export class TransformPool {
         if (watch) clearInterval(watch)
       }
     }
+  }
+
+  /**
+   * Has the worker threads load the stream's pipeline module now, one task per thread (idle
+   * threads take one each), so the first messages do not wait for the module. Resolves when
+   * every thread answered; never rejects: a module that fails to load fails the first message's
+   * task instead, as without this call.
+   */
+  async prepare(load: WorkLoad['load']): Promise<void> {
+    await Promise.allSettled(Array.from({ length: this.threads }, () => this.pool.run({ load } satisfies WorkLoad)))
   }
 
   /** Idempotent; waits for running tasks to end. */

@@ -39,6 +39,11 @@ export interface WorkBatch {
   many: WorkTask[]
 }
 
+/** A task that only has the worker thread load a stream's pipeline module (TransformPool.prepare). */
+export interface WorkLoad {
+  load: Pick<WorkTask, 'file' | 'version' | 'stream'>
+}
+
 /** Rows for one destination table produced from one message, as JSONEachRow bytes. */
 export interface TableRows {
   table: string

@@ -15,7 +15,7 @@ import { coerceToSchema } from './normalize.ts'
 import { processMessage } from './process.ts'
 import { writerView } from './evolution.ts'
 import { decodeRegistryMessage, writerOf } from './registry.ts'
-import type { WorkBatch, WorkResult, WorkTask } from './types.ts'
+import type { WorkBatch, WorkLoad, WorkResult, WorkTask } from './types.ts'
 
 interface Loaded {
   stream: StreamLike
@@ -34,12 +34,29 @@ async function loadStream(file: string, version: string, name: string): Promise<
   return { stream, registry: registryOf(pipeline?.format) }
 }
 
+/** The stream as this thread loaded it, loading its module on first use (a failed load is tried again next time). */
+function loadedStream(file: string, version: string, name: string): Promise<Loaded> {
+  const key = `${file}\0${version}\0${name}`
+  let stream = streams.get(key)
+  if (!stream) {
+    stream = loadStream(file, version, name)
+    streams.set(key, stream)
+    stream.catch(() => streams.delete(key))
+  }
+  return stream
+}
+
 /**
  * Piscina entry: processes one message, or each message of a WorkBatch in order (one result per
- * message, same order). The table rows' bytes (TableRows.rows, each owning its ArrayBuffer) are
- * moved to the main thread, not cloned. Throws only when the module cannot be loaded.
+ * message, same order), or only loads a stream's module (a WorkLoad, answered with true). The
+ * table rows' bytes (TableRows.rows, each owning its ArrayBuffer) are moved to the main thread,
+ * not cloned. Throws only when the module cannot be loaded.
  */
-export default async function run(task: WorkTask | WorkBatch): Promise<WorkResult | WorkResult[]> {
+export default async function run(task: WorkTask | WorkBatch | WorkLoad): Promise<WorkResult | WorkResult[] | true> {
+  if ('load' in task) {
+    await loadedStream(task.load.file, task.load.version, task.load.stream)
+    return true
+  }
   if ('many' in task) {
     const results: WorkResult[] = []
     for (const one of task.many) results.push(await runOne(one))
@@ -62,14 +79,7 @@ function moved<T>(value: T, buffers: ArrayBuffer[]): T {
 }
 
 async function runOne(task: WorkTask): Promise<WorkResult> {
-  const key = `${task.file}\0${task.version}\0${task.stream}`
-  let stream = streams.get(key)
-  if (!stream) {
-    stream = loadStream(task.file, task.version, task.stream)
-    streams.set(key, stream)
-    stream.catch(() => streams.delete(key))
-  }
-  const loaded = await stream
+  const loaded = await loadedStream(task.file, task.version, task.stream)
   const result = loaded.registry && !task.json ? await runRegistry(loaded.stream, loaded.registry, task) : await processMessage(loaded.stream, task.value, task)
   if (result.dlq.length > 0) {
     const stages: Record<string, number> = {}

@@ -86,3 +86,32 @@ test('a task of several messages that never answers runs each message on its own
     await pool.close()
   }
 })
+
+test('prepare has every worker thread load the module before any message; a module that fails to load fails the first task as before', { timeout: 60_000 }, async () => {
+  const loads = path.join(dir, 'loads.txt')
+  const counted = path.join(dir, 'counted.ts')
+  // Each import of the module (one per thread and version) appends a line.
+  await writeFile(
+    counted,
+    `import { appendFileSync } from 'node:fs'
+import { IngestPipeline, Key, t } from 'flowhouse'
+appendFileSync(${JSON.stringify(loads)}, 'loaded\\n')
+export const counted = new IngestPipeline('counted', { schema: t.Object({ id: Key(t.String()) }), table: false })
+`,
+  )
+  const broken = path.join(dir, 'broken.ts')
+  await writeFile(broken, `throw new Error('module top level throws')\n`)
+  const pool = new TransformPool(2)
+  try {
+    await pool.prepare({ file: counted, version: '1', stream: 'counted' })
+    const { readFile } = await import('node:fs/promises')
+    assert.equal(await readFile(loads, 'utf8'), 'loaded\nloaded\n', 'one load per thread')
+    const r = await pool.run({ file: counted, version: '1', stream: 'counted', value: bytes([{ id: 'a' }]) })
+    assert.equal(r.records, 1)
+    assert.equal(await readFile(loads, 'utf8'), 'loaded\nloaded\n', 'a message after prepare loads nothing more')
+    await pool.prepare({ file: broken, version: '1', stream: 'broken' })
+    await assert.rejects(pool.run({ file: broken, version: '1', stream: 'broken', value: bytes([{ id: 'a' }]) }), /module top level throws/)
+  } finally {
+    await pool.close()
+  }
+})
