@@ -19,7 +19,7 @@ import type { DlqEntry, DlqGroup, DlqSource } from '../delivery/types.ts'
 import type { DlqItem } from '../model/dlq.ts'
 import { stageLog } from '../util/log.ts'
 import { yieldToLoop } from '../util/yield.ts'
-import type { RecordProducer } from './producer.ts'
+import { MESSAGES_PER_SEND, type RecordProducer } from './producer.ts'
 
 const { ConfigResourceTypes } = kafkajs
 const logger = stageLog('dlq')
@@ -119,14 +119,15 @@ export function parseDlqEntry(value: string, at: { partition: number; offset: st
 
 /**
  * Groups sized messages into produce requests of at most `maxBytes` each (sum of record sizes
- * plus the batch overhead), keeping their order.
+ * plus the batch overhead) and at most `maxMessages` messages (producer.ts MESSAGES_PER_SEND: one
+ * kafkajs send each), keeping their order.
  */
-export function splitMessages(messages: Sized[], maxBytes: number): Message[][] {
+export function splitMessages(messages: Sized[], maxBytes: number, maxMessages = MESSAGES_PER_SEND): Message[][] {
   const out: Message[][] = []
   let chunk: Message[] = []
   let bytes = BATCH_OVERHEAD_BYTES
   for (const m of messages) {
-    if (chunk.length > 0 && bytes + m.bytes > maxBytes) {
+    if (chunk.length > 0 && (bytes + m.bytes > maxBytes || chunk.length >= maxMessages)) {
       out.push(chunk)
       chunk = []
       bytes = BATCH_OVERHEAD_BYTES

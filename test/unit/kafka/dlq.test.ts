@@ -65,6 +65,13 @@ test('messages are split into requests that each stay under the limit, in order'
   assert.deepEqual(chunks.flat().map((m) => m.value), messages.map((m) => m.message.value))
 })
 
+test('a request holds at most 1,000 messages however small they are, in order', () => {
+  const messages = Array.from({ length: 2_500 }, (_, i) => ({ message: { key: 'k', value: String(i) }, bytes: 40 }))
+  const chunks = splitMessages(messages, 1024 * 1024)
+  assert.deepEqual(chunks.map((c) => c.length), [1_000, 1_000, 500])
+  assert.deepEqual(chunks.flat().map((m) => m.value), messages.map((m) => m.message.value))
+})
+
 test('100,000 entries of one message go out in requests under the topic limit read from its config, which is read once', async () => {
   const sent: Message[][] = []
   const calls = { n: 0 }
