@@ -20,8 +20,9 @@
  *   2. Latency: the daemon on a fresh topic while `replay --rate` sends BENCH_LATENCY_RATE rows/s
  *      (default 50,000) for BENCH_LATENCY_SECONDS (default 60); p50/p99 of
  *      flowhouse_end_to_end_latency_seconds (one observation per batch).
- *   3. Parallelism: a CPU-heavy transform over BENCH_CPU_ROWS flights (default 200,000) with
- *      parallelism 1 and 2.
+ *   3. Parallelism: a CPU-heavy transform (bench/heavy.ts) over BENCH_CPU_ROWS flights (default
+ *      200,000) with parallelism 1 and 2, and as the reference the same function in 1 and 2 plain
+ *      worker threads (bench/heavy-worker.ts): the ratio the machine's cores give.
  *   4. Formats: the first BENCH_REGISTRY_ROWS flights (default 200,000) consumed from a JSON_ARRAY
  *      topic and from an Avro schema registry topic (bench/registry.ts), tables checked against the
  *      parquet aggregate.
@@ -31,6 +32,8 @@
  */
 import { mkdir, writeFile, readFile } from 'node:fs/promises'
 import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import { transformFreeModule } from './modules.ts'
 import { FLIGHTS_PARQUET, ROOT, kafka, removeDir, runReplay, sql, startDaemon, tempDir, truth, waitFor, type DaemonProcess } from '../test/integration/helpers.ts'
 import { setting } from '../src/util/environment.ts'
@@ -236,19 +239,32 @@ async function latency(): Promise<{ p50: number; p99: number; batches: number; r
 
 const cpuModule = (name: string, parallelism: number) => `
 import { IngestPipeline, Key, OlapTable, t } from 'flowhouse'
-import { createHash } from 'node:crypto'
+import { heavyDigest } from ${JSON.stringify(pathToFileURL(path.join(ROOT, 'bench/heavy.ts')).href)}
 
 const Flight = t.Object({ id: Key(t.String()), delay: t.Int32(), distance: t.UInt32(), origin: t.String(), destination: t.String() })
 export const p = new IngestPipeline('${name}', { schema: Flight, table: false, stream: { parallelism: ${parallelism} } })
 export const out = new OlapTable('cpu_out', t.Object({ id: Key(t.String()), digest: t.String() }), { orderByFields: ['id'] })
 
-// CPU-heavy on purpose: 200 rounds of SHA-256 per record.
-p.stream.addTransform(out, (f) => {
-  let digest = f.id + f.origin + f.destination
-  for (let i = 0; i < 200; i++) digest = createHash('sha256').update(digest).digest('hex')
-  return [{ id: f.id, digest }]
-})
+// CPU-heavy on purpose: 200 rounds of SHA-256 per record (bench/heavy.ts).
+p.stream.addTransform(out, (f) => [{ id: f.id, digest: heavyDigest(f.id + f.origin + f.destination) }])
 `
+
+/**
+ * The reference for the parallelism ratio: heavyDigest over `records` keys in plain worker
+ * threads (no Kafka, no ClickHouse, no flowhouse), split over `threads`; digests per second.
+ */
+async function referenceRun(threads: number, records: number): Promise<number> {
+  const started = performance.now()
+  const per = Math.ceil(records / threads)
+  await Promise.all(
+    Array.from({ length: threads }, (_, i) => new Promise<number>((resolve, reject) => {
+      const worker = new Worker(new URL('./heavy-worker.ts', import.meta.url), { workerData: { records: per, offset: i * per } })
+      worker.once('message', resolve)
+      worker.once('error', reject)
+    })),
+  )
+  return (per * threads) / ((performance.now() - started) / 1000)
+}
 
 /** Rows/s of the CPU-heavy transform from the daemon's start, and from when it was ready (as rates() counts). */
 async function cpuRun(parallelism: number): Promise<{ fromStart: number; afterStart: number }> {
@@ -318,7 +334,11 @@ try {
   if (RUN_PARTS.has('parallelism')) {
     const p1 = await cpuRun(1)
     const p2 = await cpuRun(2)
+    const referenceRecords = Math.max(1_000, Math.round(CPU_ROWS / 10))
+    const r1 = await referenceRun(1, referenceRecords)
+    const r2 = await referenceRun(2, referenceRecords)
     console.log(`CPU-heavy transform, ${fmt(CPU_ROWS)} flights: parallelism 1 ${fmt(p1.fromStart)} rows/s, parallelism 2 ${fmt(p2.fromStart)} rows/s, ratio ${(p2.fromStart / p1.fromStart).toFixed(2)} from the daemon's start; after it was ready ${fmt(p1.afterStart)} and ${fmt(p2.afterStart)} rows/s, ratio ${(p2.afterStart / p1.afterStart).toFixed(2)} (goal ≥ 1.8 on 2 cores)`)
+    console.log(`  reference, the same function in plain worker threads over ${fmt(referenceRecords)} keys: 1 thread ${fmt(r1)}/s, 2 threads ${fmt(r2)}/s, ratio ${(r2 / r1).toFixed(2)} (what this machine's two cores give); flowhouse's ratio after start / the reference's: ${(p2.afterStart / p1.afterStart / (r2 / r1)).toFixed(2)}`)
   }
   if (RUN_PARTS.has('formats')) {
     const formats = await registryComparison(REGISTRY_ROWS)
