@@ -6,6 +6,8 @@ import { Kafka, logLevel, type Admin, type KafkaConfig, type LogEntry } from 'ka
 import { FlowhouseError, messageOf } from '../errors.ts'
 import { stageLog } from '../util/log.ts'
 import { describeKafkaSecurity, PLAINTEXT, type KafkaSecurity } from './options.ts'
+// Side effect: kafkajs's idle connections stop spinning a 1 ms timer.
+import './request-queue.ts'
 
 const kafkaLog = stageLog('kafka')
 
