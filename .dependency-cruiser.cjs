@@ -64,7 +64,7 @@ module.exports = {
       from: {
         orphan: true,
         path: '^src/',
-        pathNot: ['^src/index\\.ts$', '\\.mjs$', '\\.d\\.ts$', '\\.md$'],
+        pathNot: ['^src/index\\.ts$', '\\.mjs$', '\\.d\\.m?ts$', '\\.md$'],
       },
       to: {},
     },

@@ -9,7 +9,6 @@
  * ES modules, through the hooks of src/util/module-hooks.mjs (registered by the command's entry
  * point, or here when the process started another way).
  */
-import { register } from 'node:module'
 import { readdir, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -18,6 +17,7 @@ import { checkDefinitions } from '../model/check.ts'
 import { collectDefinitions } from '../model/collect.ts'
 import type { ModuleDefinitions } from '../model/types.ts'
 import { messageOf } from '../errors.ts'
+import { registerResolutionHooks } from '../util/module-hooks.mjs'
 
 export interface LoadedModule {
   /** Absolute path of the module file. */
@@ -34,16 +34,6 @@ export interface LoadedModule {
 
 const MODULE_FILE = /^[^_.].*\.(ts|mts|js|mjs)$/
 
-const RESOLUTION_HOOKS = Symbol.for('flowhouse.moduleHooks')
-
-/** Registers the resolution hooks in this thread unless they already are (same flag as src/util/register-hooks.mjs). */
-function ensureResolutionHooks(): void {
-  const flags = globalThis as Record<symbol, unknown>
-  if (flags[RESOLUTION_HOOKS]) return
-  flags[RESOLUTION_HOOKS] = true
-  register('../util/module-hooks.mjs', import.meta.url)
-}
-
 /** Lists module files in `dir`, sorted by name. @throws when the folder cannot be read. */
 export async function listModules(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true })
@@ -59,7 +49,7 @@ export async function listModules(dir: string): Promise<string[]> {
  */
 export async function loadModule(file: string): Promise<LoadedModule> {
   let version = '0'
-  ensureResolutionHooks()
+  registerResolutionHooks()
   try {
     version = String(Math.floor((await stat(file)).mtimeMs))
     const mod = (await import(`${pathToFileURL(file).href}?v=${version}`)) as Record<string, unknown>
