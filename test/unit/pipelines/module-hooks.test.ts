@@ -40,9 +40,10 @@ test('registered before the TypeScript loader where Node has module.registerHook
     registerResolutionHooks(${options})
     const resolved = import.meta.resolve('flowhouse')
     console.log(JSON.stringify({ threads: readdirSync('/proc/self/task').length - before, resolved }))`
+  type Report = { threads: number; resolved: string }
   const entry = pathToFileURL(path.join(ROOT, 'src/index.ts')).href
-  const inThread = JSON.parse(await child(script('{ beforeTypeScript: true }'))) as { threads: number; resolved: string }
-  const offThread = JSON.parse(await child(script('{}'))) as { threads: number; resolved: string }
+  const inThread = JSON.parse(await child(script('{ beforeTypeScript: true }'))) as Report
+  const offThread = JSON.parse(await child(script('{}'))) as Report
   assert.equal(inThread.resolved, entry)
   assert.equal(offThread.resolved, entry)
   // module.register always starts Node's hooks thread; registerHooks (Node 22.15, 23.5 and later) never does.
